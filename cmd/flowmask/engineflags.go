@@ -1,0 +1,116 @@
+package main
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/flowmask/flowmask/patterns"
+	"github.com/flowmask/flowmask/redactor"
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+)
+
+// engineFlags are the flags every command that builds a Redactor shares.
+type engineFlags struct {
+	format      string
+	rules       []string
+	disable     []string
+	mask        string
+	allowFile   string
+	maxDocument int
+	secrets     secretFlags
+}
+
+func (f *engineFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.StringVar(&f.format, "format", "auto", "input format: auto, json, ndjson, text, csv or form")
+	fl.StringArrayVar(&f.rules, "rules", nil, "add the rules of this YAML `FILE` (repeatable)")
+	fl.StringArrayVar(&f.disable, "disable-rule", nil, "disable the rule with this `ID` (repeatable)")
+	fl.StringVar(&f.mask, "mask", "label", "replacement: label ([REDACTED:rule]) or hash ([REDACTED:rule:hmac8], needs FLOWMASK_HASH_KEY)")
+	fl.StringVar(&f.allowFile, "allowlist", "", "YAML `FILE` of allowlist entries ({rule, path, value}) that silence false positives")
+	fl.IntVar(&f.maxDocument, "max-document", redactor.DefaultMaxDocument, "largest JSON document or form body read whole, in `bytes`; larger input is redacted with streaming text rules")
+	f.secrets.register(cmd)
+}
+
+// newLogger returns the CLI's logger: warnings and errors to stderr.
+func newLogger() *zap.Logger {
+	enc := zap.NewDevelopmentEncoderConfig()
+	enc.TimeKey = ""
+	core := zapcore.NewCore(zapcore.NewConsoleEncoder(enc), zapcore.Lock(os.Stderr), zap.WarnLevel)
+	return zap.New(core)
+}
+
+// build compiles the Redactor the flags describe.
+func (f *engineFlags) build(logger *zap.Logger) (*redactor.Redactor, redactor.Format, error) {
+	format, err := redactor.ParseFormat(f.format)
+	if err != nil {
+		return nil, 0, fmt.Errorf("--format: %w", err)
+	}
+	mask, err := redactor.ParseMaskStyle(f.mask)
+	if err != nil {
+		return nil, 0, fmt.Errorf("--mask: %w", err)
+	}
+	set, err := loadRules(f.rules, f.disable)
+	if err != nil {
+		return nil, 0, err
+	}
+	cfg := redactor.Config{Rules: set, Mask: mask, MaxDocument: f.maxDocument, Logger: logger}
+	if mask == redactor.MaskHash {
+		key := os.Getenv("FLOWMASK_HASH_KEY")
+		if key == "" {
+			return nil, 0, fmt.Errorf("--mask hash: FLOWMASK_HASH_KEY is not set")
+		}
+		cfg.HashKey = []byte(key)
+	}
+	if f.allowFile != "" {
+		if cfg.Allow, err = loadAllowlist(f.allowFile); err != nil {
+			return nil, 0, err
+		}
+	}
+	if cfg.Literals, err = f.secrets.literals(logger); err != nil {
+		return nil, 0, err
+	}
+	r, err := redactor.New(cfg)
+	if err != nil {
+		return nil, 0, err
+	}
+	return r, format, nil
+}
+
+// loadRules returns the embedded rules plus the user's files, minus the
+// disabled ones.
+func loadRules(files, disable []string) (*patterns.Set, error) {
+	set, err := patterns.Default()
+	if err != nil {
+		return nil, err
+	}
+	for _, name := range files {
+		rules, err := patterns.LoadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		if err := set.Add(rules...); err != nil {
+			return nil, err
+		}
+	}
+	if len(disable) > 0 {
+		return set.Without(disable...)
+	}
+	return set, nil
+}
+
+// loadAllowlist reads a YAML list of allowlist entries.
+func loadAllowlist(name string) ([]redactor.Allow, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("allowlist: %w", err)
+	}
+	var doc struct {
+		Allow []redactor.Allow `yaml:"allow"`
+	}
+	if err := decodeStrictYAML(data, &doc); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return doc.Allow, nil
+}

@@ -1,0 +1,57 @@
+// Command flowmask removes secrets from logs, run-history exports and HTTP
+// traffic before they reach run history, log sinks or SIEMs.
+//
+// Subcommands: redact, scan, rules, proxy, forward, audit, secrets, ca and
+// version. Run `flowmask help` for the list, `flowmask CMD --help` for each.
+package main
+
+import (
+	"errors"
+	"fmt"
+	"os"
+)
+
+// Exit codes shared by every subcommand.
+const (
+	exitOK       = 0
+	exitFindings = 1 // scan and audit: something was found
+	exitUsage    = 2 // usage or I/O error
+)
+
+// exitError carries an exit code out of a command.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error { return e.err }
+
+func main() {
+	os.Exit(run(os.Args[1:]))
+}
+
+// run executes the command line and returns the process exit code.
+func run(args []string) int {
+	root := newRootCmd()
+	root.SetArgs(args)
+	err := root.Execute()
+	if err == nil {
+		return exitOK
+	}
+	var ee *exitError
+	if errors.As(err, &ee) {
+		if ee.err != nil {
+			fmt.Fprintln(os.Stderr, "flowmask:", ee.err)
+		}
+		return ee.code
+	}
+	fmt.Fprintln(os.Stderr, "flowmask:", err)
+	return exitUsage
+}

@@ -1,0 +1,455 @@
+// Package patterns holds flowmask's secret-detection rules as data.
+//
+// Rules live in rules/*.yaml, embedded into the binary with go:embed. Each file
+// holds a list of rules; each rule carries the examples it must catch and the
+// look-alikes it must leave alone, and a table test runs them all. Users add
+// their own files with [LoadFile] (the CLI's --rules flag).
+//
+// A rule is one of two kinds:
+//
+//   - regex: an RE2 expression run near its keywords. The capture group named
+//     "secret", else group 1, else the whole match, is the span that is masked.
+//   - keyname: a list of sensitive names. A value stored under such a name is a
+//     secret whatever it looks like: JSON keys, query parameters, form fields,
+//     header names, key=value pairs in text and connection-string segments.
+//
+// This package only parses and validates; compiling and matching are the
+// redactor's job.
+package patterns
+
+import (
+	"bytes"
+	"embed"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path"
+	"regexp"
+	"regexp/syntax"
+	"sort"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+//go:embed rules/*.yaml
+var builtin embed.FS
+
+// Kinds of rule.
+const (
+	KindRegex   = "regex"
+	KindKeyName = "keyname"
+)
+
+// Contexts in which a keyname rule's names apply.
+const (
+	// ContextJSON is a key of a JSON object.
+	ContextJSON = "json"
+	// ContextQuery is a URL query parameter (after '?' or '&') or a form field.
+	ContextQuery = "query"
+	// ContextText is name=value, name: value and similar pairs in free text,
+	// headers and connection strings (name=value;...).
+	ContextText = "text"
+)
+
+// Validators known to the redactor. A validator raises a finding's confidence;
+// it drops a match only when the rule sets Strict.
+var Validators = map[string]string{
+	"github-crc32": "GitHub token checksum (CRC32 of the random part, base62, last 6 chars)",
+	"jwt":          "header and payload are base64url-encoded JSON objects; the header names an alg",
+	"base64":       "the secret decodes as standard or URL-safe base64",
+	"base64-len":   "the secret decodes as base64 to exactly N bytes (base64-len:N)",
+	"hex":          "the secret is hexadecimal",
+}
+
+// Rule is one detection rule as written in a rules file.
+type Rule struct {
+	// ID names the rule in masks ("[REDACTED:<id>]"), findings and metric
+	// labels. Kebab-case, vendor first, unique and stable.
+	ID string `yaml:"id"`
+	// Description says what the rule finds, for `flowmask rules list`.
+	Description string `yaml:"description"`
+	// Kind is "regex" (the default) or "keyname".
+	Kind string `yaml:"kind,omitempty"`
+
+	// Regex is an RE2 expression. The group named "secret", else group 1, else
+	// the whole match, is the span to mask.
+	Regex string `yaml:"regex,omitempty"`
+	// Keywords gate the regex: it only runs near one of them (matched
+	// case-insensitively). A regex rule needs at least one.
+	Keywords []string `yaml:"keywords,omitempty"`
+	// Before and After bound the window, in bytes, around each keyword hit
+	// that the regex is run on. Zero means 64 before and 256 after.
+	Before int `yaml:"before,omitempty"`
+	After  int `yaml:"after,omitempty"`
+	// MinEntropy is the minimum Shannon entropy (bits per byte) of the secret
+	// span; lower-entropy matches (placeholders such as xxxx) are ignored.
+	MinEntropy float64 `yaml:"min_entropy,omitempty"`
+	// Validators raise confidence in a match (see [Validators]). Parameters
+	// follow a colon: "base64-len:64".
+	Validators []string `yaml:"validators,omitempty"`
+	// Strict drops a match that fails a validator. Without it a match with the
+	// right shape is masked even when its checksum does not verify (fail safe).
+	Strict bool `yaml:"strict,omitempty"`
+	// KeepPrefix keeps this many leading bytes of the secret visible (a public
+	// prefix such as "AKIA" or "ghp_").
+	KeepPrefix int `yaml:"keep_prefix,omitempty"`
+	// Stopwords: a secret span containing one of these (case-insensitive) is a
+	// placeholder and is left alone.
+	Stopwords []string `yaml:"stopwords,omitempty"`
+
+	// Names are the sensitive names of a keyname rule, matched whole and
+	// case-insensitively, with '-', '_' and '.' separators interchangeable or
+	// absent (api_key, api-key, apiKey, apikey).
+	Names []string `yaml:"names,omitempty"`
+	// Suffix also matches the names as the trailing words of a longer name
+	// (db_password, smtpPassword), never as a prefix (password_reset).
+	Suffix bool `yaml:"suffix,omitempty"`
+	// Contexts restricts where the names apply: json, query, text. Empty means
+	// all three.
+	Contexts []string `yaml:"contexts,omitempty"`
+	// KeepScheme keeps an Authorization-style scheme word ("Bearer ",
+	// "Basic ") in front of the mask.
+	KeepScheme bool `yaml:"keep_scheme,omitempty"`
+	// WholeLine makes an unquoted value in text run to the end of the line
+	// (Cookie headers hold "a=1; b=2"); quoted values end at the quote.
+	WholeLine bool `yaml:"whole_line,omitempty"`
+
+	// Examples are texts in which this rule must find a secret.
+	Examples []string `yaml:"examples"`
+	// NegativeExamples are look-alikes that no rule may change.
+	NegativeExamples []string `yaml:"negative_examples,omitempty"`
+
+	// Source is "file:line" of the rule's definition (set by the loader).
+	Source string `yaml:"-"`
+}
+
+// File is the layout of one rules file.
+type File struct {
+	Rules []Rule `yaml:"rules"`
+}
+
+// Set is an ordered list of rules with unique IDs.
+type Set struct {
+	Rules []Rule
+}
+
+// Default returns the embedded rule library.
+func Default() (*Set, error) {
+	return LoadFS(builtin, "rules")
+}
+
+// LoadFS loads every *.yaml file in dir of fsys, in name order.
+func LoadFS(fsys fs.FS, dir string) (*Set, error) {
+	ents, err := fs.ReadDir(fsys, dir)
+	if err != nil {
+		return nil, fmt.Errorf("read rules: %w", err)
+	}
+	s := &Set{}
+	for _, e := range ents {
+		if e.IsDir() || !strings.HasSuffix(e.Name(), ".yaml") {
+			continue
+		}
+		name := path.Join(dir, e.Name())
+		data, err := fs.ReadFile(fsys, name)
+		if err != nil {
+			return nil, fmt.Errorf("read rules: %w", err)
+		}
+		rules, err := Parse(name, data)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.Add(rules...); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+}
+
+// LoadFile parses one user rules file.
+func LoadFile(name string) ([]Rule, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("read rules: %w", err)
+	}
+	return Parse(name, data)
+}
+
+// Add appends rules, rejecting an ID that is already in the set.
+func (s *Set) Add(rules ...Rule) error {
+	seen := make(map[string]string, len(s.Rules)+len(rules))
+	for _, r := range s.Rules {
+		seen[r.ID] = r.Source
+	}
+	for _, r := range rules {
+		if prev, ok := seen[r.ID]; ok {
+			return fmt.Errorf("%s: id: %q is already defined at %s", r.Source, r.ID, prev)
+		}
+		seen[r.ID] = r.Source
+		s.Rules = append(s.Rules, r)
+	}
+	return nil
+}
+
+// Clone returns a copy of s that can be extended without changing s.
+func (s *Set) Clone() *Set {
+	return &Set{Rules: append([]Rule(nil), s.Rules...)}
+}
+
+// Without returns a copy of s without the rules whose IDs are listed. An
+// unknown ID is an error.
+func (s *Set) Without(ids ...string) (*Set, error) {
+	drop := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		drop[id] = true
+	}
+	out := &Set{}
+	for _, r := range s.Rules {
+		if drop[r.ID] {
+			delete(drop, r.ID)
+			continue
+		}
+		out.Rules = append(out.Rules, r)
+	}
+	if len(drop) > 0 {
+		var unknown []string
+		for id := range drop {
+			unknown = append(unknown, id)
+		}
+		sort.Strings(unknown)
+		return nil, fmt.Errorf("disable rules: unknown rule id %s", strings.Join(unknown, ", "))
+	}
+	return out, nil
+}
+
+// Parse decodes and validates one rules file. Errors name the file, the line
+// and the field, and all problems in the file are reported together.
+func Parse(name string, data []byte) ([]Rule, error) {
+	var f File
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&f); err != nil {
+		return nil, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
+	}
+	// A second pass over the node tree gives each rule and field its line.
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	lines := ruleLines(&root)
+	var errs []error
+	for i := range f.Rules {
+		r := &f.Rules[i]
+		fl := lines.at(i)
+		r.Source = name + ":" + strconv.Itoa(fl.line)
+		if r.Kind == "" {
+			r.Kind = KindRegex
+		}
+		for _, err := range r.check() {
+			var fe *fieldError
+			line := fl.line
+			if errors.As(err, &fe) {
+				if l, ok := fl.fields[fe.field]; ok {
+					line = l
+				}
+			}
+			errs = append(errs, fmt.Errorf("%s:%d: rule %q: %w", name, line, r.ID, err))
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return f.Rules, nil
+}
+
+// Validate checks one rule, as Parse does, and joins every problem found.
+func (r *Rule) Validate() error {
+	return errors.Join(r.check()...)
+}
+
+type fieldError struct {
+	field string
+	msg   string
+}
+
+func (e *fieldError) Error() string { return e.field + ": " + e.msg }
+
+func ferr(field, format string, args ...any) error {
+	return &fieldError{field: field, msg: fmt.Sprintf(format, args...)}
+}
+
+var idRE = regexp.MustCompile(`^[a-z0-9]+(?:-[a-z0-9]+)*$`)
+
+func (r *Rule) check() []error {
+	var errs []error
+	if !idRE.MatchString(r.ID) {
+		errs = append(errs, ferr("id", "%q must be kebab-case (a-z, 0-9, '-')", r.ID))
+	}
+	if strings.TrimSpace(r.Description) == "" {
+		errs = append(errs, ferr("description", "is empty"))
+	}
+	if len(r.Examples) == 0 {
+		errs = append(errs, ferr("examples", "a rule needs at least one example it must catch"))
+	}
+	if r.KeepPrefix < 0 || r.KeepPrefix > 16 {
+		errs = append(errs, ferr("keep_prefix", "%d is out of range 0..16", r.KeepPrefix))
+	}
+	for _, sw := range r.Stopwords {
+		if sw == "" {
+			errs = append(errs, ferr("stopwords", "an empty stopword would silence every match"))
+		}
+	}
+	switch r.Kind {
+	case KindRegex:
+		errs = append(errs, r.checkRegex()...)
+	case KindKeyName:
+		errs = append(errs, r.checkKeyName()...)
+	default:
+		errs = append(errs, ferr("kind", "%q is neither %q nor %q", r.Kind, KindRegex, KindKeyName))
+	}
+	return errs
+}
+
+func (r *Rule) checkRegex() []error {
+	var errs []error
+	if r.Regex == "" {
+		errs = append(errs, ferr("regex", "is empty, so this rule would match nothing"))
+	} else if re, err := syntax.Parse(r.Regex, syntax.Perl); err != nil {
+		errs = append(errs, ferr("regex", "%v", err))
+	} else if re.MaxCap() > 1 {
+		names := re.CapNames()
+		hasSecret := false
+		for _, n := range names {
+			hasSecret = hasSecret || n == "secret"
+		}
+		if !hasSecret {
+			errs = append(errs, ferr("regex", "has %d capture groups; name the secret one (?P<secret>...) or use (?:...) for the others", re.MaxCap()))
+		}
+	}
+	if len(r.Keywords) == 0 {
+		errs = append(errs, ferr("keywords", "a regex rule needs at least one keyword to gate it"))
+	}
+	for _, k := range r.Keywords {
+		if len(k) < 2 {
+			errs = append(errs, ferr("keywords", "%q is shorter than 2 bytes and would gate nothing", k))
+		}
+	}
+	if r.Before < 0 || r.After < 0 || r.Before > 1<<16 || r.After > 1<<16 {
+		errs = append(errs, ferr("before", "before and after must be within 0..65536"))
+	}
+	if r.MinEntropy < 0 || r.MinEntropy > 8 {
+		errs = append(errs, ferr("min_entropy", "%v is out of range 0..8", r.MinEntropy))
+	}
+	for _, v := range r.Validators {
+		name, arg, _ := strings.Cut(v, ":")
+		if _, ok := Validators[name]; !ok {
+			errs = append(errs, ferr("validators", "unknown validator %q", v))
+			continue
+		}
+		if name == "base64-len" {
+			if n, err := strconv.Atoi(arg); err != nil || n <= 0 {
+				errs = append(errs, ferr("validators", "%q needs a positive length, as in base64-len:64", v))
+			}
+		}
+	}
+	if r.Strict && len(r.Validators) == 0 {
+		errs = append(errs, ferr("strict", "is set but the rule has no validators"))
+	}
+	if len(r.Names) > 0 || r.Suffix || len(r.Contexts) > 0 || r.KeepScheme || r.WholeLine {
+		errs = append(errs, ferr("names", "names, suffix, contexts, keep_scheme and whole_line belong to keyname rules"))
+	}
+	return errs
+}
+
+func (r *Rule) checkKeyName() []error {
+	var errs []error
+	if len(r.Names) == 0 {
+		errs = append(errs, ferr("names", "a keyname rule needs at least one name"))
+	}
+	for _, n := range r.Names {
+		if NormalizeName(n) == "" {
+			errs = append(errs, ferr("names", "%q has no letters or digits", n))
+		}
+	}
+	for _, c := range r.Contexts {
+		if c != ContextJSON && c != ContextQuery && c != ContextText {
+			errs = append(errs, ferr("contexts", "unknown context %q (want json, query or text)", c))
+		}
+	}
+	if r.Regex != "" || len(r.Keywords) > 0 || len(r.Validators) > 0 {
+		errs = append(errs, ferr("regex", "regex, keywords and validators belong to regex rules"))
+	}
+	return errs
+}
+
+// NormalizeName lower-cases an ASCII name and drops the separators '-', '_',
+// '.' and spaces, so that api_key, API-Key and apiKey compare equal.
+func NormalizeName(s string) string {
+	b := make([]byte, 0, len(s))
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		switch {
+		case c >= 'A' && c <= 'Z':
+			b = append(b, c+'a'-'A')
+		case c == '-' || c == '_' || c == '.' || c == ' ':
+		default:
+			b = append(b, c)
+		}
+	}
+	return string(b)
+}
+
+// HasContext reports whether a keyname rule applies in context c.
+func (r *Rule) HasContext(c string) bool {
+	if len(r.Contexts) == 0 {
+		return true
+	}
+	for _, x := range r.Contexts {
+		if x == c {
+			return true
+		}
+	}
+	return false
+}
+
+type ruleLine struct {
+	line   int
+	fields map[string]int
+}
+
+type lineIndex []ruleLine
+
+func (l lineIndex) at(i int) ruleLine {
+	if i < len(l) {
+		return l[i]
+	}
+	return ruleLine{line: 1}
+}
+
+// ruleLines finds, for each item of the top-level "rules" list, its line and
+// the lines of its fields.
+func ruleLines(root *yaml.Node) lineIndex {
+	doc := root
+	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
+		doc = doc.Content[0]
+	}
+	if doc.Kind != yaml.MappingNode {
+		return nil
+	}
+	var out lineIndex
+	for i := 0; i+1 < len(doc.Content); i += 2 {
+		if doc.Content[i].Value != "rules" || doc.Content[i+1].Kind != yaml.SequenceNode {
+			continue
+		}
+		for _, item := range doc.Content[i+1].Content {
+			rl := ruleLine{line: item.Line, fields: map[string]int{}}
+			for j := 0; j+1 < len(item.Content); j += 2 {
+				rl.fields[item.Content[j].Value] = item.Content[j].Line
+			}
+			out = append(out, rl)
+		}
+	}
+	return out
+}

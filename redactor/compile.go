@@ -1,0 +1,345 @@
+package redactor
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"regexp"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+
+	"github.com/cloudflare/ahocorasick"
+	"github.com/flowmask/flowmask/patterns"
+	"github.com/flowmask/flowmask/redactor/internal/literal"
+	"go.uber.org/zap"
+)
+
+// LiteralRuleID labels masks of known secret values.
+const LiteralRuleID = "known-secret"
+
+// Priorities decide the label when spans of different rules overlap.
+const (
+	prioKeyName = 1
+	prioRegex   = 2
+	prioLiteral = 3
+)
+
+type validator struct {
+	name string
+	arg  int
+}
+
+type rule struct {
+	id         string
+	kind       string
+	prio       int
+	re         *regexp.Regexp
+	group      int
+	before     int
+	after      int
+	minEntropy float64
+	validators []validator
+	strict     bool
+	keepPrefix int
+	stopwords  [][]byte
+
+	// keyname rules
+	suffix     bool
+	inJSON     bool
+	inQuery    bool
+	inText     bool
+	keepScheme bool
+	wholeLine  bool
+}
+
+// kwKind says what a keyword hit triggers.
+type kwTarget struct {
+	rule int32
+	// name is true for a keyname rule's name variant; exact is its
+	// normalized length for boundary checks.
+	name bool
+}
+
+type compiled struct {
+	rules    []rule
+	ac       *ahocorasick.Matcher
+	words    [][]byte
+	targets  [][]kwTarget
+	contentW int // index of the "$content" trigger word, -1 if none
+	maxWord  int
+
+	exactNames  map[string]int32 // normalized name -> rule
+	suffixNames map[string]int32 // normalized name -> rule (suffix rules)
+
+	allow []allowEntry
+	// overlap is how many trailing bytes streaming keeps between chunks so
+	// that a secret split across reads is still whole in one of them.
+	overlap int
+}
+
+type allowEntry struct {
+	rule  string
+	path  *regexp.Regexp
+	value *regexp.Regexp
+}
+
+// globPath compiles an allowlist path: '*' matches within one segment, '**'
+// matches anything.
+func globPath(p string) (*regexp.Regexp, error) {
+	q := regexp.QuoteMeta(p)
+	q = strings.ReplaceAll(q, `\*\*`, `.*`)
+	q = strings.ReplaceAll(q, `\*`, `[^.\[]*`)
+	return regexp.Compile("^" + q + "$")
+}
+
+// Redactor finds and masks secrets. It is immutable after New and safe for
+// concurrent use by any number of goroutines.
+type Redactor struct {
+	c        *compiled
+	lits     *literal.Set
+	litRule  int
+	mask     MaskStyle
+	hashKey  []byte
+	maxDoc   int
+	logger   *zap.Logger
+	pool     sync.Pool
+	litCount int
+}
+
+// New compiles cfg into a Redactor. Errors name the rule or setting at fault.
+func New(cfg Config) (*Redactor, error) {
+	set := cfg.Rules
+	if set == nil {
+		var err error
+		if set, err = patterns.Default(); err != nil {
+			return nil, fmt.Errorf("load default rules: %w", err)
+		}
+	}
+	c, err := compile(set, cfg.Allow)
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Mask == MaskHash && len(cfg.HashKey) == 0 {
+		return nil, errors.New("mask hash: a hash key is required (set FLOWMASK_HASH_KEY)")
+	}
+	maxDoc := cfg.MaxDocument
+	if maxDoc <= 0 {
+		maxDoc = DefaultMaxDocument
+	}
+	logger := cfg.Logger
+	if logger == nil {
+		logger = zap.NewNop()
+	}
+	r := &Redactor{c: c, mask: cfg.Mask, hashKey: append([]byte(nil), cfg.HashKey...), maxDoc: maxDoc, logger: logger}
+	r.setLiterals(cfg.Literals)
+	if len(r.hashKey) > 0 && len(r.hashKey) >= literal.MinLen {
+		// Our own secrets are always masked.
+		r.setLiterals(append(append([]Literal(nil), cfg.Literals...), Literal{Source: "FLOWMASK_HASH_KEY", Value: string(r.hashKey)}))
+	}
+	r.pool.New = func() any { return newState(r) }
+	return r, nil
+}
+
+// WithLiterals returns a Redactor that shares r's compiled rules but masks
+// lits instead of r's literals. Building it is cheap compared with New, so a
+// refresh of known secrets can swap whole Redactors atomically.
+func (r *Redactor) WithLiterals(lits []Literal) *Redactor {
+	n := &Redactor{c: r.c, mask: r.mask, hashKey: r.hashKey, maxDoc: r.maxDoc, logger: r.logger}
+	if len(r.hashKey) >= literal.MinLen {
+		lits = append(append([]Literal(nil), lits...), Literal{Source: "FLOWMASK_HASH_KEY", Value: string(r.hashKey)})
+	}
+	n.setLiterals(lits)
+	n.pool.New = func() any { return newState(n) }
+	return n
+}
+
+// Literals reports how many known values are masked.
+func (r *Redactor) Literals() int { return r.litCount }
+
+// Rules returns the IDs of the compiled rules, in order.
+func (r *Redactor) Rules() []string {
+	ids := make([]string, 0, len(r.c.rules))
+	for _, rl := range r.c.rules {
+		if rl.id != LiteralRuleID {
+			ids = append(ids, rl.id)
+		}
+	}
+	return ids
+}
+
+func (r *Redactor) setLiterals(lits []Literal) {
+	vals := make([][]byte, 0, len(lits))
+	for _, l := range lits {
+		if len(l.Value) < literal.MinLen {
+			r.logger.Warn("known secret shorter than 8 bytes skipped", zap.String("source", l.Source), zap.Int("length", len(l.Value)))
+			continue
+		}
+		vals = append(vals, []byte(l.Value))
+	}
+	r.litCount = len(vals)
+	r.litRule = len(r.c.rules) - 1 // the literal pseudo-rule is last
+	if len(vals) > 0 {
+		r.lits = literal.Build(vals)
+	} else {
+		r.lits = nil
+	}
+}
+
+func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
+	c := &compiled{exactNames: map[string]int32{}, suffixNames: map[string]int32{}, contentW: -1, overlap: 16 << 10}
+	wordIdx := map[string]int{}
+	addWord := func(w string, t kwTarget) {
+		w = strings.ToLower(w)
+		i, ok := wordIdx[w]
+		if !ok {
+			i = len(c.words)
+			wordIdx[w] = i
+			c.words = append(c.words, []byte(w))
+			c.targets = append(c.targets, nil)
+			if len(w) > c.maxWord {
+				c.maxWord = len(w)
+			}
+		}
+		if t.rule >= 0 {
+			c.targets[i] = append(c.targets[i], t)
+		}
+	}
+	var errs []error
+	for _, pr := range set.Rules {
+		if err := pr.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("%s: rule %q: %w", pr.Source, pr.ID, err))
+			continue
+		}
+		idx := int32(len(c.rules))
+		rl := rule{id: pr.ID, kind: pr.Kind, keepPrefix: pr.KeepPrefix, minEntropy: pr.MinEntropy, strict: pr.Strict}
+		for _, sw := range pr.Stopwords {
+			rl.stopwords = append(rl.stopwords, []byte(strings.ToLower(sw)))
+		}
+		switch pr.Kind {
+		case patterns.KindRegex:
+			re, err := regexp.Compile(pr.Regex)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("%s: rule %q: regex: %w", pr.Source, pr.ID, err))
+				continue
+			}
+			rl.re, rl.prio = re, prioRegex
+			if g := re.SubexpIndex("secret"); g > 0 {
+				rl.group = g
+			} else if re.NumSubexp() >= 1 {
+				rl.group = 1
+			}
+			rl.before, rl.after = pr.Before, pr.After
+			if rl.before == 0 {
+				rl.before = 64
+			}
+			if rl.after == 0 {
+				rl.after = 256
+			}
+			if need := rl.before + rl.after + 64; need > c.overlap {
+				c.overlap = need
+			}
+			for _, v := range pr.Validators {
+				name, arg, _ := strings.Cut(v, ":")
+				n, _ := strconv.Atoi(arg)
+				rl.validators = append(rl.validators, validator{name: name, arg: n})
+			}
+			for _, k := range pr.Keywords {
+				addWord(k, kwTarget{rule: idx})
+			}
+		case patterns.KindKeyName:
+			rl.prio = prioKeyName
+			rl.suffix = pr.Suffix
+			rl.inJSON = pr.HasContext(patterns.ContextJSON)
+			rl.inQuery = pr.HasContext(patterns.ContextQuery)
+			rl.inText = pr.HasContext(patterns.ContextText)
+			rl.keepScheme = pr.KeepScheme
+			rl.wholeLine = pr.WholeLine
+			for _, n := range pr.Names {
+				norm := patterns.NormalizeName(n)
+				if prev, ok := c.exactNames[norm]; ok && prev != idx {
+					errs = append(errs, fmt.Errorf("%s: rule %q: names: %q is also a name of rule %q", pr.Source, pr.ID, n, c.rules[prev].id))
+					continue
+				}
+				c.exactNames[norm] = idx
+				if pr.Suffix {
+					c.suffixNames[norm] = idx
+				}
+				for _, v := range nameVariants(n) {
+					addWord(v, kwTarget{rule: idx, name: true})
+				}
+			}
+		}
+		c.rules = append(c.rules, rl)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	// The literal pseudo-rule is always last.
+	c.rules = append(c.rules, rule{id: LiteralRuleID, kind: "literal", prio: prioLiteral})
+	// "$content" marks Logic Apps content envelopes, whose base64 hides text.
+	addWord(`"$content"`, kwTarget{rule: -1})
+	c.contentW = wordIdx[`"$content"`]
+	c.ac = ahocorasick.NewMatcher(c.words)
+	for i, a := range allow {
+		e := allowEntry{rule: a.Rule}
+		if a.Path != "" {
+			re, err := globPath(a.Path)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("allow[%d].path: %w", i, err))
+				continue
+			}
+			e.path = re
+		}
+		if a.Value != "" {
+			re, err := regexp.Compile(a.Value)
+			if err != nil {
+				errs = append(errs, fmt.Errorf("allow[%d].value: %w", i, err))
+				continue
+			}
+			e.value = re
+		}
+		if a.Rule == "" && a.Path == "" && a.Value == "" {
+			errs = append(errs, fmt.Errorf("allow[%d]: set at least one of rule, path and value, or it would silence everything", i))
+			continue
+		}
+		c.allow = append(c.allow, e)
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	return c, nil
+}
+
+// nameVariants spells a name as it may appear in text, lower-cased: with
+// '_', with '-', and with no separator (which also covers camelCase).
+func nameVariants(n string) []string {
+	n = strings.ToLower(n)
+	parts := strings.FieldsFunc(n, func(r rune) bool { return r == '_' || r == '-' || r == '.' || r == ' ' })
+	if len(parts) <= 1 {
+		return []string{strings.Join(parts, "")}
+	}
+	vs := []string{strings.Join(parts, "_"), strings.Join(parts, "-"), strings.Join(parts, "")}
+	sort.Strings(vs)
+	return vs
+}
+
+// label appends the mask for a secret to dst.
+func (r *Redactor) label(dst []byte, rl *rule, secret []byte) []byte {
+	dst = append(dst, "[REDACTED:"...)
+	dst = append(dst, rl.id...)
+	if r.mask == MaskHash {
+		m := hmac.New(sha256.New, r.hashKey)
+		m.Write(secret)
+		var sum [sha256.Size]byte
+		s := m.Sum(sum[:0])
+		const hexd = "0123456789abcdef"
+		dst = append(dst, ':')
+		for _, b := range s[:4] {
+			dst = append(dst, hexd[b>>4], hexd[b&0xF])
+		}
+	}
+	return append(dst, ']')
+}

@@ -1,0 +1,380 @@
+package redactor
+
+import (
+	"bytes"
+	"regexp"
+	"slices"
+
+	"github.com/flowmask/flowmask/redactor/internal/literal"
+)
+
+// buffer is a detection context: bytes plus what the prefilter found in them.
+// The top-level buffer is a chunk of input; nested buffers hold unescaped
+// JSON strings or decoded base64.
+type buffer struct {
+	src  []byte
+	low  []byte
+	hits []kwHit
+	lits []literal.Match
+	// names is true when a keyname word was hit, so JSON keys need checking.
+	names bool
+	// content is true when the "$content" trigger was hit.
+	content bool
+
+	// Position of this buffer in the input, for findings.
+	parent *buffer
+	pmap   []int32 // unescape map: byte i of src came from parent byte pmap[i]
+	ppos   int     // otherwise: the whole buffer sits at this parent offset
+	base   int64   // top level only: stream offset of src[0]
+	line   int     // top level only: line number of src[0], 1-based
+}
+
+type kwHit struct {
+	pos  int32
+	word int32
+}
+
+type span struct {
+	start, end int
+	rule       int32
+	high       bool
+}
+
+// edit replaces src[start:end] with repl[off:off+n] of the state's arena.
+type edit struct {
+	start, end int
+	off, n     int
+}
+
+type pathElem struct {
+	key []byte
+	idx int
+	arr bool
+}
+
+// state is the per-call scratch space, pooled so the clean path allocates
+// nothing.
+type state struct {
+	r      *Redactor
+	top    buffer
+	nested []*buffer
+	depth  int
+
+	words   []int
+	spans   []span
+	windows []window
+	edits   []edit
+	repl    []byte
+	counts  []int
+	total   int
+	path    []pathElem
+	scratch []byte
+	onFind  func(Finding)
+}
+
+type window struct {
+	rule       int32
+	start, end int
+}
+
+func newState(r *Redactor) *state {
+	return &state{r: r, counts: make([]int, len(r.c.rules))}
+}
+
+func (r *Redactor) getState() *state {
+	st := r.pool.Get().(*state)
+	return st
+}
+
+func (r *Redactor) putState(st *state) {
+	if cap(st.repl) > 1<<20 {
+		st.repl = nil
+	}
+	if cap(st.scratch) > 1<<20 {
+		st.scratch = nil
+	}
+	st.onFind = nil
+	st.top = buffer{low: st.top.low[:0], hits: st.top.hits[:0], lits: st.top.lits[:0]}
+	if cap(st.top.low) > 4<<20 {
+		st.top.low = nil
+	}
+	r.pool.Put(st)
+}
+
+// stats converts the counters into Stats and resets them.
+func (st *state) stats(n int64) Stats {
+	s := Stats{Bytes: n, Redactions: st.total}
+	if st.total > 0 {
+		s.ByRule = make(map[string]int)
+		for i, c := range st.counts {
+			if c > 0 {
+				s.ByRule[st.r.c.rules[i].id] += c
+				st.counts[i] = 0
+			}
+		}
+	}
+	st.total = 0
+	return s
+}
+
+// nestedBuf returns a reusable buffer for nesting level st.depth.
+func (st *state) nestedBuf() *buffer {
+	for len(st.nested) <= st.depth {
+		st.nested = append(st.nested, &buffer{})
+	}
+	b := st.nested[st.depth]
+	*b = buffer{src: b.src[:0], low: b.low[:0], hits: b.hits[:0], lits: b.lits[:0], pmap: b.pmap[:0]}
+	return b
+}
+
+// prepare runs the prefilter over b.src: an ASCII fold, the keyword
+// automaton, keyword positions and the literal filter.
+func (st *state) prepare(b *buffer) {
+	c := st.r.c
+	b.low = foldASCII(b.low[:0], b.src)
+	b.hits = b.hits[:0]
+	b.names, b.content = false, false
+	idxs := c.ac.MatchThreadSafe(b.low)
+	for _, w := range idxs {
+		if w == c.contentW {
+			b.content = true
+		}
+		for _, t := range c.targets[w] {
+			if t.name {
+				b.names = true
+				break
+			}
+		}
+		word := c.words[w]
+		for off := 0; ; {
+			i := bytes.Index(b.low[off:], word)
+			if i < 0 {
+				break
+			}
+			b.hits = append(b.hits, kwHit{pos: int32(off + i), word: int32(w)})
+			off += i + 1
+		}
+	}
+	if len(idxs) > 1 {
+		slices.SortFunc(b.hits, func(x, y kwHit) int { return int(x.pos - y.pos) })
+	}
+	b.lits = b.lits[:0]
+	if st.r.lits != nil {
+		b.lits = st.r.lits.Append(b.lits, b.src)
+	}
+}
+
+// hasHits reports whether any keyword or literal hit starts in [a,e).
+func (b *buffer) hasHits(a, e int) bool {
+	i, _ := slices.BinarySearchFunc(b.hits, int32(a), func(h kwHit, p int32) int { return int(h.pos - p) })
+	if i < len(b.hits) && int(b.hits[i].pos) < e {
+		return true
+	}
+	j, _ := slices.BinarySearchFunc(b.lits, a, func(m literal.Match, p int) int { return m.Start - p })
+	return j < len(b.lits) && b.lits[j].Start < e
+}
+
+func foldASCII(dst, src []byte) []byte {
+	n := len(src)
+	if cap(dst) < n {
+		dst = make([]byte, n, n+n/4)
+	}
+	dst = dst[:n]
+	for i, c := range src {
+		if c-'A' < 26 {
+			c += 'a' - 'A'
+		}
+		dst[i] = c
+	}
+	return dst
+}
+
+// Detection modes for detectRange.
+const (
+	modeText  = 1 << iota // name=value pairs in text
+	modeQuery             // the range starts with a query parameter (a form body)
+)
+
+// detectRange appends the spans of secrets found in b.src[a:e] to st.spans.
+func (st *state) detectRange(b *buffer, a, e int, mode int) {
+	c := st.r.c
+	if a >= e {
+		return
+	}
+	i, _ := slices.BinarySearchFunc(b.hits, int32(a), func(h kwHit, p int32) int { return int(h.pos - p) })
+	st.windows = st.windows[:0]
+	for ; i < len(b.hits) && int(b.hits[i].pos) < e; i++ {
+		h := b.hits[i]
+		for _, t := range c.targets[h.word] {
+			rl := &c.rules[t.rule]
+			if t.name {
+				st.keyValue(b, a, e, int(h.pos), len(c.words[h.word]), t.rule, mode)
+				continue
+			}
+			w0 := max(a, int(h.pos)-rl.before)
+			w1 := min(e, int(h.pos)+rl.after)
+			st.windows = append(st.windows, window{rule: t.rule, start: w0, end: w1})
+		}
+	}
+	if len(st.windows) > 0 {
+		st.runWindows(b)
+	}
+	if len(b.lits) > 0 {
+		j, _ := slices.BinarySearchFunc(b.lits, a, func(m literal.Match, p int) int { return m.Start - p })
+		for ; j < len(b.lits) && b.lits[j].Start < e; j++ {
+			if m := b.lits[j]; m.End <= e {
+				st.spans = append(st.spans, span{start: m.Start, end: m.End, rule: int32(st.r.litRule), high: true})
+			}
+		}
+	}
+}
+
+// runWindows merges the windows of each rule and runs its regex on them.
+func (st *state) runWindows(b *buffer) {
+	ws := st.windows
+	if len(ws) > 1 {
+		slices.SortFunc(ws, func(x, y window) int {
+			if x.rule != y.rule {
+				return int(x.rule - y.rule)
+			}
+			return x.start - y.start
+		})
+	}
+	for i := 0; i < len(ws); {
+		w := ws[i]
+		j := i + 1
+		for ; j < len(ws) && ws[j].rule == w.rule && ws[j].start <= w.end; j++ {
+			w.end = max(w.end, ws[j].end)
+		}
+		i = j
+		st.runRegex(b, w)
+	}
+}
+
+func (st *state) runRegex(b *buffer, w window) {
+	rl := &st.r.c.rules[w.rule]
+	src := b.src[w.start:w.end]
+	for _, m := range findAll(rl.re, src) {
+		s, e := m[0], m[1]
+		if rl.group > 0 && 2*rl.group+1 < len(m) {
+			s, e = m[2*rl.group], m[2*rl.group+1]
+		}
+		if s < 0 || s >= e {
+			continue
+		}
+		secret := src[s:e]
+		if rl.minEntropy > 0 && entropy(secret) < rl.minEntropy {
+			continue
+		}
+		if hasStopword(secret, rl.stopwords) {
+			continue
+		}
+		high := false
+		if len(rl.validators) > 0 {
+			high = validate(rl.validators, secret)
+			if !high && rl.strict {
+				continue
+			}
+		}
+		st.spans = append(st.spans, span{start: w.start + s, end: w.start + e, rule: w.rule, high: high})
+	}
+}
+
+func findAll(re *regexp.Regexp, src []byte) [][]int {
+	return re.FindAllSubmatchIndex(src, -1)
+}
+
+func hasStopword(secret []byte, stop [][]byte) bool {
+	if len(stop) == 0 {
+		return false
+	}
+	var buf [256]byte
+	low := foldASCII(buf[:0], secret)
+	for _, s := range stop {
+		if bytes.Contains(low, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// flushSpans sorts and merges st.spans found in buffer b, applies the
+// allowlist, and turns them into edits appended to *out. Overlapping spans
+// become one span labelled with the highest-priority rule.
+func (st *state) flushSpans(b *buffer, out *[]edit) {
+	sp := st.spans
+	if len(sp) == 0 {
+		return
+	}
+	if len(sp) > 1 {
+		slices.SortFunc(sp, func(x, y span) int {
+			if x.start != y.start {
+				return x.start - y.start
+			}
+			return y.end - x.end
+		})
+	}
+	c := st.r.c
+	for i := 0; i < len(sp); {
+		cur := sp[i]
+		j := i + 1
+		for ; j < len(sp) && sp[j].start < cur.end; j++ {
+			if sp[j].end > cur.end {
+				cur.end = sp[j].end
+			}
+			if c.rules[sp[j].rule].prio > c.rules[cur.rule].prio {
+				cur.rule = sp[j].rule
+			}
+			cur.high = cur.high || sp[j].high
+		}
+		i = j
+		if len(c.allow) > 0 && st.allowed(b, cur) {
+			continue
+		}
+		st.emit(b, cur, out)
+	}
+	st.spans = st.spans[:0]
+}
+
+// emit records one masked span as an edit and counts it.
+func (st *state) emit(b *buffer, sp span, out *[]edit) {
+	rl := &st.r.c.rules[sp.rule]
+	secret := b.src[sp.start:sp.end]
+	off := len(st.repl)
+	keep := 0
+	if rl.keepPrefix > 0 && rl.keepPrefix < len(secret) {
+		keep = rl.keepPrefix
+		st.repl = append(st.repl, secret[:keep]...)
+	}
+	st.repl = st.r.label(st.repl, rl, secret)
+	// A multi-line secret's replacement keeps its line count.
+	for _, ch := range secret {
+		if ch == '\n' {
+			st.repl = append(st.repl, '\n')
+		}
+	}
+	*out = append(*out, edit{start: sp.start, end: sp.end, off: off, n: len(st.repl) - off})
+	st.counts[sp.rule]++
+	st.total++
+	if st.onFind != nil {
+		st.find(b, sp, rl, keep)
+	}
+}
+
+// apply appends src with edits applied to dst.
+func (st *state) apply(dst, src []byte, edits []edit) []byte {
+	prev := 0
+	for _, e := range edits {
+		dst = append(dst, src[prev:e.start]...)
+		dst = append(dst, st.repl[e.off:e.off+e.n]...)
+		prev = e.end
+	}
+	return append(dst, src[prev:]...)
+}
+
+// addRepl stores explicit replacement bytes and returns the edit.
+func (st *state) addRepl(start, end int, repl []byte) edit {
+	off := len(st.repl)
+	st.repl = append(st.repl, repl...)
+	return edit{start: start, end: end, off: off, n: len(repl)}
+}

@@ -1,0 +1,55 @@
+package redactor
+
+import (
+	"fmt"
+	"sort"
+	"strings"
+
+	"github.com/flowmask/flowmask/patterns"
+)
+
+// CheckExamples runs rule examples through the engine. Each rule of check
+// must find a secret in each of its examples when compiled alone (format
+// auto), and the whole set must leave each negative example unchanged. It
+// returns one error per failure; none means every example passed.
+func CheckExamples(set *patterns.Set, check []patterns.Rule) []error {
+	var errs []error
+	full, err := New(Config{Rules: set})
+	if err != nil {
+		return []error{err}
+	}
+	for _, rl := range check {
+		alone, err := New(Config{Rules: &patterns.Set{Rules: []patterns.Rule{rl}}})
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		for i, ex := range rl.Examples {
+			if _, st := alone.Append(nil, []byte(ex), FormatAuto); st.Redactions == 0 {
+				errs = append(errs, fmt.Errorf("%s: rule %q: example %d: nothing found in %q", rl.Source, rl.ID, i+1, clip(ex)))
+			}
+		}
+		for i, ex := range rl.NegativeExamples {
+			if _, st := full.Append(nil, []byte(ex), FormatAuto); st.Redactions > 0 {
+				errs = append(errs, fmt.Errorf("%s: rule %q: negative example %d: changed by %s", rl.Source, rl.ID, i+1, ruleList(st.ByRule)))
+			}
+		}
+	}
+	return errs
+}
+
+func ruleList(m map[string]int) string {
+	ids := make([]string, 0, len(m))
+	for id := range m {
+		ids = append(ids, id)
+	}
+	sort.Strings(ids)
+	return strings.Join(ids, ", ")
+}
+
+func clip(s string) string {
+	if len(s) > 60 {
+		return s[:60] + "..."
+	}
+	return s
+}

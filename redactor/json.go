@@ -1,0 +1,461 @@
+package redactor
+
+import (
+	"bytes"
+	"encoding/base64"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/flowmask/flowmask/patterns"
+	"github.com/valyala/fastjson"
+)
+
+// maxNest bounds how deep strings holding JSON or base64 are opened.
+const maxNest = 6
+
+// validJSON reports whether b is exactly one strict JSON value. fastjson
+// validates at several hundred MB/s and rejects what its parser tolerates
+// (NaN, leading zeros, ...).
+func validJSON(b []byte) bool {
+	return len(bytes.TrimSpace(b)) > 0 && fastjson.ValidateBytes(b) == nil
+}
+
+// jsonWalker walks one valid JSON value at token level. Only string values
+// can change; everything else is copied byte for byte by apply.
+type jsonWalker struct {
+	st  *state
+	b   *buffer
+	out *[]edit
+}
+
+// walkJSON walks the valid JSON value in b.src[a:e] and appends edits.
+func (st *state) walkJSON(b *buffer, a, e int, out *[]edit) {
+	w := jsonWalker{st: st, b: b, out: out}
+	w.value(a, e, -1)
+}
+
+func (w *jsonWalker) ws(i, e int) int {
+	src := w.b.src
+	for i < e && (src[i] == ' ' || src[i] == '\t' || src[i] == '\n' || src[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// value walks the value at i; keyRule is the keyname rule of the key it sits
+// under (-1 for none). It returns the index after the value.
+func (w *jsonWalker) value(i, e int, keyRule int32) int {
+	i = w.ws(i, e)
+	if i >= e {
+		return e
+	}
+	switch w.b.src[i] {
+	case '{':
+		return w.object(i+1, e)
+	case '[':
+		return w.array(i+1, e, keyRule)
+	case '"':
+		end, esc := stringEnd(w.b.src, i+1, e)
+		w.str(i+1, end, esc, keyRule, nil)
+		return end + 1
+	default:
+		for i < e {
+			switch w.b.src[i] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r':
+				return i
+			}
+			i++
+		}
+		return i
+	}
+}
+
+func (w *jsonWalker) object(i, e int) int {
+	src := w.b.src
+	st := w.st
+	var contentType []byte
+	for {
+		i = w.ws(i, e)
+		if i >= e {
+			return e
+		}
+		if src[i] == '}' {
+			return i + 1
+		}
+		if src[i] == ',' {
+			i++
+			continue
+		}
+		// Key.
+		ks := i + 1
+		ke, kesc := stringEnd(src, ks, e)
+		key := src[ks:ke]
+		if kesc {
+			key = unescapeSimple(key)
+		}
+		i = w.ws(ke+1, e)
+		if i < e && src[i] == ':' {
+			i++
+		}
+		rl := int32(-1)
+		if w.b.names {
+			rl = st.r.c.keyRule(key)
+		}
+		st.path = append(st.path, pathElem{key: key})
+		vi := w.ws(i, e)
+		if vi < e && src[vi] == '"' && (w.b.content || st.depth > 0) && rl < 0 {
+			switch string(key) {
+			case "$content-type":
+				end, _ := stringEnd(src, vi+1, e)
+				contentType = src[vi+1 : end]
+				i = end + 1
+				st.path = st.path[:len(st.path)-1]
+				continue
+			case "$content":
+				end, esc := stringEnd(src, vi+1, e)
+				w.str(vi+1, end, esc, -1, contentTypeOrSniff(contentType))
+				i = end + 1
+				st.path = st.path[:len(st.path)-1]
+				continue
+			}
+		}
+		i = w.value(i, e, rl)
+		st.path = st.path[:len(st.path)-1]
+	}
+}
+
+func (w *jsonWalker) array(i, e int, keyRule int32) int {
+	src := w.b.src
+	st := w.st
+	idx := 0
+	for {
+		i = w.ws(i, e)
+		if i >= e {
+			return e
+		}
+		switch src[i] {
+		case ']':
+			return i + 1
+		case ',':
+			i++
+			continue
+		}
+		st.path = append(st.path, pathElem{idx: idx, arr: true})
+		i = w.value(i, e, keyRule)
+		st.path = st.path[:len(st.path)-1]
+		idx++
+	}
+}
+
+// stringEnd returns the index of the closing quote of the string whose
+// content starts at i, and whether the content holds escapes.
+func stringEnd(src []byte, i, e int) (int, bool) {
+	esc := false
+	for j := i; j < e; {
+		k := bytes.IndexByte(src[j:e], '"')
+		if k < 0 {
+			return e, esc
+		}
+		q := j + k
+		if bytes.IndexByte(src[j:q], '\\') >= 0 {
+			esc = true
+		}
+		// Count the backslashes right before the quote.
+		n := 0
+		for p := q - 1; p >= i && src[p] == '\\'; p-- {
+			n++
+		}
+		if n%2 == 0 {
+			return q, esc
+		}
+		j = q + 1
+	}
+	return e, esc
+}
+
+// contentKind says how the base64 of a $content envelope is decoded.
+type contentKind uint8
+
+const (
+	contentSniff contentKind = iota + 1
+	contentJSON
+	contentForm
+	contentText
+)
+
+func contentTypeOrSniff(ct []byte) *contentKind {
+	k := contentSniff
+	s := strings.ToLower(string(ct))
+	switch {
+	case strings.Contains(s, "json"):
+		k = contentJSON
+	case strings.Contains(s, "x-www-form-urlencoded"):
+		k = contentForm
+	case s != "":
+		k = contentText
+	}
+	return &k
+}
+
+// str handles the string value whose raw content is src[s:e].
+func (w *jsonWalker) str(s, e int, esc bool, keyRule int32, content *contentKind) {
+	st, b := w.st, w.b
+	if keyRule >= 0 {
+		w.keyed(s, e, esc, keyRule)
+		return
+	}
+	if content != nil && st.depth < maxNest {
+		if w.base64Content(s, e, *content) {
+			return
+		}
+	}
+	if !b.hasHits(s, e) {
+		return
+	}
+	if !esc {
+		st.detectRange(b, s, e, modeText)
+		st.flushSpans(b, w.out)
+		return
+	}
+	if st.depth >= maxNest {
+		// Too deep to open: mask what the raw bytes show.
+		st.detectRange(b, s, e, modeText)
+		st.flushSpans(b, w.out)
+		return
+	}
+	// Unescape into a nested buffer, detect there, map edits back.
+	st.depth++
+	nb := st.nestedBuf()
+	nb.src, nb.pmap = unescapeMap(nb.src[:0], nb.pmap[:0], b.src[s:e], s)
+	nb.parent = b
+	st.prepare(nb)
+	var inner []edit
+	if t := bytes.TrimLeft(nb.src, " \t\r\n"); len(t) > 0 && (t[0] == '{' || t[0] == '[') && validJSON(nb.src) {
+		st.walkJSON(nb, 0, len(nb.src), &inner)
+	} else {
+		st.detectRange(nb, 0, len(nb.src), modeText)
+		st.flushSpans(nb, &inner)
+	}
+	for _, ed := range inner {
+		ed.start = int(nb.pmap[ed.start])
+		if ed.end < len(nb.pmap) {
+			ed.end = int(nb.pmap[ed.end])
+		} else {
+			ed.end = e
+		}
+		// Replacement text is escape-invariant (labels), but a span may end
+		// inside a \u escape of the raw text; extend it to cover the escape.
+		*w.out = append(*w.out, ed)
+	}
+	st.depth--
+}
+
+// keyed masks a string stored under a sensitive name.
+func (w *jsonWalker) keyed(s, e int, esc bool, ri int32) {
+	st, b := w.st, w.b
+	val := b.src[s:e]
+	if esc {
+		val = unescapeSimple(val)
+	}
+	if isPlaceholder(val) {
+		return
+	}
+	rl := &st.r.c.rules[ri]
+	vs := s
+	if rl.keepScheme {
+		vs = afterScheme(b.src, s, e)
+	}
+	st.spans = append(st.spans, span{start: vs, end: e, rule: ri})
+	st.flushSpans(b, w.out)
+}
+
+// base64Content decodes the base64 of a $content envelope, redacts the
+// decoded body and re-encodes it. It reports false when the string is not
+// base64 (it is then scanned as an ordinary string).
+func (w *jsonWalker) base64Content(s, e int, kind contentKind) bool {
+	st, b := w.st, w.b
+	raw := b.src[s:e]
+	if len(raw) == 0 {
+		return true
+	}
+	enc := base64.StdEncoding
+	if bytes.ContainsAny(raw, "-_") {
+		enc = base64.URLEncoding
+	}
+	if bytes.IndexByte(raw, '\\') >= 0 {
+		raw = unescapeSimple(raw) // \/ is a legal escape of '/'
+	}
+	st.depth++
+	defer func() { st.depth-- }()
+	nb := st.nestedBuf()
+	n := enc.DecodedLen(len(raw))
+	if cap(nb.src) < n {
+		nb.src = make([]byte, n)
+	}
+	m, err := enc.Decode(nb.src[:n], raw)
+	if err != nil {
+		return false
+	}
+	nb.src = nb.src[:m]
+	nb.parent, nb.ppos = b, s
+	st.prepare(nb)
+	var inner []edit
+	if kind == contentSniff {
+		kind = sniffKind(nb.src)
+	}
+	switch {
+	case kind == contentJSON && validJSON(nb.src):
+		st.walkJSON(nb, 0, len(nb.src), &inner)
+	case kind == contentForm:
+		st.detectRange(nb, 0, len(nb.src), modeQuery|modeText)
+		st.flushSpans(nb, &inner)
+	default:
+		st.detectRange(nb, 0, len(nb.src), modeText)
+		st.flushSpans(nb, &inner)
+	}
+	if len(inner) == 0 {
+		return true
+	}
+	plain := st.apply(nil, nb.src, inner)
+	encd := make([]byte, enc.EncodedLen(len(plain)))
+	enc.Encode(encd, plain)
+	*w.out = append(*w.out, st.addRepl(s, e, encd))
+	return true
+}
+
+func sniffKind(b []byte) contentKind {
+	t := bytes.TrimLeft(b, " \t\r\n")
+	if len(t) > 0 && (t[0] == '{' || t[0] == '[') {
+		return contentJSON
+	}
+	return contentText
+}
+
+// keyRule returns the keyname rule that a JSON key falls under, or -1. The
+// key matches a name whole after normalization, or (for suffix rules) its
+// trailing words do: db_password, smtpPassword, but not passwordPolicy.
+func (c *compiled) keyRule(key []byte) int32 {
+	var nb [96]byte
+	var starts [16]int
+	norm, ns := nb[:0], starts[:0]
+	prevLower := false
+	for i, ch := range key {
+		if len(norm) >= len(nb) {
+			return -1
+		}
+		switch {
+		case ch == '-' || ch == '_' || ch == '.' || ch == ' ':
+			if len(ns) < len(starts) {
+				ns = append(ns, len(norm))
+			}
+			prevLower = false
+			continue
+		case isUpper(ch):
+			if prevLower && len(ns) < len(starts) {
+				ns = append(ns, len(norm))
+			}
+			ch += 'a' - 'A'
+			prevLower = false
+		default:
+			prevLower = ch-'a' < 26 || ch-'0' < 10
+		}
+		_ = i
+		norm = append(norm, ch)
+	}
+	if r, ok := c.exactNames[string(norm)]; ok {
+		if c.rules[r].inJSON {
+			return r
+		}
+	}
+	for _, p := range ns {
+		if p <= 0 || p >= len(norm) {
+			continue
+		}
+		if r, ok := c.suffixNames[string(norm[p:])]; ok && c.rules[r].inJSON {
+			return r
+		}
+	}
+	return -1
+}
+
+// unescapeMap appends the unescaped JSON string content raw to dst and, for
+// each output byte, the offset (plus base) of the raw byte it came from.
+func unescapeMap(dst []byte, m []int32, raw []byte, base int) ([]byte, []int32) {
+	for i := 0; i < len(raw); {
+		c := raw[i]
+		if c != '\\' || i+1 >= len(raw) {
+			dst = append(dst, c)
+			m = append(m, int32(base+i))
+			i++
+			continue
+		}
+		start := i
+		var r rune = -1
+		switch raw[i+1] {
+		case '"', '\\', '/':
+			dst = append(dst, raw[i+1])
+		case 'b':
+			dst = append(dst, '\b')
+		case 'f':
+			dst = append(dst, '\f')
+		case 'n':
+			dst = append(dst, '\n')
+		case 'r':
+			dst = append(dst, '\r')
+		case 't':
+			dst = append(dst, '\t')
+		case 'u':
+			r = hex4(raw, i+2)
+			n := 6
+			if r >= 0xD800 && r < 0xDC00 && i+12 <= len(raw) && raw[i+6] == '\\' && raw[i+7] == 'u' {
+				if lo := hex4(raw, i+8); lo >= 0xDC00 && lo < 0xE000 {
+					r = 0x10000 + (r-0xD800)<<10 + (lo - 0xDC00)
+					n = 12
+				}
+			}
+			if r < 0 || (r >= 0xD800 && r < 0xE000) {
+				r = utf8.RuneError
+			}
+			before := len(dst)
+			dst = utf8.AppendRune(dst, r)
+			for k := before; k < len(dst); k++ {
+				m = append(m, int32(base+start))
+			}
+			i += n
+			continue
+		default:
+			dst = append(dst, raw[i+1])
+		}
+		m = append(m, int32(base+start))
+		i += 2
+	}
+	return dst, m
+}
+
+func hex4(b []byte, i int) rune {
+	if i+4 > len(b) {
+		return -1
+	}
+	var r rune
+	for _, c := range b[i : i+4] {
+		r <<= 4
+		switch {
+		case c-'0' < 10:
+			r |= rune(c - '0')
+		case c-'a' < 6:
+			r |= rune(c-'a') + 10
+		case c-'A' < 6:
+			r |= rune(c-'A') + 10
+		default:
+			return -1
+		}
+	}
+	return r
+}
+
+func unescapeSimple(raw []byte) []byte {
+	out, _ := unescapeMap(make([]byte, 0, len(raw)), nil, raw, 0)
+	return out
+}
+
+var _ = patterns.KindKeyName

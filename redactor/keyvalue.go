@@ -1,0 +1,293 @@
+package redactor
+
+import (
+	"bytes"
+)
+
+// keyValue checks whether the name hit at b.src[p:p+n] starts a name/value
+// pair (name=value, name: value, "name": "value", <name>value</name>, a query
+// parameter or a connection-string segment) and, if so, records the value's
+// span.
+func (st *state) keyValue(b *buffer, a, e, p, n int, ri int32, mode int) {
+	rl := &st.r.c.rules[ri]
+	src, low := b.src, b.low
+	query, xml := false, false
+	var q []byte // the quote that opened the name, if any
+	if p > a {
+		prev := low[p-1]
+		switch {
+		case prev == '?' || prev == '&' || prev == '#':
+			query = true
+		case p-3 >= a && (string(low[p-3:p]) == "%3f" || string(low[p-3:p]) == "%26"):
+			query = true
+		case prev == '"' || prev == '\'':
+			q = src[p-1 : p]
+			if p-2 >= a && src[p-2] == '\\' {
+				q = src[p-2 : p]
+			}
+		case prev == '<':
+			xml = true
+		case isAlnum(prev):
+			// Only a camelCase word boundary (dbPassword) of a suffix name.
+			if !rl.suffix || !isUpper(src[p]) || isUpper(src[p-1]) {
+				return
+			}
+		case prev == '_' || prev == '-' || prev == '.':
+			if !rl.suffix {
+				return
+			}
+		}
+	} else if mode&modeQuery != 0 {
+		query = true
+	}
+	if query {
+		if !rl.inQuery {
+			return
+		}
+	} else if !rl.inText || mode&modeText == 0 {
+		return
+	}
+	i := p + n
+	if len(q) > 0 && bytes.HasPrefix(src[i:e], q) {
+		i += len(q) // "name": value
+	}
+	// Separator.
+	if query {
+		switch {
+		case i < e && src[i] == '=':
+			i++
+		case i+3 <= e && string(low[i:i+3]) == "%3d":
+			i += 3
+		default:
+			return
+		}
+	} else {
+		i = skipBlanks(src, i, e)
+		switch {
+		case xml:
+			if i >= e || src[i] != '>' {
+				return
+			}
+			i++
+		case i+1 < e && (string(src[i:i+2]) == ":=" || string(src[i:i+2]) == "=>"):
+			i += 2
+		case i < e && (src[i] == '=' || src[i] == ':'):
+			i++
+		default:
+			return
+		}
+		if !xml {
+			i = skipBlanks(src, i, e)
+		}
+	}
+	if i >= e {
+		return
+	}
+	// Value.
+	var vs, ve int
+	switch {
+	case !query && !xml && (src[i] == '"' || src[i] == '\''):
+		vs, ve = quoted(src, i+1, e, src[i:i+1])
+	case !query && !xml && src[i] == '\\' && i+1 < e && src[i+1] == '"':
+		vs, ve = quoted(src, i+2, e, src[i:i+2])
+	default:
+		vs = i
+		ve = unquotedEnd(src, low, vs, e, query, xml, rl.keepScheme, rl.wholeLine)
+	}
+	if ve <= vs {
+		return
+	}
+	if rl.keepScheme {
+		vs = afterScheme(src, vs, ve)
+	}
+	if ve <= vs || isPlaceholder(src[vs:ve]) {
+		return
+	}
+	st.spans = append(st.spans, span{start: vs, end: ve, rule: ri})
+}
+
+func skipBlanks(src []byte, i, e int) int {
+	for i < e && (src[i] == ' ' || src[i] == '\t') {
+		i++
+	}
+	return i
+}
+
+const maxValue = 8 << 10
+
+// quoted returns the value between an opening quote (ending at i) and the
+// matching closing quote q, which must be on the same line.
+func quoted(src []byte, i, e int, q []byte) (int, int) {
+	lim := min(e, i+maxValue)
+	for j := i; j < lim; j++ {
+		c := src[j]
+		if c == '\n' {
+			return i, j
+		}
+		if len(q) == 2 { // \" inside a JSON string: ends at the next \"
+			if c == '\\' && j+1 < lim && src[j+1] == '"' {
+				return i, j
+			}
+			continue
+		}
+		if c == '\\' && q[0] == '"' {
+			j++
+			continue
+		}
+		if c == q[0] {
+			return i, j
+		}
+	}
+	return i, lim
+}
+
+// unquotedEnd finds where an unquoted value ends.
+func unquotedEnd(src, low []byte, i, e int, query, xml, header, line bool) int {
+	lim := min(e, i+maxValue)
+	for j := i; j < lim; j++ {
+		c := src[j]
+		switch {
+		case c == '\n' || c == '\r':
+			return j
+		case xml:
+			if c == '<' {
+				return j
+			}
+		case line:
+			if c == '"' || c == '\'' || c == '\\' {
+				return j
+			}
+		case header:
+			if c == '"' || c == '\'' || c == '\\' || c == ',' {
+				return j
+			}
+			if c == ' ' || c == '\t' {
+				// "Bearer xyz": the first blank after the scheme is part
+				// of the value; any later one ends it.
+				if j > i && isSchemeWord(src[i:j]) && j+1 < lim && src[j+1] != ' ' {
+					continue
+				}
+				return j
+			}
+		case query:
+			if c == '&' || c == '#' || c == ' ' || c == '\t' || c == '"' || c == '\'' || c == '<' || c == '>' || c == '\\' {
+				return j
+			}
+			if c == '%' && j+3 <= lim && string(low[j:j+3]) == "%26" {
+				return j
+			}
+		default:
+			switch c {
+			case ' ', '\t', '"', '\'', ';', '&', ',', '<', '>', ')', ']', '}', '\\', '|':
+				return j
+			}
+		}
+	}
+	return lim
+}
+
+// afterScheme skips an Authorization scheme ("Bearer ", "Basic ") at the
+// start of a value, so that the scheme stays visible.
+func afterScheme(src []byte, vs, ve int) int {
+	sp := bytes.IndexByte(src[vs:ve], ' ')
+	if sp <= 0 || !isSchemeWord(src[vs:vs+sp]) {
+		return vs
+	}
+	j := vs + sp
+	for j < ve && src[j] == ' ' {
+		j++
+	}
+	if j >= ve {
+		return vs
+	}
+	return j
+}
+
+func isSchemeWord(w []byte) bool {
+	if len(w) == 0 || len(w) > 32 || !isAlpha(w[0]) {
+		return false
+	}
+	for _, c := range w {
+		if !isAlnum(lower(c)) && c != '-' && c != '_' {
+			return false
+		}
+	}
+	return true
+}
+
+// isPlaceholder reports values that are not secrets even under a secret
+// name: empty, null-like, already masked, sanitized by the platform,
+// templated, or a Logic Apps expression (a reference, not a value).
+func isPlaceholder(v []byte) bool {
+	v = bytes.TrimSpace(v)
+	if len(v) == 0 {
+		return true
+	}
+	if bytes.HasPrefix(v, []byte("[REDACTED")) {
+		return true
+	}
+	switch string(bytes.ToLower(v)) {
+	case "null", "nil", "none", "undefined", "true", "false", "-", "*sanitized*", "<redacted>", "redacted",
+		"[redacted]", "***", "(none)", "n/a", "changeme", "<password>", "<secret>", "<token>":
+		return true
+	}
+	if allSame(v) {
+		return true
+	}
+	switch {
+	case bytes.HasPrefix(v, []byte("${")) && bytes.HasSuffix(v, []byte("}")),
+		bytes.HasPrefix(v, []byte("{{")) && bytes.HasSuffix(v, []byte("}}")),
+		bytes.HasPrefix(v, []byte("@{")),
+		bytes.HasPrefix(v, []byte("%(")),
+		bytes.Equal(v, []byte("%s")):
+		return true
+	}
+	if v[0] == '@' && len(v) > 2 && isAlpha(v[1]) {
+		// @parameters('x'), @body('Get_secret')?['value'], @variables('v')
+		for k := 1; k < len(v) && k < 64; k++ {
+			if v[k] == '(' {
+				return true
+			}
+			if !isAlnum(lower(v[k])) && v[k] != '_' {
+				break
+			}
+		}
+	}
+	if v[0] == '$' && len(v) > 1 {
+		// $ENV_VAR reference
+		ref := true
+		for _, c := range v[1:] {
+			if !(isUpper(c) || c == '_' || (c >= '0' && c <= '9')) {
+				ref = false
+				break
+			}
+		}
+		if ref {
+			return true
+		}
+	}
+	return false
+}
+
+func allSame(v []byte) bool {
+	if len(v) < 3 {
+		return false
+	}
+	for _, c := range v[1:] {
+		if c != v[0] {
+			return false
+		}
+	}
+	return true
+}
+
+func lower(c byte) byte {
+	if c-'A' < 26 {
+		return c + 'a' - 'A'
+	}
+	return c
+}
+
+func isUpper(c byte) bool { return c-'A' < 26 }
+func isAlpha(c byte) bool { return c-'A' < 26 || c-'a' < 26 }
+func isAlnum(c byte) bool { return c-'a' < 26 || c-'0' < 10 || c-'A' < 26 }

@@ -1,0 +1,627 @@
+package redactor
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+const (
+	chunkSize  = 256 << 10
+	detectSize = 64 << 10
+)
+
+// Writer redacts what is written to it and writes the result to an
+// underlying writer. Memory stays bounded: text and NDJSON are processed in
+// chunks (keeping an overlap so that a secret split across writes is still
+// seen whole), and only formats that must be read whole (a JSON document, a
+// form body) are buffered, up to Config.MaxDocument, beyond which the rest is
+// redacted with streaming text rules.
+//
+// A Writer is not safe for concurrent use. Close flushes the remainder; it
+// does not close the underlying writer.
+type Writer struct {
+	r      *Redactor
+	st     *state
+	dst    io.Writer
+	format Format
+	hint   Format
+	buf    []byte
+	out    []byte
+	base   int64
+	line   int
+	// longLine is set while an NDJSON line or CSV record longer than
+	// MaxDocument is streamed through text rules.
+	longLine bool
+	header   []int32 // CSV: keyname rule per column, from the header row
+	sawHead  bool
+	stats    Stats
+	err      error
+	closed   bool
+}
+
+// NewWriter returns a Writer that redacts input of format f into dst.
+// FormatAuto decides from the first 64 KiB.
+func (r *Redactor) NewWriter(dst io.Writer, f Format) *Writer {
+	return &Writer{r: r, st: r.getState(), dst: dst, format: f, line: 1}
+}
+
+// SetHint gives auto-detection a hint, such as FormatHint(fileName).
+func (w *Writer) SetHint(f Format) { w.hint = f }
+
+// OnFinding registers fn to be called for each secret found. Call it before
+// the first Write.
+func (w *Writer) OnFinding(fn func(Finding)) { w.st.onFind = fn }
+
+// Format returns the format in use: the detected one once auto-detection has
+// decided, FormatAuto before.
+func (w *Writer) Format() Format { return w.format }
+
+// Stats returns the counts so far.
+func (w *Writer) Stats() Stats { return w.stats }
+
+// Write redacts p. Output may lag behind input until Close.
+func (w *Writer) Write(p []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	if w.closed {
+		return 0, errors.New("redactor: write after close")
+	}
+	n := len(p)
+	w.stats.Bytes += int64(n)
+	for len(p) > 0 {
+		room := chunkSize - len(w.buf)
+		if room <= 0 {
+			room = chunkSize
+		}
+		k := min(room, len(p))
+		w.buf = append(w.buf, p[:k]...)
+		p = p[k:]
+		if len(w.buf) >= chunkSize {
+			if err := w.process(false); err != nil {
+				return n - len(p), err
+			}
+		}
+	}
+	return n, nil
+}
+
+// Close redacts and writes what is still buffered.
+func (w *Writer) Close() error {
+	if w.closed {
+		return w.err
+	}
+	w.closed = true
+	if w.err == nil {
+		w.err = w.process(true)
+	}
+	w.release()
+	return w.err
+}
+
+func (w *Writer) release() {
+	if w.st != nil {
+		w.mergeStats()
+		w.r.putState(w.st)
+		w.st = nil
+	}
+}
+
+func (w *Writer) mergeStats() {
+	s := w.st.stats(0)
+	w.stats.Add(s)
+}
+
+func (w *Writer) flush() error {
+	if len(w.out) == 0 {
+		return nil
+	}
+	_, err := w.dst.Write(w.out)
+	w.out = w.out[:0]
+	if err != nil {
+		w.err = fmt.Errorf("write: %w", err)
+	}
+	return w.err
+}
+
+// consume drops the first n bytes of the buffer after they were emitted.
+func (w *Writer) consume(n int) {
+	if w.st.onFind != nil {
+		w.line += bytes.Count(w.buf[:n], []byte{'\n'})
+	}
+	w.base += int64(n)
+	k := copy(w.buf, w.buf[n:])
+	w.buf = w.buf[:k]
+}
+
+func (w *Writer) process(final bool) error {
+	if w.format == FormatAuto {
+		if !final && len(w.buf) < detectSize {
+			return nil
+		}
+		w.format = sniff(w.buf, w.hint)
+	}
+	switch w.format {
+	case FormatJSON, FormatForm:
+		if !final {
+			if len(w.buf) <= w.r.maxDoc {
+				return nil
+			}
+			// Too large to hold: fall back to streaming text rules.
+			w.format = FormatText
+			return w.text(false)
+		}
+		w.whole()
+	case FormatNDJSON:
+		w.lines(final)
+	case FormatCSV:
+		w.csv(final)
+	default:
+		return w.text(final)
+	}
+	return w.flush()
+}
+
+func (w *Writer) top(src []byte) *buffer {
+	st := w.st
+	b := &st.top
+	b.src, b.parent, b.pmap, b.base, b.line = src, nil, nil, w.base, w.line
+	st.prepare(b)
+	return b
+}
+
+// whole redacts a JSON document or a form body held whole.
+func (w *Writer) whole() {
+	st := w.st
+	src := w.buf
+	b := w.top(src)
+	st.edits = st.edits[:0]
+	st.repl = st.repl[:0]
+	switch {
+	case len(b.hits) == 0 && len(b.lits) == 0:
+	case w.format == FormatJSON && validJSON(src):
+		st.walkJSON(b, 0, len(src), &st.edits)
+	case w.format == FormatForm:
+		st.detectRange(b, 0, len(src), modeQuery|modeText)
+		st.flushSpans(b, &st.edits)
+	default: // invalid JSON is scanned as text, never passed unscanned
+		st.detectRange(b, 0, len(src), modeText)
+		st.flushSpans(b, &st.edits)
+	}
+	w.out = st.apply(w.out, src, st.edits)
+	w.consume(len(src))
+}
+
+// text redacts free text in chunks, keeping an overlap for secrets that
+// straddle a chunk boundary.
+func (w *Writer) text(final bool) error {
+	st := w.st
+	for {
+		n := len(w.buf)
+		if n == 0 {
+			return w.flush()
+		}
+		commit := n
+		if !final {
+			if n < chunkSize {
+				return w.flush()
+			}
+			keep := st.r.c.overlap
+			if keep >= n/2 {
+				keep = n / 2
+			}
+			commit = n - keep
+			if nl := bytes.LastIndexByte(w.buf[:commit], '\n'); nl > 0 {
+				commit = nl + 1
+			}
+		}
+		b := w.top(w.buf)
+		st.edits = st.edits[:0]
+		st.repl = st.repl[:0]
+		if len(b.hits) > 0 || len(b.lits) > 0 {
+			st.detectRange(b, 0, n, modeText)
+			// Spans starting past the commit point are found again next
+			// round; one that crosses it moves the commit point.
+			k := 0
+			for _, sp := range st.spans {
+				if sp.start < commit {
+					st.spans[k] = sp
+					k++
+				}
+			}
+			st.spans = st.spans[:k]
+			st.flushSpans(b, &st.edits)
+			for _, e := range st.edits {
+				commit = max(commit, e.end)
+			}
+		}
+		w.out = st.apply(w.out, w.buf[:commit], st.edits)
+		w.consume(commit)
+		if err := w.flush(); err != nil {
+			return err
+		}
+		if final && len(w.buf) == 0 {
+			return nil
+		}
+		if !final {
+			return nil
+		}
+	}
+}
+
+// lines redacts NDJSON: each line as JSON, a malformed line as text. The
+// prefilter runs once over a batch of lines; lines it does not flag are
+// copied untouched.
+func (w *Writer) lines(final bool) {
+	st := w.st
+	if w.longLine {
+		nl := bytes.IndexByte(w.buf, '\n')
+		if nl < 0 && !final {
+			w.streamLongLine()
+			return
+		}
+		end := len(w.buf)
+		if nl >= 0 {
+			end = nl + 1
+		}
+		w.textSlice(end)
+		w.longLine = false
+	}
+	end := len(w.buf)
+	if !final {
+		nl := bytes.LastIndexByte(w.buf, '\n')
+		if nl < 0 {
+			if len(w.buf) > w.r.maxDoc {
+				w.longLine = true
+				w.streamLongLine()
+			}
+			return
+		}
+		end = nl + 1
+	}
+	if end == 0 {
+		return
+	}
+	src := w.buf[:end]
+	b := w.top(src)
+	st.edits = st.edits[:0]
+	st.repl = st.repl[:0]
+	if len(b.hits) > 0 || len(b.lits) > 0 {
+		for ls := 0; ls < end; {
+			le := ls + indexOr(src[ls:], '\n', end-ls)
+			next := le + 1
+			if le > ls && src[le-1] == '\r' {
+				le--
+			}
+			if b.hasHits(ls, le) {
+				if validJSON(src[ls:le]) {
+					st.walkJSON(b, ls, le, &st.edits)
+				} else {
+					st.detectRange(b, ls, le, modeText)
+					st.flushSpans(b, &st.edits)
+				}
+			}
+			ls = next
+		}
+	}
+	w.out = st.apply(w.out, src, st.edits)
+	w.consume(end)
+}
+
+// streamLongLine emits most of an over-long line through text rules and
+// keeps the overlap.
+func (w *Writer) streamLongLine() {
+	keep := w.st.r.c.overlap
+	if len(w.buf) <= keep*2 {
+		return
+	}
+	w.textSlice(len(w.buf) - keep)
+}
+
+// textSlice redacts w.buf[:end] as text and emits it. A span that crosses
+// end extends it.
+func (w *Writer) textSlice(end int) {
+	st := w.st
+	n := len(w.buf)
+	b := w.top(w.buf)
+	st.edits = st.edits[:0]
+	st.repl = st.repl[:0]
+	if len(b.hits) > 0 || len(b.lits) > 0 {
+		st.detectRange(b, 0, n, modeText)
+		k := 0
+		for _, sp := range st.spans {
+			if sp.start < end {
+				st.spans[k] = sp
+				k++
+			}
+		}
+		st.spans = st.spans[:k]
+		st.flushSpans(b, &st.edits)
+		for _, e := range st.edits {
+			end = max(end, e.end)
+		}
+	}
+	w.out = st.apply(w.out, w.buf[:end], st.edits)
+	w.consume(end)
+}
+
+func indexOr(b []byte, c byte, def int) int {
+	if i := bytes.IndexByte(b, c); i >= 0 {
+		return i
+	}
+	return def
+}
+
+// Append redacts src, a whole input of format f, and appends the result to
+// dst. It never reads beyond src and never retains it.
+func (r *Redactor) Append(dst, src []byte, f Format) ([]byte, Stats) {
+	w := &Writer{r: r, st: r.getState(), format: f, line: 1, buf: src, out: dst}
+	w.stats.Bytes = int64(len(src))
+	w.closed = true
+	// Final processing never shifts buf, so src is not modified.
+	_ = w.processFinal()
+	out := w.out
+	w.release()
+	return out, w.stats
+}
+
+// processFinal runs the last processing step without writing anywhere.
+func (w *Writer) processFinal() error {
+	if w.format == FormatAuto {
+		w.format = sniff(w.buf, w.hint)
+	}
+	switch w.format {
+	case FormatJSON, FormatForm:
+		if len(w.buf) > w.r.maxDoc {
+			w.format = FormatText
+			w.textAll()
+			return nil
+		}
+		w.whole()
+	case FormatNDJSON:
+		w.lines(true)
+	case FormatCSV:
+		w.csv(true)
+	default:
+		w.textAll()
+	}
+	return nil
+}
+
+// textAll redacts the whole buffer as text in one pass.
+func (w *Writer) textAll() {
+	if len(w.buf) > 0 {
+		w.textSlice(len(w.buf))
+	}
+}
+
+// String redacts s as text.
+func (r *Redactor) String(s string) string {
+	out, st := r.Append(nil, []byte(s), FormatText)
+	if st.Redactions == 0 {
+		return s
+	}
+	return string(out)
+}
+
+// Stream copies src to dst, redacting input of format f (FormatAuto uses
+// hint). It stops at the first error, or when ctx is done.
+func (r *Redactor) Stream(ctx context.Context, dst io.Writer, src io.Reader, f Format, hint Format) (Stats, error) {
+	w := r.NewWriter(dst, f)
+	w.SetHint(hint)
+	return w.copyFrom(ctx, src)
+}
+
+// Scan reads src and calls fn for each secret found; nothing is written.
+func (r *Redactor) Scan(ctx context.Context, src io.Reader, f Format, hint Format, fn func(Finding)) (Stats, error) {
+	w := r.NewWriter(io.Discard, f)
+	w.SetHint(hint)
+	w.OnFinding(fn)
+	return w.copyFrom(ctx, src)
+}
+
+func (w *Writer) copyFrom(ctx context.Context, src io.Reader) (Stats, error) {
+	buf := make([]byte, 64<<10)
+	for {
+		if err := ctx.Err(); err != nil {
+			w.release()
+			return w.stats, err
+		}
+		n, err := src.Read(buf)
+		if n > 0 {
+			if _, werr := w.Write(buf[:n]); werr != nil {
+				w.release()
+				return w.stats, werr
+			}
+		}
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			w.release()
+			return w.stats, fmt.Errorf("read: %w", err)
+		}
+	}
+	err := w.Close()
+	return w.stats, err
+}
+
+// sniff decides the format of the first bytes of an input.
+func sniff(b []byte, hint Format) Format {
+	t := bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
+	t = bytes.TrimLeft(t, " \t\r\n")
+	if len(t) == 0 {
+		return FormatText
+	}
+	if t[0] == '{' || t[0] == '[' {
+		if nl := bytes.IndexByte(t, '\n'); nl > 0 && validJSON(t[:nl]) {
+			rest := bytes.TrimLeft(t[nl+1:], " \t\r\n")
+			if len(rest) > 0 && (rest[0] == '{' || rest[0] == '[') {
+				return FormatNDJSON
+			}
+		}
+		if hint == FormatNDJSON {
+			return FormatNDJSON
+		}
+		return FormatJSON
+	}
+	if hint == FormatCSV || looksCSV(t) {
+		return FormatCSV
+	}
+	if looksForm(t) {
+		return FormatForm
+	}
+	return FormatText
+}
+
+var formRE = regexp.MustCompile(`^[A-Za-z0-9_.%+\-\[\]]+=[^&\s]*(?:&[A-Za-z0-9_.%+\-\[\]]+=[^&\s]*)+\s*$`)
+
+func looksForm(t []byte) bool {
+	if len(t) > 1<<20 {
+		return false
+	}
+	return bytes.IndexByte(bytes.TrimRight(t, "\r\n"), '\n') < 0 && formRE.Match(t)
+}
+
+// looksCSV: at least two lines, each of the first few with the same number
+// (two or more) of comma-separated fields.
+func looksCSV(t []byte) bool {
+	fields := -1
+	lines := 0
+	for len(t) > 0 && lines < 5 {
+		end := bytes.IndexByte(t, '\n')
+		if end < 0 {
+			if lines == 0 {
+				return false
+			}
+			break
+		}
+		line := bytes.TrimRight(t[:end], "\r")
+		t = t[end+1:]
+		n := 1
+		inQ := false
+		for _, c := range line {
+			switch {
+			case c == '"':
+				inQ = !inQ
+			case c == ',' && !inQ:
+				n++
+			}
+		}
+		if inQ {
+			return lines > 0 // a quoted field spans lines: typical of CSV
+		}
+		if n < 2 || (fields >= 0 && n != fields) {
+			return false
+		}
+		fields = n
+		lines++
+	}
+	return lines >= 2
+}
+
+// find reports a finding for span sp of buffer b.
+func (st *state) find(b *buffer, sp span, rl *rule, keep int) {
+	pos := sp.start
+	for b.parent != nil {
+		if b.pmap != nil && pos < len(b.pmap) {
+			pos = int(b.pmap[pos])
+		} else {
+			pos = b.ppos
+		}
+		b = b.parent
+	}
+	line := b.line + bytes.Count(b.src[:pos], []byte{'\n'})
+	col := pos - bytes.LastIndexByte(b.src[:pos], '\n')
+	conf := "medium"
+	if sp.high {
+		conf = "high"
+	}
+	preview := ""
+	if keep > 0 {
+		preview = string(b.src[pos : pos+min(keep, len(b.src)-pos)])
+		if sp.end-sp.start < keep {
+			preview = ""
+		}
+	}
+	st.onFind(Finding{
+		Rule:       rl.id,
+		Offset:     b.base + int64(pos),
+		Line:       line,
+		Column:     col,
+		Length:     sp.end - sp.start,
+		Path:       st.jsonPath(),
+		Preview:    preview + "********",
+		Confidence: conf,
+	})
+}
+
+// jsonPath renders the current JSON path ($.a.b[0]['x-api-key']), or "" when
+// not inside JSON.
+func (st *state) jsonPath() string {
+	if len(st.path) == 0 {
+		return ""
+	}
+	var sb strings.Builder
+	sb.WriteByte('$')
+	for _, p := range st.path {
+		if p.arr {
+			sb.WriteByte('[')
+			sb.WriteString(strconv.Itoa(p.idx))
+			sb.WriteByte(']')
+			continue
+		}
+		if isIdent(p.key) {
+			sb.WriteByte('.')
+			sb.Write(p.key)
+		} else {
+			sb.WriteString("['")
+			sb.WriteString(strings.ReplaceAll(string(p.key), "'", `\'`))
+			sb.WriteString("']")
+		}
+	}
+	return sb.String()
+}
+
+func isIdent(k []byte) bool {
+	if len(k) == 0 {
+		return false
+	}
+	for i, c := range k {
+		if !(isAlpha(c) || c == '_' || c == '$' || (i > 0 && c-'0' < 10)) {
+			return false
+		}
+	}
+	return true
+}
+
+// allowed reports whether an allowlist entry silences span sp.
+func (st *state) allowed(b *buffer, sp span) bool {
+	id := st.r.c.rules[sp.rule].id
+	var path string
+	pathDone := false
+	for _, a := range st.r.c.allow {
+		if a.rule != "" && a.rule != id {
+			continue
+		}
+		if a.path != nil {
+			if !pathDone {
+				path, pathDone = st.jsonPath(), true
+			}
+			if !a.path.MatchString(path) {
+				continue
+			}
+		}
+		if a.value != nil && !a.value.Match(b.src[sp.start:sp.end]) {
+			continue
+		}
+		return true
+	}
+	return false
+}
