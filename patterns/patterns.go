@@ -22,6 +22,7 @@ import (
 	"embed"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -107,6 +108,9 @@ type Rule struct {
 	// Suffix also matches the names as the trailing words of a longer name
 	// (db_password, smtpPassword), never as a prefix (password_reset).
 	Suffix bool `yaml:"suffix,omitempty"`
+	// Exclude lists longer names that end like one of Names but are not
+	// secrets (nextPageToken, continuationToken). Matched whole, normalized.
+	Exclude []string `yaml:"exclude,omitempty"`
 	// Contexts restricts where the names apply: json, query, text. Empty means
 	// all three.
 	Contexts []string `yaml:"contexts,omitempty"`
@@ -230,7 +234,8 @@ func Parse(name string, data []byte) ([]Rule, error) {
 	var f File
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
-	if err := dec.Decode(&f); err != nil {
+	// An empty or comment-only file holds no rules; Decode reports it as EOF.
+	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
 		return nil, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	// A second pass over the node tree gives each rule and field its line.
@@ -357,8 +362,8 @@ func (r *Rule) checkRegex() []error {
 	if r.Strict && len(r.Validators) == 0 {
 		errs = append(errs, ferr("strict", "is set but the rule has no validators"))
 	}
-	if len(r.Names) > 0 || r.Suffix || len(r.Contexts) > 0 || r.KeepScheme || r.WholeLine {
-		errs = append(errs, ferr("names", "names, suffix, contexts, keep_scheme and whole_line belong to keyname rules"))
+	if len(r.Names) > 0 || r.Suffix || len(r.Contexts) > 0 || r.KeepScheme || r.WholeLine || len(r.Exclude) > 0 {
+		errs = append(errs, ferr("names", "names, suffix, exclude, contexts, keep_scheme and whole_line belong to keyname rules"))
 	}
 	return errs
 }

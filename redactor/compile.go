@@ -68,11 +68,12 @@ type compiled struct {
 	ac       *ahocorasick.Matcher
 	words    [][]byte
 	targets  [][]kwTarget
-	contentW int // index of the "$content" trigger word, -1 if none
+	trigger  []bool // per word: a key whose base64 value must be decoded
 	maxWord  int
 
 	exactNames  map[string]int32 // normalized name -> rule
 	suffixNames map[string]int32 // normalized name -> rule (suffix rules)
+	excluded    map[string]bool  // normalized names that are never secret
 
 	allow []allowEntry
 	// overlap is how many trailing bytes streaming keeps between chunks so
@@ -135,10 +136,6 @@ func New(cfg Config) (*Redactor, error) {
 	}
 	r := &Redactor{c: c, mask: cfg.Mask, hashKey: append([]byte(nil), cfg.HashKey...), maxDoc: maxDoc, logger: logger}
 	r.setLiterals(cfg.Literals)
-	if len(r.hashKey) > 0 && len(r.hashKey) >= literal.MinLen {
-		// Our own secrets are always masked.
-		r.setLiterals(append(append([]Literal(nil), cfg.Literals...), Literal{Source: "FLOWMASK_HASH_KEY", Value: string(r.hashKey)}))
-	}
 	r.pool.New = func() any { return newState(r) }
 	return r, nil
 }
@@ -148,9 +145,6 @@ func New(cfg Config) (*Redactor, error) {
 // refresh of known secrets can swap whole Redactors atomically.
 func (r *Redactor) WithLiterals(lits []Literal) *Redactor {
 	n := &Redactor{c: r.c, mask: r.mask, hashKey: r.hashKey, maxDoc: r.maxDoc, logger: r.logger}
-	if len(r.hashKey) >= literal.MinLen {
-		lits = append(append([]Literal(nil), lits...), Literal{Source: "FLOWMASK_HASH_KEY", Value: string(r.hashKey)})
-	}
 	n.setLiterals(lits)
 	n.pool.New = func() any { return newState(n) }
 	return n
@@ -170,8 +164,13 @@ func (r *Redactor) Rules() []string {
 	return ids
 }
 
+// setLiterals builds the literal matcher from lits plus the hash key, which
+// as one of flowmask's own secrets is always masked.
 func (r *Redactor) setLiterals(lits []Literal) {
-	vals := make([][]byte, 0, len(lits))
+	vals := make([][]byte, 0, len(lits)+1)
+	if len(r.hashKey) >= literal.MinLen {
+		vals = append(vals, r.hashKey)
+	}
 	for _, l := range lits {
 		if len(l.Value) < literal.MinLen {
 			r.logger.Warn("known secret shorter than 8 bytes skipped", zap.String("source", l.Source), zap.Int("length", len(l.Value)))
@@ -180,6 +179,9 @@ func (r *Redactor) setLiterals(lits []Literal) {
 		vals = append(vals, []byte(l.Value))
 	}
 	r.litCount = len(vals)
+	if len(r.hashKey) >= literal.MinLen {
+		r.litCount--
+	}
 	r.litRule = len(r.c.rules) - 1 // the literal pseudo-rule is last
 	if len(vals) > 0 {
 		r.lits = literal.Build(vals)
@@ -189,7 +191,7 @@ func (r *Redactor) setLiterals(lits []Literal) {
 }
 
 func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
-	c := &compiled{exactNames: map[string]int32{}, suffixNames: map[string]int32{}, contentW: -1, overlap: 16 << 10}
+	c := &compiled{exactNames: map[string]int32{}, suffixNames: map[string]int32{}, excluded: map[string]bool{}, overlap: 16 << 10}
 	wordIdx := map[string]int{}
 	addWord := func(w string, t kwTarget) {
 		w = strings.ToLower(w)
@@ -248,6 +250,12 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 			}
 			for _, k := range pr.Keywords {
 				addWord(k, kwTarget{rule: idx})
+				// The same keyword as it appears inside a JSON string that
+				// escapes '/' or '"' (the string is then unescaped before the
+				// regex runs).
+				if e := strings.NewReplacer("/", `\/`, `"`, `\"`).Replace(k); e != k {
+					addWord(e, kwTarget{rule: idx})
+				}
 			}
 		case patterns.KindKeyName:
 			rl.prio = prioKeyName
@@ -271,6 +279,9 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 					addWord(v, kwTarget{rule: idx, name: true})
 				}
 			}
+			for _, x := range pr.Exclude {
+				c.excluded[patterns.NormalizeName(x)] = true
+			}
 		}
 		c.rules = append(c.rules, rl)
 	}
@@ -279,9 +290,14 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 	}
 	// The literal pseudo-rule is always last.
 	c.rules = append(c.rules, rule{id: LiteralRuleID, kind: "literal", prio: prioLiteral})
-	// "$content" marks Logic Apps content envelopes, whose base64 hides text.
-	addWord(`"$content"`, kwTarget{rule: -1})
-	c.contentW = wordIdx[`"$content"`]
+	// Logic Apps content envelopes and inlined content links hide text in
+	// base64; these keys trigger decoding.
+	for _, t := range []string{`"$content"`, `"inlinedcontent"`} {
+		addWord(t, kwTarget{rule: -1})
+	}
+	c.trigger = make([]bool, len(c.words))
+	c.trigger[wordIdx[`"$content"`]] = true
+	c.trigger[wordIdx[`"inlinedcontent"`]] = true
 	c.ac = ahocorasick.NewMatcher(c.words)
 	for i, a := range allow {
 		e := allowEntry{rule: a.Rule}

@@ -36,8 +36,11 @@ func (w *Writer) csv(final bool) {
 		if !w.sawHead {
 			w.sawHead = true
 			w.readHeader(b, rs, re)
+			if b.hasHits(rs, re) {
+				w.record(b, rs, re, false) // header cells are data too
+			}
 		} else if w.header != nil || b.hasHits(rs, re) {
-			w.record(b, rs, re)
+			w.record(b, rs, re, true)
 		}
 		rs = re
 	}
@@ -49,7 +52,10 @@ func (w *Writer) csv(final bool) {
 func (w *Writer) readHeader(b *buffer, rs, re int) {
 	any := false
 	cols := []int32{}
-	forCells(b.src, rs, re, func(s, e int, q bool) {
+	forCells(b.src, rs, re, func(s, e int, q, cont bool) {
+		if cont {
+			return
+		}
 		name := b.src[s:e]
 		if q {
 			name = bytes.ReplaceAll(name, []byte(`""`), []byte(`"`))
@@ -63,21 +69,21 @@ func (w *Writer) readHeader(b *buffer, rs, re int) {
 	}
 }
 
-func (w *Writer) record(b *buffer, rs, re int) {
+func (w *Writer) record(b *buffer, rs, re int, byHeader bool) {
 	st := w.st
 	col := 0
-	forCells(b.src, rs, re, func(s, e int, q bool) {
+	forCells(b.src, rs, re, func(s, e int, q, cont bool) {
 		kr := int32(-1)
-		if col < len(w.header) {
+		if cont {
+			col-- // the same cell again
+		}
+		if byHeader && col < len(w.header) {
 			kr = w.header[col]
 		}
 		col++
-		if kr >= 0 {
-			val := b.src[s:e]
-			if !isPlaceholder(val) {
-				st.spans = append(st.spans, span{start: s, end: e, rule: kr})
-				st.flushSpans(b, &st.edits)
-			}
+		if kr >= 0 && !isPlaceholder(b.src[s:e]) {
+			st.spans = append(st.spans, span{start: s, end: e, rule: kr})
+			st.flushSpans(b, &st.edits)
 			return
 		}
 		if !b.hasHits(s, e) {
@@ -126,8 +132,9 @@ func (st *state) cell(b *buffer, s, e int, out *[]edit) {
 }
 
 // forCells calls fn with the content span of each cell of the record
-// src[rs:re] (quotes excluded) and whether the cell was quoted.
-func forCells(src []byte, rs, re int, fn func(s, e int, quoted bool)) {
+// src[rs:re] (quotes excluded) and whether the cell was quoted; cont marks
+// stray bytes after a closing quote, which belong to the previous cell.
+func forCells(src []byte, rs, re int, fn func(s, e int, quoted, cont bool)) {
 	end := re
 	for end > rs && (src[end-1] == '\n' || src[end-1] == '\r') {
 		end--
@@ -146,14 +153,20 @@ func forCells(src []byte, rs, re int, fn func(s, e int, quoted bool)) {
 				}
 				j++
 			}
-			fn(i+1, j, true)
+			fn(i+1, j, true, false)
 			i = j + 1
+			// Malformed: bytes between the closing quote and the comma
+			// are still scanned, as part of the same cell.
+			junk := i
 			for i < end && src[i] != ',' {
 				i++
 			}
+			if i > junk {
+				fn(junk, i, false, true)
+			}
 		} else {
 			j := i + indexOr(src[i:end], ',', end-i)
-			fn(i, j, false)
+			fn(i, j, false, false)
 			i = j
 		}
 		if i >= end {

@@ -136,7 +136,7 @@ func (st *state) prepare(b *buffer) {
 	b.names, b.content = false, false
 	idxs := c.ac.MatchThreadSafe(b.low)
 	for _, w := range idxs {
-		if w == c.contentW {
+		if c.trigger[w] {
 			b.content = true
 		}
 		for _, t := range c.targets[w] {
@@ -197,27 +197,45 @@ const (
 
 // detectRange appends the spans of secrets found in b.src[a:e] to st.spans.
 func (st *state) detectRange(b *buffer, a, e int, mode int) {
+	st.detectValue(b, a, a, e, e, mode)
+}
+
+// detectValue is detectRange for a value with context around it: keyword
+// hits and regex windows may use b.src[ctx:ctxEnd] (a JSON value's key and
+// quotes), but only spans inside b.src[a:e] are kept.
+func (st *state) detectValue(b *buffer, ctx, a, e, ctxEnd int, mode int) {
 	c := st.r.c
 	if a >= e {
 		return
 	}
-	i, _ := slices.BinarySearchFunc(b.hits, int32(a), func(h kwHit, p int32) int { return int(h.pos - p) })
+	first := len(st.spans)
+	i, _ := slices.BinarySearchFunc(b.hits, int32(ctx), func(h kwHit, p int32) int { return int(h.pos - p) })
 	st.windows = st.windows[:0]
 	for ; i < len(b.hits) && int(b.hits[i].pos) < e; i++ {
 		h := b.hits[i]
 		for _, t := range c.targets[h.word] {
 			rl := &c.rules[t.rule]
 			if t.name {
-				st.keyValue(b, a, e, int(h.pos), len(c.words[h.word]), t.rule, mode)
+				st.keyValue(b, ctx, ctxEnd, int(h.pos), len(c.words[h.word]), t.rule, mode)
 				continue
 			}
-			w0 := max(a, int(h.pos)-rl.before)
-			w1 := min(e, int(h.pos)+rl.after)
+			w0 := max(ctx, int(h.pos)-rl.before)
+			w1 := min(ctxEnd, int(h.pos)+rl.after)
 			st.windows = append(st.windows, window{rule: t.rule, start: w0, end: w1})
 		}
 	}
 	if len(st.windows) > 0 {
 		st.runWindows(b)
+	}
+	if ctx < a || ctxEnd > e {
+		k := first
+		for _, sp := range st.spans[first:] {
+			if sp.start >= a && sp.end <= e {
+				st.spans[k] = sp
+				k++
+			}
+		}
+		st.spans = st.spans[:k]
 	}
 	if len(b.lits) > 0 {
 		j, _ := slices.BinarySearchFunc(b.lits, a, func(m literal.Match, p int) int { return m.Start - p })
@@ -260,6 +278,9 @@ func (st *state) runRegex(b *buffer, w window) {
 			s, e = m[2*rl.group], m[2*rl.group+1]
 		}
 		if s < 0 || s >= e {
+			continue
+		}
+		if afterMask(b.src, w.start, w.start+m[0]) {
 			continue
 		}
 		secret := src[s:e]

@@ -2,7 +2,10 @@ package redactor
 
 import (
 	"bytes"
+	"crypto/md5"
 	"encoding/base64"
+	"slices"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -26,11 +29,14 @@ type jsonWalker struct {
 	st  *state
 	b   *buffer
 	out *[]edit
+	// key is the start of the current value's key (its opening quote), or
+	// -1: rules keyed on a name see "name": "value" together.
+	key int
 }
 
 // walkJSON walks the valid JSON value in b.src[a:e] and appends edits.
 func (st *state) walkJSON(b *buffer, a, e int, out *[]edit) {
-	w := jsonWalker{st: st, b: b, out: out}
+	w := jsonWalker{st: st, b: b, out: out, key: -1}
 	w.value(a, e, -1)
 }
 
@@ -74,12 +80,17 @@ func (w *jsonWalker) object(i, e int) int {
 	src := w.b.src
 	st := w.st
 	var contentType []byte
+	var link contentLink
+	first := len(*w.out)
 	for {
 		i = w.ws(i, e)
 		if i >= e {
 			return e
 		}
 		if src[i] == '}' {
+			if link.newContent != nil {
+				w.fixLink(&link, first)
+			}
 			return i + 1
 		}
 		if src[i] == ',' {
@@ -92,6 +103,10 @@ func (w *jsonWalker) object(i, e int) int {
 		key := src[ks:ke]
 		if kesc {
 			key = unescapeSimple(key)
+		}
+		if b := w.b; b.hasHits(ks, ke) {
+			// A key is data too: one that holds a secret is masked.
+			w.str(ks, ke, kesc, -1, nil)
 		}
 		i = w.ws(ke+1, e)
 		if i < e && src[i] == ':' {
@@ -119,9 +134,103 @@ func (w *jsonWalker) object(i, e int) int {
 				continue
 			}
 		}
+		if rl < 0 && vi < e && st.depth < maxNest {
+			if handled, next := w.linkField(&link, key, vi, e); handled {
+				i = next
+				st.path = st.path[:len(st.path)-1]
+				continue
+			}
+		}
+		w.key = ks - 1
 		i = w.value(i, e, rl)
+		w.key = -1
 		st.path = st.path[:len(st.path)-1]
 	}
+}
+
+// contentLink collects the fields of a Logic Apps content link
+// ({uri, contentVersion, contentSize, contentHash, inlinedContent}) so that
+// size and hash can be fixed when the inlined content was redacted.
+type contentLink struct {
+	sizeS, sizeE       int
+	versionS, versionE int
+	hashS, hashE       int
+	md5                bool
+	newContent         []byte
+}
+
+// linkField handles the content-link fields; it reports whether it consumed
+// the value (and where the value ends).
+func (w *jsonWalker) linkField(link *contentLink, key []byte, vi, e int) (bool, int) {
+	src := w.b.src
+	switch string(key) {
+	case "contentSize":
+		end := w.value(vi, e, -1)
+		link.sizeS, link.sizeE = vi, end
+		return true, end
+	case "contentVersion":
+		if src[vi] != '"' {
+			return false, 0
+		}
+		end, _ := stringEnd(src, vi+1, e)
+		link.versionS, link.versionE = vi+1, end
+		return true, end + 1
+	case "contentHash":
+		if src[vi] != '{' {
+			return false, 0
+		}
+		end := w.value(vi, e, -1)
+		v, err := fastjson.ParseBytes(src[vi:end])
+		if err != nil {
+			return true, end
+		}
+		link.md5 = strings.EqualFold(string(v.GetStringBytes("algorithm")), "md5")
+		// Locate the raw "value" string inside the object.
+		if k := bytes.Index(src[vi:end], []byte(`"value"`)); k >= 0 {
+			j := w.ws(vi+k+7, end)
+			if j < end && src[j] == ':' {
+				j = w.ws(j+1, end)
+				if j < end && src[j] == '"' {
+					ve, _ := stringEnd(src, j+1, end)
+					link.hashS, link.hashE = j+1, ve
+				}
+			}
+		}
+		return true, end
+	case "inlinedContent":
+		if src[vi] != '"' {
+			return false, 0
+		}
+		end, esc := stringEnd(src, vi+1, e)
+		if plain, ok := w.base64Content(vi+1, end, contentSniff); ok {
+			link.newContent = plain
+		} else if !ok {
+			w.str(vi+1, end, esc, -1, nil)
+		}
+		return true, end + 1
+	}
+	return false, 0
+}
+
+// fixLink rewrites contentSize, an md5 contentHash and a contentVersion that
+// equals the hash, to match redacted inlined content. Edits made inside the
+// object since index first are re-sorted, since the fields may come before
+// the content.
+func (w *jsonWalker) fixLink(link *contentLink, first int) {
+	st, src := w.st, w.b.src
+	if link.sizeE > link.sizeS {
+		*w.out = append(*w.out, st.addRepl(link.sizeS, link.sizeE, strconv.AppendInt(nil, int64(len(link.newContent)), 10)))
+	}
+	if link.hashE > link.hashS && link.md5 {
+		sum := md5.Sum(link.newContent)
+		h := []byte(base64.StdEncoding.EncodeToString(sum[:]))
+		if link.versionE > link.versionS && bytes.Equal(src[link.versionS:link.versionE], src[link.hashS:link.hashE]) {
+			*w.out = append(*w.out, st.addRepl(link.versionS, link.versionE, h))
+		}
+		*w.out = append(*w.out, st.addRepl(link.hashS, link.hashE, h))
+	}
+	tail := (*w.out)[first:]
+	slices.SortFunc(tail, func(a, b edit) int { return a.start - b.start })
 }
 
 func (w *jsonWalker) array(i, e int, keyRule int32) int {
@@ -141,6 +250,7 @@ func (w *jsonWalker) array(i, e int, keyRule int32) int {
 			continue
 		}
 		st.path = append(st.path, pathElem{idx: idx, arr: true})
+		w.key = -1
 		i = w.value(i, e, keyRule)
 		st.path = st.path[:len(st.path)-1]
 		idx++
@@ -200,20 +310,23 @@ func contentTypeOrSniff(ct []byte) *contentKind {
 // str handles the string value whose raw content is src[s:e].
 func (w *jsonWalker) str(s, e int, esc bool, keyRule int32, content *contentKind) {
 	st, b := w.st, w.b
-	if keyRule >= 0 {
-		w.keyed(s, e, esc, keyRule)
+	if keyRule >= 0 && w.keyed(s, e, esc, keyRule) {
 		return
 	}
 	if content != nil && st.depth < maxNest {
-		if w.base64Content(s, e, *content) {
+		if _, ok := w.base64Content(s, e, *content); ok {
 			return
 		}
 	}
-	if !b.hasHits(s, e) {
+	ctx := s
+	if w.key >= 0 && !esc {
+		ctx = w.key
+	}
+	if !b.hasHits(ctx, e) {
 		return
 	}
 	if !esc {
-		st.detectRange(b, s, e, modeText)
+		st.detectValue(b, ctx, s, e, min(e+1, len(b.src)), modeText)
 		st.flushSpans(b, w.out)
 		return
 	}
@@ -236,29 +349,58 @@ func (w *jsonWalker) str(s, e int, esc bool, keyRule int32, content *contentKind
 		st.detectRange(nb, 0, len(nb.src), modeText)
 		st.flushSpans(nb, &inner)
 	}
-	for _, ed := range inner {
+	for k := range inner {
+		ed := &inner[k]
 		ed.start = int(nb.pmap[ed.start])
 		if ed.end < len(nb.pmap) {
 			ed.end = int(nb.pmap[ed.end])
 		} else {
 			ed.end = e
 		}
-		// Replacement text is escape-invariant (labels), but a span may end
-		// inside a \u escape of the raw text; extend it to cover the escape.
-		*w.out = append(*w.out, ed)
 	}
 	st.depth--
+	if rawLiteralUncovered(b, s, e, inner) {
+		// A known secret is visible in the raw bytes but not in the
+		// decoded string (an escape swallowed part of it): mask the whole
+		// value rather than leave it.
+		st.spans = append(st.spans, span{start: s, end: e, rule: int32(st.r.litRule), high: true})
+		st.flushSpans(b, w.out)
+		return
+	}
+	*w.out = append(*w.out, inner...)
 }
 
-// keyed masks a string stored under a sensitive name.
-func (w *jsonWalker) keyed(s, e int, esc bool, ri int32) {
+// rawLiteralUncovered reports whether a literal hit inside b.src[s:e] is not
+// wholly inside one of the edits.
+func rawLiteralUncovered(b *buffer, s, e int, edits []edit) bool {
+	for _, m := range b.lits {
+		if m.Start < s || m.End > e {
+			continue
+		}
+		covered := false
+		for _, ed := range edits {
+			if ed.start <= m.Start && m.End <= ed.end {
+				covered = true
+				break
+			}
+		}
+		if !covered {
+			return true
+		}
+	}
+	return false
+}
+
+// keyed masks a string stored under a sensitive name. It reports false for
+// a placeholder value, which is then scanned like any other string.
+func (w *jsonWalker) keyed(s, e int, esc bool, ri int32) bool {
 	st, b := w.st, w.b
 	val := b.src[s:e]
 	if esc {
 		val = unescapeSimple(val)
 	}
 	if isPlaceholder(val) {
-		return
+		return false
 	}
 	rl := &st.r.c.rules[ri]
 	vs := s
@@ -267,16 +409,18 @@ func (w *jsonWalker) keyed(s, e int, esc bool, ri int32) {
 	}
 	st.spans = append(st.spans, span{start: vs, end: e, rule: ri})
 	st.flushSpans(b, w.out)
+	return true
 }
 
-// base64Content decodes the base64 of a $content envelope, redacts the
-// decoded body and re-encodes it. It reports false when the string is not
+// base64Content decodes base64 content ($content envelopes, inlinedContent),
+// redacts the decoded body and re-encodes it. It returns the redacted plain
+// content when something changed, and reports false when the string is not
 // base64 (it is then scanned as an ordinary string).
-func (w *jsonWalker) base64Content(s, e int, kind contentKind) bool {
+func (w *jsonWalker) base64Content(s, e int, kind contentKind) ([]byte, bool) {
 	st, b := w.st, w.b
 	raw := b.src[s:e]
 	if len(raw) == 0 {
-		return true
+		return nil, true
 	}
 	enc := base64.StdEncoding
 	if bytes.ContainsAny(raw, "-_") {
@@ -294,7 +438,7 @@ func (w *jsonWalker) base64Content(s, e int, kind contentKind) bool {
 	}
 	m, err := enc.Decode(nb.src[:n], raw)
 	if err != nil {
-		return false
+		return nil, false
 	}
 	nb.src = nb.src[:m]
 	nb.parent, nb.ppos = b, s
@@ -314,13 +458,13 @@ func (w *jsonWalker) base64Content(s, e int, kind contentKind) bool {
 		st.flushSpans(nb, &inner)
 	}
 	if len(inner) == 0 {
-		return true
+		return nil, true
 	}
 	plain := st.apply(nil, nb.src, inner)
 	encd := make([]byte, enc.EncodedLen(len(plain)))
 	enc.Encode(encd, plain)
 	*w.out = append(*w.out, st.addRepl(s, e, encd))
-	return true
+	return plain, true
 }
 
 func sniffKind(b []byte) contentKind {
@@ -361,6 +505,17 @@ func (c *compiled) keyRule(key []byte) int32 {
 		}
 		_ = i
 		norm = append(norm, ch)
+	}
+	// Log Analytics types custom columns with a suffix:
+	// trackedProperties_clientSecret_s. Drop it.
+	if n := len(ns); n > 0 && ns[n-1] == len(norm)-1 && len(key) > 2 && key[len(key)-2] == '_' {
+		switch norm[len(norm)-1] {
+		case 's', 'g', 'd', 'b', 't':
+			norm, ns = norm[:len(norm)-1], ns[:n-1]
+		}
+	}
+	if c.excluded[string(norm)] {
+		return -1
 	}
 	if r, ok := c.exactNames[string(norm)]; ok {
 		if c.rules[r].inJSON {

@@ -13,6 +13,9 @@ func (st *state) keyValue(b *buffer, a, e, p, n int, ri int32, mode int) {
 	src, low := b.src, b.low
 	query, xml := false, false
 	var q []byte // the quote that opened the name, if any
+	if afterMask(src, a, p) {
+		return
+	}
 	if p > a {
 		prev := low[p-1]
 		switch {
@@ -45,6 +48,9 @@ func (st *state) keyValue(b *buffer, a, e, p, n int, ri int32, mode int) {
 			return
 		}
 	} else if !rl.inText || mode&modeText == 0 {
+		return
+	}
+	if len(st.r.c.excluded) > 0 && rl.suffix && st.excludedName(src, a, p, n) {
 		return
 	}
 	i := p + n
@@ -223,8 +229,8 @@ func isPlaceholder(v []byte) bool {
 	if len(v) == 0 {
 		return true
 	}
-	if bytes.HasPrefix(v, []byte("[REDACTED")) {
-		return true
+	if bytes.Contains(v, []byte("[REDACTED")) {
+		return true // already masked (by an earlier pass or another rule)
 	}
 	switch string(bytes.ToLower(v)) {
 	case "null", "nil", "none", "undefined", "true", "false", "-", "*sanitized*", "<redacted>", "redacted",
@@ -291,3 +297,36 @@ func lower(c byte) byte {
 func isUpper(c byte) bool { return c-'A' < 26 }
 func isAlpha(c byte) bool { return c-'A' < 26 || c-'a' < 26 }
 func isAlnum(c byte) bool { return c-'a' < 26 || c-'0' < 10 || c-'A' < 26 }
+
+// excludedName reports whether the identifier ending with the name hit at
+// src[p:p+n] is on an exclude list (nextPageToken).
+func (st *state) excludedName(src []byte, a, p, n int) bool {
+	i := p
+	for i > a && (isAlnum(src[i-1]) || src[i-1] == '_' || src[i-1] == '-' || src[i-1] == '.') && p-i < 64 {
+		i--
+	}
+	if i == p {
+		return false
+	}
+	var buf [96]byte
+	norm := buf[:0]
+	for _, c := range src[i : p+n] {
+		switch {
+		case c == '_' || c == '-' || c == '.':
+		case len(norm) < len(buf):
+			norm = append(norm, lower(c))
+		}
+	}
+	return st.r.c.excluded[string(norm)]
+}
+
+// afterMask reports whether src[p] directly follows a mask
+// ("[REDACTED:...]"). Masking creates a word boundary that was not in the
+// input, so a match there is left alone: redacting twice changes nothing.
+func afterMask(src []byte, a, p int) bool {
+	if p <= a || src[p-1] != ']' {
+		return false
+	}
+	lo := max(a, p-80)
+	return bytes.LastIndex(src[lo:p], []byte("[REDACTED:")) >= 0
+}

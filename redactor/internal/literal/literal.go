@@ -42,7 +42,7 @@ type Match struct {
 }
 
 // Build returns a Set that matches every value and its encoded variants:
-// JSON-escaped (plain and HTML-safe), URL query- and path-escaped with upper-
+// JSON-escaped (plain, HTML-safe, and with '/' as \/), URL query- and path-escaped with upper-
 // and lower-case hex, standard and URL-safe base64 at all three alignments,
 // and hex. Values shorter than MinLen are ignored; callers warn about them.
 func Build(values [][]byte) *Set {
@@ -124,6 +124,9 @@ func (s *Set) Append(dst []Match, buf []byte) []Match {
 func Variants(dst [][]byte, v []byte) [][]byte {
 	dst = append(dst, v)
 	dst = append(dst, jsonEscape(v, false), jsonEscape(v, true))
+	if bytes.IndexByte(v, '/') >= 0 { // PHP and others escape '/' as \/
+		dst = append(dst, bytes.ReplaceAll(jsonEscape(v, false), []byte("/"), []byte(`\/`)))
+	}
 	q := url.QueryEscape(string(v))
 	p := url.PathEscape(string(v))
 	dst = append(dst, []byte(q), []byte(lowerHexEscapes(q)), []byte(p), []byte(lowerHexEscapes(p)))

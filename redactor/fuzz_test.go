@@ -1,0 +1,117 @@
+package redactor_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/flowmask/flowmask/redactor"
+)
+
+// canary is a known secret planted in fuzz inputs; it must never survive.
+const canary = "CANARY-5f3a9c1e7b2d"
+
+var fuzzRedactor *redactor.Redactor
+
+func fuzzR(t testing.TB) *redactor.Redactor {
+	if fuzzRedactor == nil {
+		fuzzRedactor = newRedactor(t, redactor.Config{Literals: []redactor.Literal{{Source: "fuzz", Value: canary}}})
+	}
+	return fuzzRedactor
+}
+
+func seedCorpus(f *testing.F) {
+	files, _ := filepath.Glob("testdata/runhistory/*")
+	for _, name := range files {
+		if data, err := os.ReadFile(name); err == nil && len(data) < 8<<10 {
+			f.Add(data, uint16(len(data)/2))
+		}
+	}
+	for _, s := range []string{
+		`{"password":"hunter22","a":[1,2,{"b":"Bearer x"}]}`,
+		`{"body":"{\"client_secret\":\"abc\\u0041\"}","$content":"eyJwYXNzd29yZCI6InNlY3JldCJ9"}`,
+		"{\"a\":\"\\ud800\\u00e9\\\"\"}\n{\"b\":\"x\"}\n",
+		"Authorization: Bearer abc\nCookie: a=b; c=d\npassword=x&code=y",
+		"a,password,b\n1,\"x\"\"y\",\"{\"\"k\"\":1}\"\n",
+		"-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----",
+	} {
+		f.Add([]byte(s), uint16(len(s)/3))
+	}
+}
+
+// plant inserts the canary at position at (mod length).
+func plant(data []byte, at uint16) []byte {
+	p := 0
+	if len(data) > 0 {
+		p = int(at) % (len(data) + 1)
+	}
+	out := make([]byte, 0, len(data)+len(canary))
+	out = append(out, data[:p]...)
+	out = append(out, canary...)
+	return append(out, data[p:]...)
+}
+
+// FuzzJSON: no panic; valid JSON stays valid and keeps its shape; redacting
+// twice changes nothing; the canary never survives.
+func FuzzJSON(f *testing.F) {
+	seedCorpus(f)
+	f.Fuzz(func(t *testing.T, data []byte, at uint16) {
+		r := fuzzR(t)
+		out, _ := r.Append(nil, data, redactor.FormatJSON)
+		if json.Valid(data) {
+			if !json.Valid(out) {
+				t.Fatalf("valid JSON became invalid:\n in %q\nout %q", data, out)
+			}
+			var a, b any
+			_ = json.Unmarshal(data, &a)
+			_ = json.Unmarshal(out, &b)
+			if err := sameShape(a, b); err != nil {
+				t.Fatalf("shape changed: %v\n in %q\nout %q", err, data, out)
+			}
+		}
+		again, _ := r.Append(nil, out, redactor.FormatJSON)
+		if !bytes.Equal(again, out) {
+			t.Fatalf("not idempotent:\n in %q\n1st %q\n2nd %q", data, out, again)
+		}
+		planted := plant(data, at)
+		if out, _ := r.Append(nil, planted, redactor.FormatJSON); bytes.Contains(out, []byte(canary)) {
+			t.Fatalf("canary survived:\n in %q\nout %q", planted, out)
+		}
+	})
+}
+
+// FuzzText: no panic; streaming in small writes gives the same output as
+// the whole buffer; the canary never survives; idempotent.
+func FuzzText(f *testing.F) {
+	seedCorpus(f)
+	f.Fuzz(func(t *testing.T, data []byte, at uint16) {
+		r := fuzzR(t)
+		planted := plant(data, at)
+		for _, format := range []redactor.Format{redactor.FormatText, redactor.FormatNDJSON, redactor.FormatCSV, redactor.FormatAuto} {
+			whole, _ := r.Append(nil, planted, format)
+			if bytes.Contains(whole, []byte(canary)) {
+				t.Fatalf("%v: canary survived:\n in %q\nout %q", format, planted, whole)
+			}
+			var buf bytes.Buffer
+			w := r.NewWriter(&buf, format)
+			step := int(at%7) + 1
+			for i := 0; i < len(planted); i += step {
+				w.Write(planted[i:min(i+step, len(planted))])
+			}
+			if err := w.Close(); err != nil {
+				t.Fatal(err)
+			}
+			if format != redactor.FormatAuto && !bytes.Equal(buf.Bytes(), whole) {
+				t.Fatalf("%v: streamed output differs:\n in %q\nstream %q\nwhole  %q", format, planted, buf.Bytes(), whole)
+			}
+			if format == redactor.FormatText {
+				again, _ := r.Append(nil, whole, format)
+				if !bytes.Equal(again, whole) {
+					t.Fatalf("not idempotent:\n in %q\n1st %q\n2nd %q", planted, whole, again)
+				}
+			}
+		}
+	})
+}
