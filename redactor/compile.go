@@ -64,12 +64,13 @@ type kwTarget struct {
 }
 
 type compiled struct {
-	rules    []rule
-	ac       *ahocorasick.Matcher
-	words    [][]byte
-	targets  [][]kwTarget
-	trigger  []bool // per word: a key whose base64 value must be decoded
-	maxWord  int
+	rules   []rule
+	ac      *ahocorasick.Matcher
+	words   [][]byte
+	rare    []int // per word: offset of its rarest byte, searched first
+	targets [][]kwTarget
+	trigger []bool // per word: a key whose base64 value must be decoded
+	maxWord int
 
 	exactNames  map[string]int32 // normalized name -> rule
 	suffixNames map[string]int32 // normalized name -> rule (suffix rules)
@@ -299,6 +300,10 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 	c.trigger[wordIdx[`"$content"`]] = true
 	c.trigger[wordIdx[`"inlinedcontent"`]] = true
 	c.ac = ahocorasick.NewMatcher(c.words)
+	c.rare = make([]int, len(c.words))
+	for i, w := range c.words {
+		c.rare[i] = rarestByte(w)
+	}
 	for i, a := range allow {
 		e := allowEntry{rule: a.Rule}
 		if a.Path != "" {
@@ -358,4 +363,24 @@ func (r *Redactor) label(dst []byte, rl *rule, secret []byte) []byte {
 		}
 	}
 	return append(dst, ']')
+}
+
+// byteRank orders bytes from most to least common in JSON logs; bytes not
+// listed are rarer still.
+const byteRank = " \"etaoinsr0123456789:,-/._lcdumhpfgybwvkxjqz=&{}[]@%+#$~!*()'<>;?|\\^"
+
+// rarestByte returns the offset of the byte of w least common in logs, so
+// that searching for w starts with IndexByte on a byte that seldom matches.
+func rarestByte(w []byte) int {
+	best, bestRank := 0, -1
+	for i, c := range w {
+		r := strings.IndexByte(byteRank, c)
+		if r < 0 {
+			r = len(byteRank)
+		}
+		if r > bestRank {
+			best, bestRank = i, r
+		}
+	}
+	return best
 }

@@ -20,6 +20,8 @@ type buffer struct {
 	names bool
 	// content is true when the "$content" trigger was hit.
 	content bool
+	// hitCur and litCur are hasHits' cursors.
+	hitCur, litCur int
 
 	// Position of this buffer in the input, for findings.
 	parent *buffer
@@ -60,16 +62,17 @@ type state struct {
 	nested []*buffer
 	depth  int
 
-	words   []int
-	spans   []span
-	windows []window
-	edits   []edit
-	repl    []byte
-	counts  []int
-	total   int
-	path    []pathElem
-	scratch []byte
-	onFind  func(Finding)
+	words    []int
+	spans    []span
+	rawSpans []span
+	windows  []window
+	edits    []edit
+	repl     []byte
+	counts   []int
+	total    int
+	path     []pathElem
+	scratch  []byte
+	onFind   func(Finding)
 }
 
 type window struct {
@@ -134,6 +137,7 @@ func (st *state) prepare(b *buffer) {
 	b.low = foldASCII(b.low[:0], b.src)
 	b.hits = b.hits[:0]
 	b.names, b.content = false, false
+	b.hitCur, b.litCur = 0, 0
 	idxs := c.ac.MatchThreadSafe(b.low)
 	for _, w := range idxs {
 		if c.trigger[w] {
@@ -146,12 +150,18 @@ func (st *state) prepare(b *buffer) {
 			}
 		}
 		word := c.words[w]
-		for off := 0; ; {
-			i := bytes.Index(b.low[off:], word)
+		k := c.rare[w]
+		rb := word[k]
+		low := b.low
+		for off := k; off < len(low); {
+			i := bytes.IndexByte(low[off:], rb)
 			if i < 0 {
 				break
 			}
-			b.hits = append(b.hits, kwHit{pos: int32(off + i), word: int32(w)})
+			pos := off + i - k
+			if pos+len(word) <= len(low) && bytes.Equal(low[pos:pos+len(word)], word) {
+				b.hits = append(b.hits, kwHit{pos: int32(pos), word: int32(w)})
+			}
 			off += i + 1
 		}
 	}
@@ -165,13 +175,34 @@ func (st *state) prepare(b *buffer) {
 }
 
 // hasHits reports whether any keyword or literal hit starts in [a,e).
+// Callers mostly ask about increasing ranges, so it keeps cursors and only
+// falls back to a binary search when a range starts before the last one.
 func (b *buffer) hasHits(a, e int) bool {
-	i, _ := slices.BinarySearchFunc(b.hits, int32(a), func(h kwHit, p int32) int { return int(h.pos - p) })
-	if i < len(b.hits) && int(b.hits[i].pos) < e {
-		return true
+	if len(b.hits) > 0 {
+		i := b.hitCur
+		if i > len(b.hits) || (i > 0 && int(b.hits[i-1].pos) >= a) {
+			i, _ = slices.BinarySearchFunc(b.hits, int32(a), func(h kwHit, p int32) int { return int(h.pos - p) })
+		}
+		for i < len(b.hits) && int(b.hits[i].pos) < a {
+			i++
+		}
+		b.hitCur = i
+		if i < len(b.hits) && int(b.hits[i].pos) < e {
+			return true
+		}
 	}
-	j, _ := slices.BinarySearchFunc(b.lits, a, func(m literal.Match, p int) int { return m.Start - p })
-	return j < len(b.lits) && b.lits[j].Start < e
+	if len(b.lits) > 0 {
+		j := b.litCur
+		if j > len(b.lits) || (j > 0 && b.lits[j-1].Start >= a) {
+			j, _ = slices.BinarySearchFunc(b.lits, a, func(m literal.Match, p int) int { return m.Start - p })
+		}
+		for j < len(b.lits) && b.lits[j].Start < a {
+			j++
+		}
+		b.litCur = j
+		return j < len(b.lits) && b.lits[j].Start < e
+	}
+	return false
 }
 
 func foldASCII(dst, src []byte) []byte {

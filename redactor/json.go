@@ -319,7 +319,7 @@ func (w *jsonWalker) str(s, e int, esc bool, keyRule int32, content *contentKind
 		}
 	}
 	ctx := s
-	if w.key >= 0 && !esc {
+	if w.key >= 0 {
 		ctx = w.key
 	}
 	if !b.hasHits(ctx, e) {
@@ -336,6 +336,10 @@ func (w *jsonWalker) str(s, e int, esc bool, keyRule int32, content *contentKind
 		st.flushSpans(b, w.out)
 		return
 	}
+	// Rules also see the raw, escaped form ("private_key":"-----BEGIN...\n").
+	st.detectValue(b, ctx, s, e, min(e+1, len(b.src)), modeText)
+	raw := append(st.rawSpans[:0], st.spans...)
+	st.spans = st.spans[:0]
 	// Unescape into a nested buffer, detect there, map edits back.
 	st.depth++
 	nb := st.nestedBuf()
@@ -359,15 +363,58 @@ func (w *jsonWalker) str(s, e int, esc bool, keyRule int32, content *contentKind
 		}
 	}
 	st.depth--
-	if rawLiteralUncovered(b, s, e, inner) {
-		// A known secret is visible in the raw bytes but not in the
-		// decoded string (an escape swallowed part of it): mask the whole
-		// value rather than leave it.
-		st.spans = append(st.spans, span{start: s, end: e, rule: int32(st.r.litRule), high: true})
+	pmap := nb.pmap
+	uncovered := int32(-1)
+	for _, sp := range raw {
+		sp.start, sp.end = snapStart(pmap, sp.start), snapEnd(pmap, sp.end, e)
+		if !covered(inner, sp.start, sp.end) {
+			uncovered = sp.rule
+			break
+		}
+	}
+	if uncovered < 0 && rawLiteralUncovered(b, s, e, inner) {
+		uncovered = int32(st.r.litRule)
+	}
+	st.rawSpans = raw[:0]
+	if uncovered >= 0 {
+		// The raw bytes show a secret that the decoded string's edits do
+		// not cover (a rule written for escaped JSON, or an escape that
+		// swallowed part of a known value): mask the whole value.
+		st.spans = append(st.spans, span{start: s, end: e, rule: uncovered, high: true})
 		st.flushSpans(b, w.out)
 		return
 	}
 	*w.out = append(*w.out, inner...)
+}
+
+// covered reports whether [s,e) lies wholly inside one edit.
+func covered(edits []edit, s, e int) bool {
+	for _, ed := range edits {
+		if ed.start <= s && e <= ed.end {
+			return true
+		}
+	}
+	return false
+}
+
+// snapStart moves a raw position back to the start of the escape sequence
+// it falls in; pmap holds the raw start of each decoded byte.
+func snapStart(pmap []int32, p int) int {
+	i, found := slices.BinarySearch(pmap, int32(p))
+	if found || i == 0 {
+		return p
+	}
+	return int(pmap[i-1])
+}
+
+// snapEnd moves a raw end position forward to the end of the escape
+// sequence it falls in (e is the end of the raw string).
+func snapEnd(pmap []int32, p, e int) int {
+	i, _ := slices.BinarySearch(pmap, int32(p))
+	if i >= len(pmap) {
+		return e
+	}
+	return int(pmap[i])
 }
 
 // rawLiteralUncovered reports whether a literal hit inside b.src[s:e] is not

@@ -19,7 +19,7 @@ var update = flag.Bool("update", false, "rewrite golden files")
 // planted lists the secrets written into the run-history fixtures; none may
 // survive redaction.
 var planted = []string{
-	"Xk2m9PqR7sT1uV3wY5zA8bC0dE2fG4hJ6kL8mN0pQ2r", // sig
+	"Xk2m9PqR7sT1uV3wY5zA8bC0dE2fG4hJ6kL8mN0pQ2r",  // sig
 	"aBcD1234efGH5678ijKL9012mnOP3456qrST7890uvWX", // code
 	"VK_mbQPTHTa3ezhsrI8IctckwjlL3GdJmroQH_baYj4",
 	"IxEQ_ygZf6WNEQCbjV0Vs6p6Y4DyNEJVAa86U5B4xhk",

@@ -1,0 +1,26 @@
+// Package redactor finds secrets in logs, run-history exports and HTTP bodies
+// and replaces them, keeping the data's structure intact.
+//
+// One engine serves every front end (the CLI, the reverse and forward proxies
+// and the flow auditor):
+//
+//   - An Aho-Corasick automaton (cloudflare/ahocorasick) over an ASCII
+//     lower-cased copy of the input decides which rules can match; only those
+//     regexes run, on windows around their keywords, so clean data costs one
+//     pass of the automaton.
+//   - Keyname rules mask values stored under sensitive names (JSON keys, query
+//     parameters, form fields, headers, name=value pairs, connection-string
+//     segments).
+//   - Known secret values (Config.Literals) are masked with their encoded
+//     forms (base64 at every alignment, URL, JSON and hex escapes) by an 8-byte
+//     prefix hash filter that stays small for tens of thousands of values.
+//   - JSON is validated with valyala/fastjson and then walked at token level:
+//     only string values change, everything else is copied byte for byte, a
+//     string that holds JSON is redacted as JSON, and base64 Logic Apps
+//     content ($content, inlinedContent) is decoded, redacted and re-encoded,
+//     with contentSize and an md5 contentHash fixed to match.
+//
+// A Redactor is immutable after New and safe for concurrent use. Append
+// redacts a buffer; NewWriter and Stream redact a stream in bounded memory;
+// Scan reports Findings, which never hold secret bytes.
+package redactor
