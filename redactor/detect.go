@@ -16,6 +16,8 @@ type buffer struct {
 	low  []byte
 	hits []kwHit
 	lits []literal.Match
+	// words are the dictionary words that occur in src (from the automaton).
+	words []int
 	// names is true when a keyname word was hit, so JSON keys need checking.
 	names bool
 	// content is true when the "$content" trigger was hit.
@@ -130,16 +132,24 @@ func (st *state) nestedBuf() *buffer {
 	return b
 }
 
-// prepare runs the prefilter over b.src: an ASCII fold, the keyword
-// automaton, keyword positions and the literal filter.
+// prepare runs the prefilter over all of b.src and finds every keyword
+// position.
 func (st *state) prepare(b *buffer) {
+	st.prefilter(b)
+	st.positions(b, 0, len(b.src))
+}
+
+// prefilter runs the ASCII fold, the keyword automaton (which words occur at
+// all) and the literal filter over b.src. Positions come later, and only for
+// the ranges that need them.
+func (st *state) prefilter(b *buffer) {
 	c := st.r.c
 	b.low = foldASCII(b.low[:0], b.src)
 	b.hits = b.hits[:0]
 	b.names, b.content = false, false
 	b.hitCur, b.litCur = 0, 0
-	idxs := c.ac.MatchThreadSafe(b.low)
-	for _, w := range idxs {
+	b.words = c.ac.MatchThreadSafe(b.low)
+	for _, w := range b.words {
 		if c.trigger[w] {
 			b.content = true
 		}
@@ -149,28 +159,39 @@ func (st *state) prepare(b *buffer) {
 				break
 			}
 		}
+	}
+	b.lits = b.lits[:0]
+	if st.r.lits != nil {
+		b.lits = st.r.lits.Append(b.lits, b.src)
+	}
+}
+
+// positions replaces b.hits with the positions of the prefiltered words in
+// b.low[a:e], sorted. Searching a short range (one NDJSON line) for the few
+// words that occur is cheaper than searching a whole batch.
+func (st *state) positions(b *buffer, a, e int) {
+	c := st.r.c
+	b.hits = b.hits[:0]
+	b.hitCur = 0
+	low := b.low[:e]
+	for _, w := range b.words {
 		word := c.words[w]
 		k := c.rare[w]
 		rb := word[k]
-		low := b.low
-		for off := k; off < len(low); {
+		for off := a + k; off < e; {
 			i := bytes.IndexByte(low[off:], rb)
 			if i < 0 {
 				break
 			}
 			pos := off + i - k
-			if pos+len(word) <= len(low) && bytes.Equal(low[pos:pos+len(word)], word) {
+			if pos+len(word) <= e && bytes.Equal(low[pos:pos+len(word)], word) {
 				b.hits = append(b.hits, kwHit{pos: int32(pos), word: int32(w)})
 			}
 			off += i + 1
 		}
 	}
-	if len(idxs) > 1 {
+	if len(b.words) > 1 && len(b.hits) > 1 {
 		slices.SortFunc(b.hits, func(x, y kwHit) int { return int(x.pos - y.pos) })
-	}
-	b.lits = b.lits[:0]
-	if st.r.lits != nil {
-		b.lits = st.r.lits.Append(b.lits, b.src)
 	}
 }
 

@@ -54,8 +54,20 @@ func (st *state) keyValue(b *buffer, a, e, p, n int, ri int32, mode int) {
 		return
 	}
 	i := p + n
-	if len(q) > 0 && bytes.HasPrefix(src[i:e], q) {
+	// Log Analytics column type suffix: trackedProperties_clientSecret_s.
+	if i+2 <= e && src[i] == '_' && (i+2 == e || !isAlnum(src[i+2])) {
+		switch src[i+1] {
+		case 's', 'g', 'd', 'b', 't':
+			i += 2
+		}
+	}
+	switch {
+	case len(q) > 0 && bytes.HasPrefix(src[i:e], q):
 		i += len(q) // "name": value
+	case len(q) == 0 && i < e && (src[i] == '"' || src[i] == '\''):
+		i++ // the tail of a quoted name: "smtpPassword": value
+	case len(q) == 0 && i+1 < e && src[i] == '\\' && src[i+1] == '"':
+		i += 2
 	}
 	// Separator.
 	if query {

@@ -169,11 +169,47 @@ func (w *Writer) process(final bool) error {
 }
 
 func (w *Writer) top(src []byte) *buffer {
+	b := w.topPrefiltered(src)
+	w.st.positions(b, 0, len(src))
+	return b
+}
+
+// topPrefiltered sets up the top-level buffer and runs the prefilter, but
+// finds no keyword positions yet.
+func (w *Writer) topPrefiltered(src []byte) *buffer {
 	st := w.st
 	b := &st.top
 	b.src, b.parent, b.pmap, b.base, b.line = src, nil, nil, w.base, w.line
-	st.prepare(b)
+	st.prefilter(b)
 	return b
+}
+
+// line redacts one NDJSON line, b.src[ls:le]. A line none of whose keyword
+// hits can start a secret (token_type, "auth token validated") is left as
+// it is without a JSON walk: a text probe, a superset of what the walk would
+// find for a line without escapes or base64 content, decides.
+func (st *state) line(b *buffer, ls, le int) {
+	if len(b.words) > 0 {
+		st.positions(b, ls, le)
+	}
+	if !b.hasHits(ls, le) {
+		return
+	}
+	js := validJSON(b.src[ls:le])
+	if js && !b.content && bytes.IndexByte(b.src[ls:le], '\\') < 0 {
+		st.detectRange(b, ls, le, modeText)
+		found := len(st.spans) > 0
+		st.spans = st.spans[:0]
+		if !found {
+			return
+		}
+	}
+	if js {
+		st.walkJSON(b, ls, le, &st.edits)
+		return
+	}
+	st.detectRange(b, ls, le, modeText)
+	st.flushSpans(b, &st.edits)
 }
 
 // whole redacts a JSON document or a form body held whole.
@@ -289,24 +325,17 @@ func (w *Writer) lines(final bool) {
 		return
 	}
 	src := w.buf[:end]
-	b := w.top(src)
+	b := w.topPrefiltered(src)
 	st.edits = st.edits[:0]
 	st.repl = st.repl[:0]
-	if len(b.hits) > 0 || len(b.lits) > 0 {
+	if len(b.words) > 0 || len(b.lits) > 0 {
 		for ls := 0; ls < end; {
 			le := ls + indexOr(src[ls:], '\n', end-ls)
 			next := le + 1
 			if le > ls && src[le-1] == '\r' {
 				le--
 			}
-			if b.hasHits(ls, le) {
-				if validJSON(src[ls:le]) {
-					st.walkJSON(b, ls, le, &st.edits)
-				} else {
-					st.detectRange(b, ls, le, modeText)
-					st.flushSpans(b, &st.edits)
-				}
-			}
+			st.line(b, ls, le)
 			ls = next
 		}
 	}
