@@ -337,8 +337,11 @@ func (r *Rule) checkRegex() []error {
 		errs = append(errs, ferr("keywords", "a regex rule needs at least one keyword to gate it"))
 	}
 	for _, k := range r.Keywords {
-		if len(k) < 2 {
+		switch {
+		case len(k) < 2:
 			errs = append(errs, ferr("keywords", "%q is shorter than 2 bytes and would gate nothing", k))
+		case strings.Trim(strings.ToLower(k), "0123456789abcdef-_.") == "":
+			errs = append(errs, ferr("keywords", "%q has only hex digits and separators, so it would fire inside every GUID and hash; use a context word", k))
 		}
 	}
 	if r.Before < 0 || r.After < 0 || r.Before > 1<<16 || r.After > 1<<16 {

@@ -362,7 +362,7 @@ func TestParseErrors(t *testing.T) {
     description: d
     bogus: 1
     regex: 'ab'
-    keywords: [ab]
+    keywords: [xy]
     examples: ['ab']
 `,
 			want: []string{"x.yaml", "line 4", "bogus"},
@@ -373,7 +373,7 @@ func TestParseErrors(t *testing.T) {
   - id: foo
     description: d
     regex: 'a(b'
-    keywords: [ab]
+    keywords: [xy]
     examples: ['ab']
 `,
 			want: []string{`x.yaml:4: rule "foo": regex: `, "missing closing )"},
@@ -393,7 +393,7 @@ func TestParseErrors(t *testing.T) {
 			give: `rules:
   - id: foo
     description: d
-    keywords: [ab]
+    keywords: [xy]
     regex: '(a)(b)'
     examples: ['ab']
 `,
@@ -404,7 +404,7 @@ func TestParseErrors(t *testing.T) {
 			give: `rules:
   - id: foo
     description: d
-    keywords: [ab]
+    keywords: [xy]
     regex: 'ab'
     validators: [luhn]
     examples: ['ab']
@@ -429,7 +429,7 @@ func TestParseErrors(t *testing.T) {
 
 func TestAddDuplicateID(t *testing.T) {
 	rule := func(file string) []patterns.Rule {
-		rs, err := patterns.Parse(file, []byte("rules:\n  - id: foo\n    description: d\n    regex: 'ab'\n    keywords: [ab]\n    examples: ['ab']\n"))
+		rs, err := patterns.Parse(file, []byte("rules:\n  - id: foo\n    description: d\n    regex: 'xy'\n    keywords: [xy]\n    examples: ['xy']\n"))
 		if err != nil {
 			t.Fatalf("Parse(%s): %v", file, err)
 		}

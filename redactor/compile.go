@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"regexp/syntax"
 	"sort"
 	"strconv"
 	"strings"
@@ -37,6 +38,8 @@ type rule struct {
 	kind       string
 	prio       int
 	re         *regexp.Regexp
+	anchored   *regexp.Regexp // ^(?:re), when every match starts with a keyword
+	boundary   string         // leading boundary group stripped from anchored
 	group      int
 	before     int
 	after      int
@@ -75,6 +78,7 @@ type compiled struct {
 	exactNames  map[string]int32 // normalized name -> rule
 	suffixNames map[string]int32 // normalized name -> rule (suffix rules)
 	excluded    map[string]bool  // normalized names that are never secret
+	suffixLens  []int            // distinct lengths of suffixNames' keys
 
 	allow []allowEntry
 	// overlap is how many trailing bytes streaming keeps between chunks so
@@ -223,12 +227,19 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 		}
 		switch pr.Kind {
 		case patterns.KindRegex:
-			re, err := regexp.Compile(pr.Regex)
+			re, err := regexp.Compile(relaxRepeats(pr.Regex))
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s: rule %q: regex: %w", pr.Source, pr.ID, err))
 				continue
 			}
 			rl.re, rl.prio = re, prioRegex
+			if rest, boundary, ok := anchorable(pr.Regex, pr.Keywords); ok {
+				// Every match starts at a keyword hit: one anchored
+				// attempt per hit replaces a scan of the whole window.
+				if a, err := regexp.Compile(`^(?:` + relaxRepeats(rest) + `)`); err == nil {
+					rl.anchored, rl.boundary = a, boundary
+				}
+			}
 			if g := re.SubexpIndex("secret"); g > 0 {
 				rl.group = g
 			} else if re.NumSubexp() >= 1 {
@@ -299,6 +310,14 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 	c.trigger = make([]bool, len(c.words))
 	c.trigger[wordIdx[`"$content"`]] = true
 	c.trigger[wordIdx[`"inlinedcontent"`]] = true
+	lens := map[int]bool{}
+	for n := range c.suffixNames {
+		if !lens[len(n)] {
+			lens[len(n)] = true
+			c.suffixLens = append(c.suffixLens, len(n))
+		}
+	}
+	sort.Ints(c.suffixLens)
 	c.ac = ahocorasick.NewMatcher(c.words)
 	c.rare = make([]int, len(c.words))
 	for i, w := range c.words {
@@ -365,9 +384,10 @@ func (r *Redactor) label(dst []byte, rl *rule, secret []byte) []byte {
 	return append(dst, ']')
 }
 
-// byteRank orders bytes from most to least common in JSON logs; bytes not
-// listed are rarer still.
-const byteRank = " \"etaoinsr0123456789:,-/._lcdumhpfgybwvkxjqz=&{}[]@%+#$~!*()'<>;?|\\^"
+// byteRank orders bytes from most to least common in JSON logs (measured on
+// ASCII-folded log corpora: hex digits from ids and hashes are very common);
+// bytes not listed are rarer still.
+const byteRank = "\"eactd10s:2rion,4-6537bf89lpu/g.m_v hkyw\\zxq{}j=()&+$;*?%[]~@#!^|<>'`"
 
 // rarestByte returns the offset of the byte of w least common in logs, so
 // that searching for w starts with IndexByte on a byte that seldom matches.
@@ -383,4 +403,140 @@ func rarestByte(w []byte) int {
 		}
 	}
 	return best
+}
+
+// Leading boundary groups that anchoring checks by hand (see boundaryOK).
+const (
+	boundaryWord    = `\b`
+	boundaryEscaped = `(?:\b|\\[nrt])`
+)
+
+// anchorable reports whether every match of expr begins at a keyword: after
+// an optional leading boundary group, every alternative of expr starts with
+// a literal that starts with one of the keywords. It returns the expression
+// without that group, and which boundary the caller must check.
+func anchorable(expr string, keywords []string) (rest string, boundary string, ok bool) {
+	rest = expr
+	for _, b := range []string{boundaryEscaped, boundaryWord} {
+		if strings.HasPrefix(rest, b) {
+			rest, boundary = rest[len(b):], b
+			break
+		}
+	}
+	re, err := syntax.Parse(rest, syntax.Perl)
+	if err != nil {
+		return "", "", false
+	}
+	prefixes, ok := literalPrefixes(re)
+	if !ok || len(prefixes) == 0 {
+		return "", "", false
+	}
+	for _, p := range prefixes {
+		found := false
+		for _, k := range keywords {
+			if strings.HasPrefix(p, strings.ToLower(k)) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return "", "", false
+		}
+	}
+	return rest, boundary, true
+}
+
+// literalPrefixes returns the lower-cased literal every match of re starts
+// with, one per alternative; ok is false when some alternative starts with
+// something else.
+func literalPrefixes(re *syntax.Regexp) ([]string, bool) {
+	switch re.Op {
+	case syntax.OpLiteral:
+		return []string{strings.ToLower(string(re.Rune))}, true
+	case syntax.OpCapture:
+		return literalPrefixes(re.Sub[0])
+	case syntax.OpConcat:
+		if len(re.Sub) == 0 {
+			return nil, false
+		}
+		return literalPrefixes(re.Sub[0])
+	case syntax.OpAlternate:
+		var all []string
+		for _, sub := range re.Sub {
+			ps, ok := literalPrefixes(sub)
+			if !ok {
+				return nil, false
+			}
+			all = append(all, ps...)
+		}
+		return all, true
+	case syntax.OpCharClass:
+		// A small class such as [Aa] (case folding) or [sbr]: expand.
+		var out []string
+		for i := 0; i+1 < len(re.Rune); i += 2 {
+			if re.Rune[i+1]-re.Rune[i] > 4 {
+				return nil, false
+			}
+			for r := re.Rune[i]; r <= re.Rune[i+1]; r++ {
+				out = append(out, strings.ToLower(string(r)))
+			}
+		}
+		if len(out) == 0 || len(out) > 8 {
+			return nil, false
+		}
+		return out, true
+	}
+	return nil, false
+}
+
+// boundaryOK checks a stripped leading boundary group at src[p], with the
+// real left context: \b needs a non-word byte (or nothing) before p, and the
+// escaped form also accepts a literal \n, \r or \t.
+func boundaryOK(boundary string, src []byte, p int) bool {
+	if boundary == "" || p == 0 || !isWordByte(src[p-1]) {
+		return true
+	}
+	if boundary == boundaryEscaped && p >= 2 && src[p-2] == '\\' {
+		switch src[p-1] {
+		case 'n', 'r', 't':
+			return true
+		}
+	}
+	return false
+}
+
+func isWordByte(c byte) bool { return isAlnum(c) || c == '_' }
+
+// maxCountedRepeat is the largest upper bound of a counted repeat kept as
+// written; larger ones ({1,200}, {0,1000}) become unbounded.
+const maxCountedRepeat = 32
+
+// relaxRepeats rewrites counted repeats with a large upper bound as
+// unbounded ones. Go expands x{n,m} into m copies of x, so such bounds make
+// programs too large for the backtracking matcher and push every match onto
+// the much slower NFA. The regex only ever runs on a bounded window, which
+// caps a match's length anyway; lifting the bound can only widen a match,
+// never lose one. An invalid expression is returned unchanged (Compile then
+// reports it).
+func relaxRepeats(expr string) string {
+	re, err := syntax.Parse(expr, syntax.Perl)
+	if err != nil {
+		return expr
+	}
+	changed := false
+	var walk func(re *syntax.Regexp)
+	walk = func(re *syntax.Regexp) {
+		if re.Op == syntax.OpRepeat && re.Max > maxCountedRepeat {
+			re.Max = -1
+			changed = true
+		}
+		for _, sub := range re.Sub {
+			walk(sub)
+		}
+	}
+	walk(re)
+	if !changed {
+		return expr
+	}
+	return re.String()
 }

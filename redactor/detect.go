@@ -67,6 +67,9 @@ type state struct {
 	words    []int
 	spans    []span
 	rawSpans []span
+	// probe holds the spans a text probe found in the current NDJSON line,
+	// sorted; while it is non-empty the JSON walk reuses them.
+	probe []span
 	windows  []window
 	edits    []edit
 	repl     []byte
@@ -271,6 +274,10 @@ func (st *state) detectValue(b *buffer, ctx, a, e, ctxEnd int, mode int) {
 				st.keyValue(b, ctx, ctxEnd, int(h.pos), len(c.words[h.word]), t.rule, mode)
 				continue
 			}
+			if rl.anchored != nil {
+				st.runAnchored(b, t.rule, int(h.pos), min(ctxEnd, int(h.pos)+rl.after))
+				continue
+			}
 			w0 := max(ctx, int(h.pos)-rl.before)
 			w1 := min(ctxEnd, int(h.pos)+rl.after)
 			st.windows = append(st.windows, window{rule: t.rule, start: w0, end: w1})
@@ -321,35 +328,54 @@ func (st *state) runWindows(b *buffer) {
 	}
 }
 
+// runAnchored tries the rule's anchored regex at one keyword hit.
+func (st *state) runAnchored(b *buffer, ri int32, start, end int) {
+	rl := &st.r.c.rules[ri]
+	if !boundaryOK(rl.boundary, b.src, start) {
+		return
+	}
+	if m := rl.anchored.FindSubmatchIndex(b.src[start:end]); m != nil {
+		st.addMatch(b, rl, ri, start, b.src[start:end], m)
+	}
+}
+
 func (st *state) runRegex(b *buffer, w window) {
 	rl := &st.r.c.rules[w.rule]
 	src := b.src[w.start:w.end]
 	for _, m := range findAll(rl.re, src) {
+		st.addMatch(b, rl, w.rule, w.start, src, m)
+	}
+}
+
+// addMatch checks one regex match found in src (which starts at base in b)
+// and records its secret span.
+func (st *state) addMatch(b *buffer, rl *rule, ri int32, base int, src []byte, m []int) {
+	{
 		s, e := m[0], m[1]
 		if rl.group > 0 && 2*rl.group+1 < len(m) {
 			s, e = m[2*rl.group], m[2*rl.group+1]
 		}
 		if s < 0 || s >= e {
-			continue
+			return
 		}
-		if afterMask(b.src, w.start, w.start+m[0]) {
-			continue
+		if afterMask(b.src, base, base+m[0]) {
+			return
 		}
 		secret := src[s:e]
 		if rl.minEntropy > 0 && entropy(secret) < rl.minEntropy {
-			continue
+			return
 		}
 		if hasStopword(secret, rl.stopwords) {
-			continue
+			return
 		}
 		high := false
 		if len(rl.validators) > 0 {
 			high = validate(rl.validators, secret)
 			if !high && rl.strict {
-				continue
+				return
 			}
 		}
-		st.spans = append(st.spans, span{start: w.start + s, end: w.start + e, rule: w.rule, high: high})
+		st.spans = append(st.spans, span{start: base + s, end: base + e, rule: ri, high: high})
 	}
 }
 

@@ -326,7 +326,9 @@ func (w *jsonWalker) str(s, e int, esc bool, keyRule int32, content *contentKind
 		return
 	}
 	if !esc {
-		st.detectValue(b, ctx, s, e, min(e+1, len(b.src)), modeText)
+		if len(st.probe) == 0 || !w.fromProbe(ctx, s, e) {
+			st.detectValue(b, ctx, s, e, min(e+1, len(b.src)), modeText)
+		}
 		st.flushSpans(b, w.out)
 		return
 	}
@@ -436,6 +438,26 @@ func rawLiteralUncovered(b *buffer, s, e int, edits []edit) bool {
 		}
 	}
 	return false
+}
+
+// fromProbe takes the probe spans that lie in the value b.src[s:e] (whose
+// key starts at ctx). It reports false, taking nothing, when a probe span
+// crosses the value's bounds: the value is then scanned on its own.
+func (w *jsonWalker) fromProbe(ctx, s, e int) bool {
+	st := w.st
+	first := len(st.spans)
+	// A line holds few spans, and they may overlap: scan them all.
+	for _, sp := range st.probe {
+		if sp.end <= ctx || sp.start >= e+1 {
+			continue
+		}
+		if sp.start < s || sp.end > e {
+			st.spans = st.spans[:first]
+			return false
+		}
+		st.spans = append(st.spans, sp)
+	}
+	return true
 }
 
 // keyed masks a string stored under a sensitive name. It reports false for
@@ -574,6 +596,16 @@ func (c *compiled) keyRule(key []byte) int32 {
 			continue
 		}
 		if r, ok := c.suffixNames[string(norm[p:])]; ok && c.rules[r].inJSON {
+			return r
+		}
+	}
+	// Joined lower-case names have no word boundary to find
+	// (admin_auditlogsclientsecret, smtppassword): try each suffix length.
+	for _, n := range c.suffixLens {
+		if n >= len(norm) {
+			continue
+		}
+		if r, ok := c.suffixNames[string(norm[len(norm)-n:])]; ok && c.rules[r].inJSON {
 			return r
 		}
 	}

@@ -67,6 +67,8 @@ func TestKeyNames(t *testing.T) {
 		{`{"Password":"hunter22"}`, `{"Password":"[REDACTED:password]"}`},
 		{`{"db_password":"hunter22"}`, `{"db_password":"[REDACTED:password]"}`},
 		{`{"smtpPassword":"hunter22"}`, `{"smtpPassword":"[REDACTED:password]"}`},
+		{`{"smtppassword":"hunter22"}`, `{"smtppassword":"[REDACTED:password]"}`},
+		{`{"admin_auditlogsclientsecret":"s3cr3t-value"}`, `{"admin_auditlogsclientsecret":"[REDACTED:client-secret]"}`},
 		{`{"client-secret":"abc12345"}`, `{"client-secret":"[REDACTED:client-secret]"}`},
 		{`{"x-api-key":"abc12345"}`, `{"x-api-key":"[REDACTED:api-key]"}`},
 		{`{"X_API_KEY":"abc12345"}`, `{"X_API_KEY":"[REDACTED:api-key]"}`},

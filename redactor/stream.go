@@ -3,6 +3,7 @@ package redactor
 import (
 	"bytes"
 	"context"
+	"slices"
 	"errors"
 	"fmt"
 	"io"
@@ -189,20 +190,23 @@ func (w *Writer) topPrefiltered(src []byte) *buffer {
 // it is without a JSON walk: a text probe, a superset of what the walk would
 // find for a line without escapes or base64 content, decides.
 func (st *state) line(b *buffer, ls, le int) {
-	if len(b.words) > 0 {
-		st.positions(b, ls, le)
-	}
 	if !b.hasHits(ls, le) {
 		return
 	}
 	js := validJSON(b.src[ls:le])
 	if js && !b.content && bytes.IndexByte(b.src[ls:le], '\\') < 0 {
 		st.detectRange(b, ls, le, modeText)
-		found := len(st.spans) > 0
-		st.spans = st.spans[:0]
-		if !found {
+		if len(st.spans) == 0 {
 			return
 		}
+		// The walk takes the probe's spans instead of running the rules
+		// again (see jsonWalker.fromProbe).
+		st.probe = append(st.probe[:0], st.spans...)
+		slices.SortFunc(st.probe, func(x, y span) int { return x.start - y.start })
+		st.spans = st.spans[:0]
+		st.walkJSON(b, ls, le, &st.edits)
+		st.probe = st.probe[:0]
+		return
 	}
 	if js {
 		st.walkJSON(b, ls, le, &st.edits)
@@ -325,7 +329,7 @@ func (w *Writer) lines(final bool) {
 		return
 	}
 	src := w.buf[:end]
-	b := w.topPrefiltered(src)
+	b := w.top(src)
 	st.edits = st.edits[:0]
 	st.repl = st.repl[:0]
 	if len(b.words) > 0 || len(b.lits) > 0 {

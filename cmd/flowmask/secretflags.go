@@ -1,58 +1,108 @@
 package main
 
 import (
-	"bufio"
+	"context"
+	"errors"
 	"fmt"
-	"os"
 	"strings"
+	"time"
 
 	"github.com/flowmask/flowmask/redactor"
+	"github.com/flowmask/flowmask/redactor/secrets"
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 )
 
-// secretFlags name known secret values to mask as literals.
+// secretFlags name known secret values to mask as literals: the common case
+// of the config file's `secrets:` section, on the command line.
 type secretFlags struct {
-	files []string
-	envs  []string
+	files       []string
+	envs        []string
+	envPrefixes []string
+	dotenvs     []string
+	dirs        []string
+	solutions   []string
+	keyvaults   []string
+	refresh     time.Duration
 }
 
 func (f *secretFlags) register(cmd *cobra.Command) {
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.files, "secrets-file", nil, "mask every value in this `FILE` (one per line) wherever it occurs, also base64-, URL-, JSON- and hex-encoded (repeatable)")
 	fl.StringArrayVar(&f.envs, "secret-env", nil, "mask the value of environment variable `NAME` (repeatable)")
+	fl.StringArrayVar(&f.envPrefixes, "secret-env-prefix", nil, "mask the value of every environment variable whose name starts with `PREFIX` (repeatable)")
+	fl.StringArrayVar(&f.dotenvs, "secrets-dotenv", nil, "mask every value of this dotenv `FILE` (NAME=value lines; repeatable)")
+	fl.StringArrayVar(&f.dirs, "secrets-dir", nil, "mask the content of every file in `DIR`, such as a mounted Kubernetes secret (repeatable)")
+	fl.StringArrayVar(&f.solutions, "secrets-solution", nil, "mask the secret environment variable values of this Power Platform solution `ZIP` (repeatable)")
+	fl.StringArrayVar(&f.keyvaults, "keyvault", nil, "mask every enabled secret of the Azure Key Vault at `URL` (https://NAME.vault.azure.net; repeatable). Auth: FLOWMASK_KEYVAULT_TOKEN, else azidentity's DefaultAzureCredential")
+	fl.DurationVar(&f.refresh, "keyvault-refresh", 0, "re-read every secrets source this often, ±10% jitter (long-running commands; default 5m)")
 }
 
-// literals loads the values the flags name. It never logs a value.
+// merge returns cfg with the flags' sources appended; --keyvault-refresh
+// overrides cfg.Refresh.
+func (f *secretFlags) merge(cfg secrets.Config) secrets.Config {
+	cfg.Env = append(cfg.Env[:len(cfg.Env):len(cfg.Env)], f.envs...)
+	cfg.EnvPrefix = append(cfg.EnvPrefix[:len(cfg.EnvPrefix):len(cfg.EnvPrefix)], f.envPrefixes...)
+	cfg.Files = append(cfg.Files[:len(cfg.Files):len(cfg.Files)], f.files...)
+	cfg.Dotenv = append(cfg.Dotenv[:len(cfg.Dotenv):len(cfg.Dotenv)], f.dotenvs...)
+	cfg.Dirs = append(cfg.Dirs[:len(cfg.Dirs):len(cfg.Dirs)], f.dirs...)
+	cfg.Solutions = append(cfg.Solutions[:len(cfg.Solutions):len(cfg.Solutions)], f.solutions...)
+	kvs := cfg.KeyVaults[:len(cfg.KeyVaults):len(cfg.KeyVaults)]
+	for _, u := range f.keyvaults {
+		kvs = append(kvs, secrets.KeyVault{URL: u})
+	}
+	cfg.KeyVaults = kvs
+	if f.refresh != 0 {
+		cfg.Refresh = f.refresh
+	}
+	return cfg
+}
+
+// validate checks the flags alone, so errors name the flag rather than a
+// config key.
+func (f *secretFlags) validate() error {
+	var errs []error
+	for _, u := range f.keyvaults {
+		c := secrets.Config{KeyVaults: []secrets.KeyVault{{URL: u}}}
+		if err := c.Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("--keyvault %s: %s", u, strings.TrimPrefix(err.Error(), "keyvaults[0].url: ")))
+		}
+	}
+	for _, p := range f.envPrefixes {
+		if p == "" {
+			errs = append(errs, errors.New("--secret-env-prefix: empty prefix would load every variable"))
+		}
+	}
+	if f.refresh < 0 {
+		errs = append(errs, errors.New("--keyvault-refresh: must not be negative"))
+	}
+	return errors.Join(errs...)
+}
+
+// manager builds (without loading) the secrets Manager of cfg plus the
+// flags. Long-running commands (proxy, forward) call Load, Track and Run on
+// it; reg may be nil.
+func (f *secretFlags) manager(cfg secrets.Config, logger *zap.Logger, reg prometheus.Registerer, static []redactor.Literal) (*secrets.Manager, error) {
+	if err := f.validate(); err != nil {
+		return nil, err
+	}
+	cfg = f.merge(cfg)
+	return secrets.New(cfg, secrets.Options{Logger: logger, Registry: reg, Static: static})
+}
+
+// literals loads the values the flags name, once. It never logs a value.
 func (f *secretFlags) literals(logger *zap.Logger) ([]redactor.Literal, error) {
-	var lits []redactor.Literal
-	for _, name := range f.envs {
-		v, ok := os.LookupEnv(name)
-		if !ok {
-			return nil, fmt.Errorf("--secret-env %s: the variable is not set", name)
-		}
-		lits = append(lits, redactor.Literal{Source: "env:" + name, Value: v})
+	cfg := f.merge(secrets.Config{})
+	if cfg.Empty() {
+		return nil, nil
 	}
-	for _, file := range f.files {
-		fh, err := os.Open(file)
-		if err != nil {
-			return nil, fmt.Errorf("--secrets-file: %w", err)
-		}
-		sc := bufio.NewScanner(fh)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		line := 0
-		for sc.Scan() {
-			line++
-			v := strings.TrimRight(sc.Text(), "\r")
-			if v == "" {
-				continue
-			}
-			lits = append(lits, redactor.Literal{Source: fmt.Sprintf("%s:%d", file, line), Value: v})
-		}
-		fh.Close()
-		if err := sc.Err(); err != nil {
-			return nil, fmt.Errorf("--secrets-file %s: %w", file, err)
-		}
+	m, err := f.manager(secrets.Config{}, logger, nil, nil)
+	if err != nil {
+		return nil, err
 	}
-	return lits, nil
+	if err := m.Load(context.Background()); err != nil {
+		return nil, err
+	}
+	return m.Literals(), nil
 }

@@ -185,22 +185,25 @@ func recognise(name string, root *node, flowName string) ([]*doc, Kind) {
 	if res := root.get("resources"); res != nil && res.kind == kArray {
 		var docs []*doc
 		tmpl := &doc{arm: true, root: root, flow: fallback, template: true}
-		var walk func(res *node, p string)
-		walk = func(res *node, p string) {
+		var walk func(res *node, p string, at []seg)
+		walk = func(res *node, p string, at []seg) {
 			for i, r := range res.vals {
-				rp := pathIndex(p, i)
+				rp, rat := pathIndex(p, i), with(at, seg{idx: i, arr: true})
 				if strings.EqualFold(r.get("type").text(), "Microsoft.Logic/workflows") && r.path("properties", "definition").isObject() {
-					d := &doc{arm: true, root: root, def: r.path("properties", "definition"), defPath: rp + ".properties.definition",
+					props := with(rat, keySeg("properties"))
+					d := &doc{arm: true, root: root, def: r.path("properties", "definition"),
+						defPath: rp + ".properties.definition", defSegs: with(props, keySeg("definition")),
 						values: r.path("properties", "parameters"), valuesPath: rp + ".properties.parameters",
-						flow: armName(root, r.get("name").text(), fallback)}
+						valuesSegs: with(props, keySeg("parameters")),
+						flow:       armName(root, r.get("name").text(), fallback)}
 					docs = append(docs, d)
 				}
 				if sub := r.get("resources"); sub != nil && sub.kind == kArray {
-					walk(sub, rp+".resources")
+					walk(sub, rp+".resources", with(rat, keySeg("resources")))
 				}
 			}
 		}
-		walk(res, "$.resources")
+		walk(res, "$.resources", []seg{keySeg("resources")})
 		if len(docs) > 0 {
 			if len(docs) == 1 {
 				tmpl.flow = docs[0].flow
@@ -221,8 +224,8 @@ func recognise(name string, root *node, flowName string) ([]*doc, Kind) {
 		if fl == "" {
 			fl = fallback
 		}
-		return []*doc{{root: root, def: def, defPath: "$.properties.definition", flow: fl,
-			values: root.path("properties", "parameters"), valuesPath: "$.properties.parameters"}}, KindFlow
+		return []*doc{{root: root, def: def, defPath: "$.properties.definition", defSegs: []seg{keySeg("properties"), keySeg("definition")}, flow: fl,
+			values: root.path("properties", "parameters"), valuesPath: "$.properties.parameters", valuesSegs: []seg{keySeg("properties"), keySeg("parameters")}}}, KindFlow
 	}
 	// Logic Apps workflow.json / code view: {"definition":...}.
 	if def := root.get("definition"); isDefinition(def) {
@@ -235,8 +238,8 @@ func recognise(name string, root *node, flowName string) ([]*doc, Kind) {
 		if fl == "" {
 			fl = fallback
 		}
-		return []*doc{{root: root, def: def, defPath: "$.definition", flow: fl,
-			values: root.get("parameters"), valuesPath: "$.parameters"}}, KindWorkflow
+		return []*doc{{root: root, def: def, defPath: "$.definition", defSegs: []seg{keySeg("definition")}, flow: fl,
+			values: root.get("parameters"), valuesPath: "$.parameters", valuesSegs: []seg{keySeg("parameters")}}}, KindWorkflow
 	}
 	// A bare definition.
 	if isDefinition(root) && (strings.Contains(strings.ToLower(root.get("$schema").text()), "workflowdefinition") || root.get("contentVersion") != nil) {

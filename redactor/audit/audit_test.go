@@ -128,3 +128,57 @@ func TestGolden(t *testing.T) {
 		})
 	}
 }
+
+// TestAllowlistPaths checks that engine allowlist entries apply to audit
+// findings by the value's path in the file (for parameters, the
+// parameter's path).
+func TestAllowlistPaths(t *testing.T) {
+	data := mustRead(t, "testdata/flows/consumption.json")
+	arm := mustRead(t, "testdata/flows/arm-template.json")
+	tests := []struct {
+		name  string
+		file  string
+		data  []byte
+		allow redactor.Allow
+		gone  string // the json_path whose hardcoded-secret finding must disappear
+	}{
+		{"action input", "consumption.json", data,
+			redactor.Allow{Rule: "api-key", Path: "$.definition.actions.Scope_Orders.actions.Call_ERP.inputs.headers['x-api-key']"},
+			"$.definition.actions.Scope_Orders.actions.Call_ERP.inputs.headers['x-api-key']"},
+		{"glob", "consumption.json", data,
+			redactor.Allow{Path: "$.definition.actions.*.actions.Call_ERP.inputs.headers**"},
+			"$.definition.actions.Scope_Orders.actions.Call_ERP.inputs.headers['x-api-key']"},
+		{"template variable", "arm.json", arm,
+			redactor.Allow{Path: "$.variables.storageConnection"},
+			"$.variables.storageConnection"},
+		{"resource parameter value", "arm.json", arm,
+			redactor.Allow{Path: "$.resources[0].properties.parameters.invoiceApiKey"},
+			"$.resources[0].properties.parameters.invoiceApiKey.value"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			has := func(a *audit.Auditor) bool {
+				rep, err := a.Audit(context.Background(), tt.file, tt.data, audit.Options{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				for _, f := range rep.Findings {
+					if f.Rule == audit.RuleHardcodedSecret && f.Path == tt.gone {
+						return true
+					}
+				}
+				return false
+			}
+			if !has(newAuditor(t)) {
+				t.Fatalf("no hardcoded-secret at %s without the allowlist", tt.gone)
+			}
+			r, err := redactor.New(redactor.Config{Allow: []redactor.Allow{tt.allow}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if has(audit.New(r)) {
+				t.Errorf("allowlist %+v did not silence %s", tt.allow, tt.gone)
+			}
+		})
+	}
+}

@@ -26,12 +26,13 @@ type doc struct {
 
 	def        *node
 	defPath    string
+	defSegs    []seg
 	values     *node // parameter values: ARM properties.parameters, workflow code view parameters
 	valuesPath string
+	valuesSegs []seg
 
 	secureParams map[string]string // lower-cased parameter name -> how it is secret
 	actions      []*action
-	byName       map[string]*action
 	taint        map[string]string // lower-cased action name -> why it carries a secret
 	taintVars    map[string]string // lower-cased variable name -> source
 	refCache     map[*node][]ref
@@ -47,6 +48,7 @@ type action struct {
 	typ     string // lower-cased type
 	n       *node
 	path    string
+	segs    []seg
 	trigger bool
 	source  string // why its outputs are a secret, when it produces one
 	token   bool   // an HTTP token request: its outputs carry a token
@@ -97,16 +99,15 @@ func (d *doc) add(f Finding) {
 
 func (d *doc) run() {
 	if d.template {
-		d.checkParams(d.root.get("parameters"), "$.parameters")
+		d.checkParams(d.root.get("parameters"), "$.parameters", []seg{keySeg("parameters")})
 		if v := d.root.get("variables"); v.isObject() {
 			for i, k := range v.keys {
-				d.scanTree(nil, v.vals[i], pathKey("$.variables", k), k)
+				d.scanTree(nil, v.vals[i], pathKey("$.variables", k), []seg{keySeg("variables"), keySeg(k)})
 			}
 		}
 		return
 	}
 	d.secureParams = map[string]string{}
-	d.byName = map[string]*action{}
 	d.taint = map[string]string{}
 	d.taintVars = map[string]string{}
 	params := d.def.get("parameters")
@@ -115,20 +116,20 @@ func (d *doc) run() {
 		// [parameters('x')] in an ARM template refers to template parameters.
 		d.secretParams(d.root.get("parameters"))
 	}
-	d.checkParams(params, d.defPath+".parameters")
+	d.checkParams(params, d.defPath+".parameters", with(d.defSegs, keySeg("parameters")))
 	if d.values.isObject() {
 		for i, k := range d.values.keys {
 			v := d.values.vals[i]
-			vp := pathKey(d.valuesPath, k)
+			vp, vat := pathKey(d.valuesPath, k), with(d.valuesSegs, keySeg(k))
 			if v.isObject() && v.get("value") != nil {
-				d.scanTree(nil, v.get("value"), vp+".value", k)
+				d.scanTree(nil, v.get("value"), vp+".value", vat)
 			} else if !v.isObject() {
-				d.scanTree(nil, v, vp, k)
+				d.scanTree(nil, v, vp, vat)
 			}
 		}
 	}
-	d.collect(d.def.get("triggers"), d.defPath+".triggers", true)
-	d.collect(d.def.get("actions"), d.defPath+".actions", false)
+	d.collect(d.def.get("triggers"), d.defPath+".triggers", with(d.defSegs, keySeg("triggers")), true)
+	d.collect(d.def.get("actions"), d.defPath+".actions", with(d.defSegs, keySeg("actions")), false)
 	for _, a := range d.actions {
 		d.classify(a)
 	}
@@ -140,7 +141,7 @@ func (d *doc) run() {
 
 // collect records the actions of an actions (or triggers) object, and the
 // actions nested in scopes, conditions, loops and switches.
-func (d *doc) collect(acts *node, p string, trigger bool) {
+func (d *doc) collect(acts *node, p string, at []seg, trigger bool) {
 	if !acts.isObject() {
 		return
 	}
@@ -149,23 +150,21 @@ func (d *doc) collect(acts *node, p string, trigger bool) {
 		if !n.isObject() {
 			continue
 		}
-		ap := pathKey(p, name)
-		a := &action{name: name, typ: strings.ToLower(n.get("type").text()), n: n, path: ap, trigger: trigger}
+		ap, aat := pathKey(p, name), with(at, keySeg(name))
+		a := &action{name: name, typ: strings.ToLower(n.get("type").text()), n: n, path: ap, segs: aat, trigger: trigger}
 		d.actions = append(d.actions, a)
-		if _, dup := d.byName[strings.ToLower(name)]; !dup {
-			d.byName[strings.ToLower(name)] = a
-		}
 		if trigger {
 			continue
 		}
-		d.collect(n.get("actions"), ap+".actions", false)
-		d.collect(n.path("else", "actions"), ap+".else.actions", false)
+		d.collect(n.get("actions"), ap+".actions", with(aat, keySeg("actions")), false)
+		d.collect(n.path("else", "actions"), ap+".else.actions", append(with(aat, keySeg("else")), keySeg("actions")), false)
 		if cases := n.get("cases"); cases.isObject() {
 			for j, c := range cases.keys {
-				d.collect(cases.vals[j].get("actions"), pathKey(ap+".cases", c)+".actions", false)
+				cat := append(append(with(aat, keySeg("cases")), keySeg(c)), keySeg("actions"))
+				d.collect(cases.vals[j].get("actions"), pathKey(ap+".cases", c)+".actions", cat, false)
 			}
 		}
-		d.collect(n.path("default", "actions"), ap+".default.actions", false)
+		d.collect(n.path("default", "actions"), ap+".default.actions", append(with(aat, keySeg("default")), keySeg("actions")), false)
 	}
 }
 
@@ -178,27 +177,52 @@ func (d *doc) classify(a *action) {
 	case "apiconnection":
 		m := strings.ToLower(in.get("method").text())
 		if kvPathRE.MatchString(in.get("path").text()) && (m == "" || m == "get") {
-			a.source = "Key Vault secret"
+			a.source = "a Key Vault secret"
 		}
 	case "openapiconnection":
 		api := strings.ToLower(in.path("host", "apiId").text())
 		op := strings.ToLower(in.path("host", "operationId").text())
 		switch {
 		case strings.Contains(api, "keyvault") && strings.Contains(op, "secret"):
-			a.source = "Key Vault secret"
+			a.source = "a Key Vault secret"
 		case strings.EqualFold(in.path("parameters", "actionName").text(), "RetrieveEnvironmentVariableSecretValue"):
-			a.source = "environment variable secret"
+			a.source = "an environment variable secret"
+		default:
+			if name := d.secretEnvVarRead(in); name != "" {
+				a.source = fmt.Sprintf("the value of secret-named environment variable %q", name)
+			}
 		}
 	case "serviceprovider":
 		cfg := in.get("serviceProviderConfiguration")
 		if strings.EqualFold(cfg.get("serviceProviderId").text(), "/serviceProviders/keyVault") &&
 			strings.EqualFold(cfg.get("operationId").text(), "getSecret") {
-			a.source = "Key Vault secret"
+			a.source = "a Key Vault secret"
 		}
 	}
 	if httpTypes[a.typ] && isTokenRequest(in) {
 		a.token = true
 	}
+}
+
+// secretEnvVarRead returns the schema name when a Dataverse action lists
+// environment variable definitions or values filtered on a variable whose
+// name the engine treats as a secret's (the CoE Starter Kit reads a Text
+// "client secret" variable this way), else "".
+func (d *doc) secretEnvVarRead(in *node) string {
+	if !strings.Contains(strings.ToLower(in.path("host", "apiId").text()), "commondataservice") {
+		return ""
+	}
+	switch strings.ToLower(in.path("parameters", "entityName").text()) {
+	case "environmentvariabledefinitions", "environmentvariablevalues":
+	default:
+		return ""
+	}
+	for _, name := range quoted(in.path("parameters", "$filter").text()) {
+		if name != "" && secretName(d.ctx, d.a.r, name) {
+			return name
+		}
+	}
+	return ""
 }
 
 // isTokenRequest reports whether HTTP inputs look like an OAuth token
@@ -259,7 +283,7 @@ func (d *doc) propagate() {
 				continue // its response is not the secret it sends
 			}
 			if httpTypes[a.typ] {
-				root = "token requested by " + a.name
+				root = "a token requested by " + a.name
 			}
 			d.taint[k] = root
 			changed = true
@@ -396,12 +420,12 @@ func (d *doc) secretParams(params *node) {
 // secretName asks the engine whether a value stored under name would be a
 // secret (a key-name rule such as password or client-secret matches it).
 func secretName(ctx context.Context, r *redactor.Redactor, name string) bool {
-	return len(detectValue(ctx, r, "flowmask-probe-value", name, false)) > 0
+	return len(detectValue(ctx, r, "flowmask-probe-value", []seg{keySeg(name)}, false)) > 0
 }
 
 // checkParams reports secure parameters with defaults and secrets in
 // default values.
-func (d *doc) checkParams(params *node, p string) {
+func (d *doc) checkParams(params *node, p string, at []seg) {
 	if !params.isObject() {
 		return
 	}
@@ -422,7 +446,7 @@ func (d *doc) checkParams(params *node, p string) {
 		if sn := pr.path("metadata", "schemaName").text(); sn != "" {
 			key = sn
 		}
-		d.scanTree(nil, dv, pp+".defaultValue", key)
+		d.scanTree(nil, dv, pp+".defaultValue", with(at, keySeg(key)))
 	}
 }
 
@@ -462,7 +486,7 @@ func (d *doc) check(a *action) {
 		}
 	}
 	// Hardcoded secrets.
-	d.scanTreeSkip(a, in, a.path+".inputs", "inputs", sigPaths)
+	d.scanTreeSkip(a, in, a.path+".inputs", with(a.segs, keySeg("inputs")), sigPaths)
 	if a.trigger {
 		if httpTypes[a.typ] {
 			d.checkHTTP(a, in, sec)
@@ -473,7 +497,7 @@ func (d *doc) check(a *action) {
 	case a.source != "":
 		if !sec["outputs"] {
 			d.want(a, RuleKeyVaultNotSecured, []string{"inputs", "outputs"},
-				fmt.Sprintf("reads a %s without secure outputs: the secret is shown in run history", a.source))
+				fmt.Sprintf("reads %s without secure outputs: the secret is shown in run history", a.source))
 		}
 	case httpTypes[a.typ]:
 		d.checkHTTP(a, in, sec)
@@ -668,19 +692,38 @@ func plainHTTP(s string, arm bool) (Severity, bool) {
 // value that is only a mask alone.
 const placeholder = "[REDACTED:expression]"
 
-// scanTree reports hardcoded secrets in the strings under n; key is the
-// nearest object key, used as the engine's JSON key context.
-func (d *doc) scanTree(a *action, n *node, p, key string) {
-	d.scanTreeSkip(a, n, p, key, nil)
+// seg is one step of a JSON path: an object key or an array index.
+type seg struct {
+	key string
+	idx int
+	arr bool
 }
 
-func (d *doc) scanTreeSkip(a *action, n *node, p, key string, sig map[string]bool) {
+// with returns at plus one step, never sharing at's backing array.
+func with(at []seg, s seg) []seg {
+	out := make([]seg, len(at), len(at)+1)
+	copy(out, at)
+	return append(out, s)
+}
+
+func keySeg(k string) seg { return seg{key: k} }
+
+// scanTree reports hardcoded secrets in the strings under n. p is n's JSON
+// path as reported; at is the path given to the engine (the same, except
+// that a parameter's value sits directly under the parameter's name, so
+// that name is the key-name context and allowlist paths read
+// $.definition.parameters.<name>).
+func (d *doc) scanTree(a *action, n *node, p string, at []seg) {
+	d.scanTreeSkip(a, n, p, at, nil)
+}
+
+func (d *doc) scanTreeSkip(a *action, n *node, p string, at []seg, sig map[string]bool) {
 	if n == nil {
 		return
 	}
 	switch n.kind {
 	case kString:
-		ids := d.detect(n.str, key)
+		ids := detectValue(d.ctx, d.a.r, n.str, at, d.arm)
 		if sig[p] { // already reported as sig-in-url
 			for id := range ids {
 				if strings.Contains(id, "sas") {
@@ -690,7 +733,7 @@ func (d *doc) scanTreeSkip(a *action, n *node, p, key string, sig map[string]boo
 		}
 		if len(ids) > 0 {
 			f := Finding{Rule: RuleHardcodedSecret, Path: p,
-				Message: fmt.Sprintf("%s secret (%d-byte value) written in plain text", strings.Join(sortedKeys(ids), ", "), len(n.str))}
+				Message: fmt.Sprintf("hardcoded secret (%s, %d-byte value) in plain text", ruleList(ids), len(n.str))}
 			if a != nil {
 				f.Action = a.name
 			}
@@ -698,13 +741,22 @@ func (d *doc) scanTreeSkip(a *action, n *node, p, key string, sig map[string]boo
 		}
 	case kObject:
 		for i, k := range n.keys {
-			d.scanTreeSkip(a, n.vals[i], pathKey(p, k), k, sig)
+			d.scanTreeSkip(a, n.vals[i], pathKey(p, k), with(at, keySeg(k)), sig)
 		}
 	case kArray:
 		for i, v := range n.vals {
-			d.scanTreeSkip(a, v, pathIndex(p, i), key, sig)
+			d.scanTreeSkip(a, v, pathIndex(p, i), with(at, seg{idx: i, arr: true}), sig)
 		}
 	}
+}
+
+// ruleList names the detection rules that matched: "api-key rule" or
+// "api-key, password rules".
+func ruleList(ids map[string]bool) string {
+	if len(ids) == 1 {
+		return sortedKeys(ids)[0] + " rule"
+	}
+	return strings.Join(sortedKeys(ids), ", ") + " rules"
 }
 
 func sortedKeys(m map[string]bool) []string {
@@ -716,23 +768,31 @@ func sortedKeys(m map[string]bool) []string {
 	return out
 }
 
-// detect runs the engine on the literal text of s (expressions replaced by
-// a mask, so "Bearer @{...}" is a reference and "Bearer eyJ..." is not) in
-// the JSON context {key: s}, and on the quoted literals inside its
-// expressions as text. It returns the IDs of the rules that matched.
-func (d *doc) detect(s, key string) map[string]bool {
-	return detectValue(d.ctx, d.a.r, s, key, d.arm)
-}
-
-func detectValue(ctx context.Context, r *redactor.Redactor, s, key string, arm bool) map[string]bool {
+// detectValue runs the engine on the literal text of s (expressions
+// replaced by a mask, so "Bearer @{...}" is a reference and "Bearer eyJ..."
+// is not) placed at path at in an otherwise empty JSON document, so that the
+// nearest key is the key-name context and allowlist paths apply; and on the
+// quoted literals inside its expressions as text. It returns the IDs of the
+// rules that matched.
+func detectValue(ctx context.Context, r *redactor.Redactor, s string, at []seg, arm bool) map[string]bool {
 	ids := map[string]bool{}
-	if key == "" {
-		key = "value"
+	if len(at) == 0 {
+		at = []seg{keySeg("value")}
 	}
 	var buf bytes.Buffer
-	buf.WriteByte('{')
-	writeString(&buf, key)
-	buf.WriteString(`:"`)
+	for _, sg := range at {
+		if sg.arr {
+			buf.WriteByte('[')
+			for range sg.idx {
+				buf.WriteString("null,")
+			}
+			continue
+		}
+		buf.WriteByte('{')
+		writeString(&buf, sg.key)
+		buf.WriteByte(':')
+	}
+	buf.WriteByte('"')
 	type rng struct{ a, b int64 }
 	var masks []rng
 	var lits []string
@@ -752,7 +812,14 @@ func detectValue(ctx context.Context, r *redactor.Redactor, s, key string, arm b
 		writeString(&tmp, sg.text)
 		buf.Write(tmp.Bytes()[1 : tmp.Len()-1])
 	}
-	buf.WriteString(`"}`)
+	buf.WriteByte('"')
+	for i := len(at) - 1; i >= 0; i-- {
+		if at[i].arr {
+			buf.WriteByte(']')
+		} else {
+			buf.WriteByte('}')
+		}
+	}
 	if literal {
 		_, _ = r.Scan(ctx, bytes.NewReader(buf.Bytes()), redactor.FormatJSON, redactor.FormatJSON, func(f redactor.Finding) {
 			end := f.Offset + int64(f.Length)

@@ -76,12 +76,12 @@ func (a *Auditor) checkEnvVar(ctx context.Context, name string, v solution.EnvVa
 			f.Rule = RuleEnvSecretValue
 			f.Message = fmt.Sprintf("Secret-type environment variable %q has a value stored in the export", v.SchemaName)
 		} else {
-			ids := detectValue(ctx, a.r, s.val, v.SchemaName, false)
+			ids := detectValue(ctx, a.r, s.val, []seg{keySeg(v.SchemaName)}, false)
 			if len(ids) == 0 {
 				continue
 			}
 			f.Rule = RuleHardcodedSecret
-			f.Message = fmt.Sprintf("%s secret (%d-byte value) stored in %s environment variable %q", strings.Join(sortedKeys(ids), ", "), len(s.val), v.Type, v.SchemaName)
+			f.Message = fmt.Sprintf("secret (%s, %d-byte value) stored in %s environment variable %q", ruleList(ids), len(s.val), v.Type, v.SchemaName)
 			f.Hint = "Make it a Secret-type (Key Vault) environment variable and remove the value from the export"
 		}
 		r := ruleByID(f.Rule)

@@ -35,6 +35,15 @@ type vault struct {
 
 	mu     sync.Mutex
 	client *azsecrets.Client
+	// cache holds the values of the last successful load by name, with
+	// the secret's updated time: a secret whose list entry shows the same
+	// time is not fetched again.
+	cache map[string]cachedSecret
+}
+
+type cachedSecret struct {
+	updated time.Time
+	lit     redactor.Literal
 }
 
 func (m *Manager) newVault(kv KeyVault) *vault {
@@ -102,7 +111,8 @@ func (v *vault) getClient() (*azsecrets.Client, error) {
 
 // load lists the vault's secrets (following every page), keeps the enabled,
 // unexpired, already valid ones that pass the prefix and tag filters, and
-// fetches their current values. Each value's source is
+// fetches their current values; a secret whose updated time is the same as
+// at the last load is not fetched again. Each value's source is
 // keyvault:VAULT/secrets/NAME.
 func (v *vault) load(ctx context.Context) ([]redactor.Literal, error) {
 	c, err := v.getClient()
@@ -111,6 +121,7 @@ func (v *vault) load(ctx context.Context) ([]redactor.Literal, error) {
 	}
 	now := v.m.now()
 	var names []string
+	updated := map[string]time.Time{}
 	pager := c.NewListSecretPropertiesPager(nil)
 	for pager.More() {
 		page, err := pager.NextPage(ctx)
@@ -126,14 +137,24 @@ func (v *vault) load(ctx context.Context) ([]redactor.Literal, error) {
 				continue
 			}
 			names = append(names, name)
+			if p.Attributes != nil && p.Attributes.Updated != nil {
+				updated[name] = *p.Attributes.Updated
+			}
 		}
 	}
+	v.mu.Lock()
+	cache := v.cache
+	v.mu.Unlock()
 
 	lits := make([]redactor.Literal, len(names))
 	errs := make([]error, len(names))
 	sem := make(chan struct{}, getConcurrency)
 	var wg sync.WaitGroup
 	for i, name := range names {
+		if c, ok := cache[name]; ok && !c.updated.IsZero() && c.updated.Equal(updated[name]) {
+			lits[i] = c.lit
+			continue
+		}
 		wg.Add(1)
 		sem <- struct{}{}
 		go func() {
@@ -157,12 +178,17 @@ func (v *vault) load(ctx context.Context) ([]redactor.Literal, error) {
 	if err := errors.Join(errs...); err != nil {
 		return nil, err
 	}
-	out := lits[:0]
-	for _, l := range lits {
+	next := make(map[string]cachedSecret, len(names))
+	out := make([]redactor.Literal, 0, len(lits))
+	for i, l := range lits {
 		if l.Source != "" {
 			out = append(out, l)
+			next[names[i]] = cachedSecret{updated: updated[names[i]], lit: l}
 		}
 	}
+	v.mu.Lock()
+	v.cache = next
+	v.mu.Unlock()
 	return out, nil
 }
 

@@ -316,6 +316,9 @@ func TestKeyVaultEnvTokenChild(t *testing.T) {
 	if url == "" {
 		t.Skip("run by TestKeyVaultEnvToken")
 	}
+	if os.Getenv(secrets.TokenEnv) == "" {
+		t.Fatal("FLOWMASK_KEYVAULT_TOKEN unset: refusing to fall back to DefaultAzureCredential in a test")
+	}
 	// No Credential, no Transport: the env token and the default transport.
 	m, err := secrets.New(secrets.Config{KeyVaults: []secrets.KeyVault{{URL: url}}}, secrets.Options{})
 	if err != nil {

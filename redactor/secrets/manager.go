@@ -34,7 +34,7 @@ type Options struct {
 	Registry prometheus.Registerer
 	// Static are values the front end holds itself (inbound tokens,
 	// workspace keys, the hash key, the CA key's passphrase): always in the
-	// set, never rotated out.
+	// set, never rotated out. Values shorter than MinLen are ignored.
 	Static []redactor.Literal
 	// Credential authenticates Key Vault requests. Nil means the token in
 	// FLOWMASK_KEYVAULT_TOKEN if set, else azidentity's
@@ -180,6 +180,9 @@ func (m *Manager) refresh(ctx context.Context, want func(*source) bool, initial 
 	now := m.now()
 	var errs []error
 	allOK := true
+	for _, r := range res {
+		allOK = allOK && r.done // a partial refresh (files only) does not count
+	}
 	m.mu.Lock()
 	for i, s := range m.srcs {
 		r := res[i]
@@ -187,6 +190,12 @@ func (m *Manager) refresh(ctx context.Context, want func(*source) bool, initial 
 			continue
 		}
 		st := &m.state[i]
+		if r.err != nil && ctx.Err() != nil {
+			// Shutting down (or the caller gave up): not the source's fault.
+			allOK = false
+			errs = append(errs, fmt.Errorf("%s: %w", s.name, ctx.Err()))
+			continue
+		}
 		if r.err != nil {
 			allOK = false
 			st.failures++
@@ -430,7 +439,7 @@ func (m *Manager) Sources() []SourceStatus {
 	return out
 }
 
-// Run keeps the set fresh until ctx is done: every source is re-read every
+// Run keeps the set fresh until ctx is done (call Load first): every source is re-read every
 // Refresh (±10% jitter), and file-backed sources as soon as their files
 // change (fsnotify, with the interval as a fallback). Failures are logged
 // and counted; they never stop Run. Run returns nil when ctx is done.

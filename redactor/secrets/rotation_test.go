@@ -92,6 +92,14 @@ func TestRotationWithTraffic(t *testing.T) {
 		}
 	}()
 	waitFor(t, func() bool { return before.Load() >= 20 })
+	// An unchanged vault costs one list and no get.
+	gets := v.Count("get")
+	if err := m.Refresh(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := v.Count("get"); got != gets {
+		t.Errorf("refresh of an unchanged vault fetched %d values; want 0", got-gets)
+	}
 
 	v.Set("app-token", newValue)
 	clk.Advance(time.Hour)
@@ -181,5 +189,51 @@ func TestGraceConfigurable(t *testing.T) {
 	}
 	if got := values(m2.Literals()); strings.Join(got, ",") != first {
 		t.Errorf("grace -1: %v; want only the first", got)
+	}
+}
+
+// TestRunRefreshesOnInterval lets Run's timer (not a file event) pick up a
+// rotation in the vault.
+func TestRunRefreshesOnInterval(t *testing.T) {
+	v := kvfake.New("test-token")
+	v.Set("app-token", "interval-value-one-1")
+	srv := v.Start(t)
+	m, err := secrets.New(secrets.Config{KeyVaults: []secrets.KeyVault{{URL: srv.URL}}, Refresh: 20 * time.Millisecond},
+		secrets.Options{Credential: &stubCred{token: "test-token"}, ClientOptions: clientOptions(srv, 3)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	if err := m.Load(ctx); err != nil {
+		t.Fatal(err)
+	}
+	sets := make(chan []redactor.Literal, 64)
+	m.Subscribe(func(l []redactor.Literal) {
+		select {
+		case sets <- l:
+		default:
+		}
+	})
+	<-sets
+	done := make(chan error)
+	go func() { done <- m.Run(ctx) }()
+	v.Set("app-token", "interval-value-two-2")
+	select {
+	case got := <-sets:
+		if vals := values(got); strings.Join(vals, ",") != "interval-value-one-1,interval-value-two-2" {
+			t.Errorf("after interval refresh: %v; want both (old in grace)", vals)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no refresh in 30s")
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Errorf("Run = %v; want nil", err)
+	}
+	for _, s := range m.Sources() {
+		if s.Failures != 0 {
+			t.Errorf("%s: %d failures after shutdown; want 0", s.Name, s.Failures)
+		}
 	}
 }
