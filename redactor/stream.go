@@ -169,19 +169,18 @@ func (w *Writer) process(final bool) error {
 	return w.flush()
 }
 
+// top sets up the top-level buffer for src, the start of w.buf, and runs
+// the prefilter with keyword positions.
 func (w *Writer) top(src []byte) *buffer {
-	b := w.topPrefiltered(src)
-	w.st.positions(b, 0, len(src))
-	return b
+	return w.topAt(src, w.base, w.line)
 }
 
-// topPrefiltered sets up the top-level buffer and runs the prefilter, but
-// finds no keyword positions yet.
-func (w *Writer) topPrefiltered(src []byte) *buffer {
+// topAt is top for src at stream offset base and line number line.
+func (w *Writer) topAt(src []byte, base int64, line int) *buffer {
 	st := w.st
 	b := &st.top
-	b.src, b.parent, b.pmap, b.base, b.line = src, nil, nil, w.base, w.line
-	st.prefilter(b)
+	b.src, b.parent, b.pmap, b.base, b.line = src, nil, nil, base, line
+	st.prepare(b)
 	return b
 }
 
@@ -328,22 +327,39 @@ func (w *Writer) lines(final bool) {
 	if end == 0 {
 		return
 	}
-	src := w.buf[:end]
-	b := w.top(src)
-	st.edits = st.edits[:0]
-	st.repl = st.repl[:0]
-	if len(b.words) > 0 || len(b.lits) > 0 {
-		for ls := 0; ls < end; {
-			le := ls + indexOr(src[ls:], '\n', end-ls)
-			next := le + 1
-			if le > ls && src[le-1] == '\r' {
-				le--
+	// Batches of whole lines of about chunkSize keep the prefilter's
+	// scratch buffers small and reused, however much is buffered.
+	line := w.line
+	for off := 0; off < end; {
+		be := end
+		if be-off > chunkSize {
+			if nl := bytes.LastIndexByte(w.buf[off:off+chunkSize], '\n'); nl >= 0 {
+				be = off + nl + 1
+			} else if nl := bytes.IndexByte(w.buf[off+chunkSize:end], '\n'); nl >= 0 {
+				be = off + chunkSize + nl + 1
 			}
-			st.line(b, ls, le)
-			ls = next
 		}
+		src := w.buf[off:be]
+		b := w.topAt(src, w.base+int64(off), line)
+		st.edits = st.edits[:0]
+		st.repl = st.repl[:0]
+		if len(b.words) > 0 || len(b.lits) > 0 {
+			for ls := 0; ls < len(src); {
+				le := ls + indexOr(src[ls:], '\n', len(src)-ls)
+				next := le + 1
+				if le > ls && src[le-1] == '\r' {
+					le--
+				}
+				st.line(b, ls, le)
+				ls = next
+			}
+		}
+		w.out = st.apply(w.out, src, st.edits)
+		if st.onFind != nil {
+			line += bytes.Count(src, []byte{'\n'})
+		}
+		off = be
 	}
-	w.out = st.apply(w.out, src, st.edits)
 	w.consume(end)
 }
 
