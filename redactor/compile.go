@@ -71,6 +71,9 @@ type compiled struct {
 	ac      *ahocorasick.Matcher
 	words   [][]byte
 	rare    []int // per word: offset of its rarest byte, searched first
+	// unesc maps a word with JSON escapes (\/ or \") to the word it
+	// spells once unescaped, or -1.
+	unesc []int
 	targets [][]kwTarget
 	trigger []bool // per word: a key whose base64 value must be decoded
 	maxWord int
@@ -320,8 +323,15 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 	sort.Ints(c.suffixLens)
 	c.ac = ahocorasick.NewMatcher(c.words)
 	c.rare = make([]int, len(c.words))
+	c.unesc = make([]int, len(c.words))
 	for i, w := range c.words {
 		c.rare[i] = rarestByte(w)
+		c.unesc[i] = -1
+		if u := strings.NewReplacer(`\/`, "/", `\"`, `"`).Replace(string(w)); u != string(w) {
+			if j, ok := wordIdx[u]; ok {
+				c.unesc[i] = j
+			}
+		}
 	}
 	for i, a := range allow {
 		e := allowEntry{rule: a.Rule}

@@ -142,6 +142,29 @@ func (st *state) prepare(b *buffer) {
 	st.positions(b, 0, len(b.src))
 }
 
+// prepareFrom prepares a nested buffer holding the unescaped content of a
+// JSON string of parent, escaped only with \" \\ \/ \b \f \n \r \t (no \u):
+// such escapes cannot hide a keyword, so the words the parent's automaton
+// found (mapped to their unescaped spellings) stand in for a second pass.
+func (st *state) prepareFrom(b, parent *buffer) {
+	c := st.r.c
+	b.low = foldASCII(b.low[:0], b.src)
+	b.hits = b.hits[:0]
+	b.hitCur, b.litCur = 0, 0
+	b.names, b.content = parent.names, parent.content
+	b.words = append(b.words[:0], parent.words...)
+	for _, w := range parent.words {
+		if u := c.unesc[w]; u >= 0 {
+			b.words = append(b.words, u)
+		}
+	}
+	st.positions(b, 0, len(b.src))
+	b.lits = b.lits[:0]
+	if st.r.lits != nil {
+		b.lits = st.r.lits.Append(b.lits, b.src)
+	}
+}
+
 // prefilter runs the ASCII fold, the keyword automaton (which words occur at
 // all) and the literal filter over b.src. Positions come later, and only for
 // the ranges that need them.

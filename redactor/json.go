@@ -347,7 +347,11 @@ func (w *jsonWalker) str(s, e int, esc bool, keyRule int32, content *contentKind
 	nb := st.nestedBuf()
 	nb.src, nb.pmap = unescapeMap(nb.src[:0], nb.pmap[:0], b.src[s:e], s)
 	nb.parent = b
-	st.prepare(nb)
+	if bytes.Contains(b.src[s:e], []byte(`\u`)) {
+		st.prepare(nb)
+	} else {
+		st.prepareFrom(nb, b)
+	}
 	var inner []edit
 	if t := bytes.TrimLeft(nb.src, " \t\r\n"); len(t) > 0 && (t[0] == '{' || t[0] == '[') && validJSON(nb.src) {
 		st.walkJSON(nb, 0, len(nb.src), &inner)
