@@ -67,13 +67,13 @@ type kwTarget struct {
 }
 
 type compiled struct {
-	rules   []rule
-	ac      *ahocorasick.Matcher
-	words   [][]byte
-	rare    []int // per word: offset of its rarest byte, searched first
+	rules []rule
+	ac    *ahocorasick.Matcher
+	words [][]byte
+	rare  []int // per word: offset of its rarest byte, searched first
 	// unesc maps a word with JSON escapes (\/ or \") to the word it
 	// spells once unescaped, or -1.
-	unesc []int
+	unesc   []int
 	targets [][]kwTarget
 	trigger []bool // per word: a key whose base64 value must be decoded
 	maxWord int

@@ -89,7 +89,7 @@ func (w *Writer) record(b *buffer, rs, re int, byHeader bool) {
 		if !b.hasHits(s, e) {
 			return
 		}
-		if !q || bytes.Index(b.src[s:e], []byte(`""`)) < 0 {
+		if !q || !bytes.Contains(b.src[s:e], []byte(`""`)) {
 			st.cell(b, s, e, &st.edits)
 			return
 		}

@@ -64,20 +64,19 @@ type state struct {
 	nested []*buffer
 	depth  int
 
-	words    []int
 	spans    []span
 	rawSpans []span
 	// probe holds the spans a text probe found in the current NDJSON line,
 	// sorted; while it is non-empty the JSON walk reuses them.
-	probe []span
-	windows  []window
-	edits    []edit
-	repl     []byte
-	counts   []int
-	total    int
-	path     []pathElem
-	scratch  []byte
-	onFind   func(Finding)
+	probe   []span
+	windows []window
+	edits   []edit
+	repl    []byte
+	counts  []int
+	total   int
+	path    []pathElem
+	scratch []byte
+	onFind  func(Finding)
 }
 
 type window struct {

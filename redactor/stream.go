@@ -3,11 +3,11 @@ package redactor
 import (
 	"bytes"
 	"context"
-	"slices"
 	"errors"
 	"fmt"
 	"io"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 )
