@@ -4,25 +4,16 @@ import (
 	"archive/zip"
 	"bytes"
 	"encoding/json"
-	"errors"
 	"io"
 	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 )
 
 // buildAuditFlowmask builds the real binary into a temporary directory.
-func buildAuditFlowmask(t *testing.T) string {
-	t.Helper()
-	bin := filepath.Join(t.TempDir(), "flowmask")
-	if out, err := exec.Command("go", "build", "-o", bin, ".").CombinedOutput(); err != nil {
-		t.Fatalf("go build: %v\n%s", err, out)
-	}
-	return bin
-}
+func buildAuditFlowmask(t *testing.T) string { return flowmaskBin(t) }
 
 const auditTestdata = "../../redactor/audit/testdata"
 
@@ -36,21 +27,11 @@ func TestAuditCLI(t *testing.T) {
 	t.Run("fix refuses to overwrite", func(t *testing.T) { testAuditFixRefusesToOverwrite(t, bin) })
 }
 
-// runFlowmask runs the binary and returns stdout, stderr and the exit code.
-func runAuditBinary(t *testing.T, bin string, args ...string) (string, string, int) {
+// runAuditBinary runs the shared test binary (see cli_test.go).
+func runAuditBinary(t *testing.T, _ string, args ...string) (string, string, int) {
 	t.Helper()
-	cmd := exec.Command(bin, args...)
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return stdout.String(), stderr.String(), code
+	r := runBin(t, "", nil, args...)
+	return r.stdout, r.stderr, r.code
 }
 
 // copyFile copies src to dir/name and returns the new path.

@@ -194,6 +194,13 @@ func TestScanExitCodesAndReports(t *testing.T) {
 		len(sarif.Runs[0].Tool.Driver.Rules) != 1 {
 		t.Errorf("sarif: code %d %+v", res.code, sarif)
 	}
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "runs", ".git"), 0o755)
+	os.WriteFile(filepath.Join(dir, "runs", "a.json"), []byte(`{"password":"hunter22"}`), 0o644)
+	os.WriteFile(filepath.Join(dir, "runs", ".git", "b.json"), []byte(`{"password":"hunter22"}`), 0o644)
+	if res := runBin(t, "", nil, "scan", dir); res.code != 1 || strings.Contains(res.stdout, "b.json") || !strings.Contains(res.stdout, "a.json:1:") {
+		t.Errorf("scan dir: code %d out %q", res.code, res.stdout)
+	}
 	if res := runBin(t, "", nil, "scan", "--report", "xml"); res.code != 2 {
 		t.Errorf("bad report: code %d", res.code)
 	}

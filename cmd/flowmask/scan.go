@@ -5,7 +5,10 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
+	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/flowmask/flowmask/patterns"
@@ -23,12 +26,13 @@ func newScanCmd() *cobra.Command {
 	var ef engineFlags
 	var report string
 	cmd := &cobra.Command{
-		Use:   "scan [flags] [FILE...]",
+		Use:   "scan [flags] [FILE|DIR...]",
 		Short: "Report secrets in files or standard input without changing them",
 		Long: `Scan reports each secret found (rule, file, line, column, JSON path, a masked
-preview) and never the secret itself. Exit status: 0 when clean, 1 when
-something was found, 2 on errors.`,
-		Example: `  flowmask scan run-history.json
+preview) and never the secret itself. A directory is walked recursively
+(hidden directories such as .git are skipped). Exit status: 0 when clean, 1
+when something was found, 2 on errors.`,
+		Example: `  flowmask scan run-history.json exports/
   flowmask scan --report sarif logs/*.ndjson > flowmask.sarif
   kubectl logs deploy/app | flowmask scan --report json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -63,7 +67,11 @@ something was found, 2 on errors.`,
 			if len(args) == 0 {
 				err = scanOne("-", os.Stdin, redactor.FormatAuto)
 			}
-			for _, name := range args {
+			files, werr := expandDirs(args)
+			if werr != nil {
+				return &exitError{code: exitUsage, err: werr}
+			}
+			for _, name := range files {
 				f, oerr := os.Open(name)
 				if oerr != nil {
 					err = oerr
@@ -152,4 +160,36 @@ func ruleDescriptions() map[string]string {
 		}
 	}
 	return m
+}
+
+// expandDirs replaces each directory argument with the regular files below
+// it, in lexical order, skipping hidden directories.
+func expandDirs(args []string) ([]string, error) {
+	var out []string
+	for _, a := range args {
+		st, err := os.Stat(a)
+		if err != nil {
+			return nil, err
+		}
+		if !st.IsDir() {
+			out = append(out, a)
+			continue
+		}
+		err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
+			if err != nil {
+				return err
+			}
+			if d.IsDir() && p != a && strings.HasPrefix(d.Name(), ".") {
+				return filepath.SkipDir
+			}
+			if d.Type().IsRegular() {
+				out = append(out, p)
+			}
+			return nil
+		})
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
 }
