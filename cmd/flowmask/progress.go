@@ -22,6 +22,8 @@ type progress struct {
 	done     chan struct{}
 	once     sync.Once
 	active   bool
+	// countFindings adds the findings count (scan) to the line.
+	countFindings bool
 }
 
 func newProgress(out *os.File, label string) *progress {
@@ -53,7 +55,11 @@ func (p *progress) loop() {
 func (p *progress) print() {
 	n := p.bytes.Load()
 	secs := time.Since(p.start).Seconds()
-	fmt.Fprintf(p.out, "\r%s: %s, %s/s, %d findings   ", p.label, human(n), human(int64(float64(n)/secs)), p.findings.Load())
+	line := fmt.Sprintf("\r%s: %s, %s/s", p.label, human(n), human(int64(float64(n)/secs)))
+	if p.countFindings {
+		line += fmt.Sprintf(", %d findings", p.findings.Load())
+	}
+	fmt.Fprint(p.out, line+"   ")
 }
 
 func (p *progress) stop() {

@@ -51,6 +51,7 @@ when something was found, 2 on errors.`,
 				ctx = context.Background()
 			}
 			prog := newProgress(os.Stderr, "scan")
+			prog.countFindings = true
 			var (
 				mu       sync.Mutex
 				findings []scanFinding
