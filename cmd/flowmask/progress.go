@@ -26,8 +26,8 @@ type progress struct {
 	countFindings bool
 }
 
-func newProgress(out *os.File, label string) *progress {
-	p := &progress{out: out, label: label, start: time.Now(), done: make(chan struct{})}
+func newProgress(out *os.File, label string, countFindings bool) *progress {
+	p := &progress{out: out, label: label, start: time.Now(), done: make(chan struct{}), countFindings: countFindings}
 	if !term.IsTerminal(int(out.Fd())) {
 		return p
 	}

@@ -40,7 +40,7 @@ writes standard output.`,
 			if ctx == nil {
 				ctx = context.Background()
 			}
-			prog := newProgress(os.Stderr, "redact")
+			prog := newProgress(os.Stderr, "redact", false)
 			defer prog.stop()
 			if len(args) == 0 {
 				if outDir != "" {

@@ -50,8 +50,7 @@ when something was found, 2 on errors.`,
 			if ctx == nil {
 				ctx = context.Background()
 			}
-			prog := newProgress(os.Stderr, "scan")
-			prog.countFindings = true
+			prog := newProgress(os.Stderr, "scan", true)
 			var (
 				mu       sync.Mutex
 				findings []scanFinding
