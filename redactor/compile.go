@@ -456,47 +456,82 @@ func anchorable(expr string, keywords []string) (rest string, boundary string, o
 	return rest, boundary, true
 }
 
-// literalPrefixes returns the lower-cased literal every match of re starts
+// literalPrefixes returns the lower-cased literals every match of re starts
 // with, one per alternative; ok is false when some alternative starts with
 // something else.
 func literalPrefixes(re *syntax.Regexp) ([]string, bool) {
+	ps, _, ok := prefixesOf(re)
+	return ps, ok
+}
+
+// maxPrefixes bounds the alternatives expanded by prefixesOf.
+const maxPrefixes = 16
+
+// prefixesOf returns the literal prefixes of re, whether re is wholly
+// literal (so what follows it extends the prefixes), and ok.
+func prefixesOf(re *syntax.Regexp) (ps []string, complete, ok bool) {
 	switch re.Op {
 	case syntax.OpLiteral:
-		return []string{strings.ToLower(string(re.Rune))}, true
+		return []string{strings.ToLower(string(re.Rune))}, true, true
 	case syntax.OpCapture:
-		return literalPrefixes(re.Sub[0])
+		return prefixesOf(re.Sub[0])
 	case syntax.OpConcat:
-		if len(re.Sub) == 0 {
-			return nil, false
+		acc := []string{""}
+		for _, sub := range re.Sub {
+			sps, comp, ok := prefixesOf(sub)
+			if !ok {
+				if len(acc) == 1 && acc[0] == "" {
+					return nil, false, false
+				}
+				return acc, false, true
+			}
+			if len(acc)*len(sps) > maxPrefixes {
+				return acc, false, acc[0] != ""
+			}
+			next := make([]string, 0, len(acc)*len(sps))
+			for _, a := range acc {
+				for _, p := range sps {
+					next = append(next, a+p)
+				}
+			}
+			acc = next
+			if !comp {
+				return acc, false, true
+			}
 		}
-		return literalPrefixes(re.Sub[0])
+		return acc, true, true
 	case syntax.OpAlternate:
 		var all []string
+		complete = true
 		for _, sub := range re.Sub {
-			ps, ok := literalPrefixes(sub)
+			sps, comp, ok := prefixesOf(sub)
 			if !ok {
-				return nil, false
+				return nil, false, false
 			}
-			all = append(all, ps...)
+			all = append(all, sps...)
+			complete = complete && comp
 		}
-		return all, true
+		if len(all) > maxPrefixes {
+			return nil, false, false
+		}
+		return all, complete, true
 	case syntax.OpCharClass:
 		// A small class such as [Aa] (case folding) or [sbr]: expand.
 		var out []string
 		for i := 0; i+1 < len(re.Rune); i += 2 {
 			if re.Rune[i+1]-re.Rune[i] > 4 {
-				return nil, false
+				return nil, false, false
 			}
 			for r := re.Rune[i]; r <= re.Rune[i+1]; r++ {
 				out = append(out, strings.ToLower(string(r)))
 			}
 		}
 		if len(out) == 0 || len(out) > 8 {
-			return nil, false
+			return nil, false, false
 		}
-		return out, true
+		return out, true, true
 	}
-	return nil, false
+	return nil, false, false
 }
 
 // boundaryOK checks a stripped leading boundary group at src[p], with the
