@@ -561,27 +561,60 @@ const maxCountedRepeat = 32
 // programs too large for the backtracking matcher and push every match onto
 // the much slower NFA. The regex only ever runs on a bounded window, which
 // caps a match's length anyway; lifting the bound can only widen a match,
-// never lose one. An invalid expression is returned unchanged (Compile then
-// reports it).
+// never lose one. It rewrites the text (escapes and character classes are
+// skipped), which is far cheaper than printing a parsed syntax tree.
 func relaxRepeats(expr string) string {
-	re, err := syntax.Parse(expr, syntax.Perl)
-	if err != nil {
+	var out strings.Builder
+	inClass := false
+	last := 0
+	for i := 0; i < len(expr); i++ {
+		switch c := expr[i]; {
+		case c == '\\':
+			i++ // the escaped byte
+		case inClass:
+			if c == ']' {
+				inClass = false
+			}
+		case c == '[':
+			inClass = true
+			if i+1 < len(expr) && expr[i+1] == '^' {
+				i++
+			}
+			if i+1 < len(expr) && expr[i+1] == ']' {
+				i++ // a leading ] is a member
+			}
+		case c == '{':
+			end := strings.IndexByte(expr[i:], '}')
+			if end < 0 {
+				continue
+			}
+			lo, hi, ok := strings.Cut(expr[i+1:i+end], ",")
+			if !ok || !isDigits(lo) || !isDigits(hi) || len(hi) > 6 {
+				continue
+			}
+			if n, _ := strconv.Atoi(hi); n > maxCountedRepeat {
+				out.WriteString(expr[last:i])
+				out.WriteString("{" + lo + ",}")
+				last = i + end + 1
+			}
+			i += end
+		}
+	}
+	if last == 0 {
 		return expr
 	}
-	changed := false
-	var walk func(re *syntax.Regexp)
-	walk = func(re *syntax.Regexp) {
-		if re.Op == syntax.OpRepeat && re.Max > maxCountedRepeat {
-			re.Max = -1
-			changed = true
-		}
-		for _, sub := range re.Sub {
-			walk(sub)
+	out.WriteString(expr[last:])
+	return out.String()
+}
+
+func isDigits(s string) bool {
+	if s == "" {
+		return false
+	}
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
 		}
 	}
-	walk(re)
-	if !changed {
-		return expr
-	}
-	return re.String()
+	return true
 }
