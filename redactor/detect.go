@@ -25,6 +25,10 @@ type buffer struct {
 	// hitCur and litCur are hasHits' cursors.
 	hitCur, litCur int
 
+	// jsonString marks a buffer holding a decoded JSON string: a mask
+	// spliced back into it must not hold raw control characters.
+	jsonString bool
+
 	// Position of this buffer in the input, for findings.
 	parent *buffer
 	pmap   []int32 // unescape map: byte i of src came from parent byte pmap[i]
@@ -468,10 +472,15 @@ func (st *state) emit(b *buffer, sp span, out *[]edit) {
 		st.repl = append(st.repl, secret[:keep]...)
 	}
 	st.repl = st.r.label(st.repl, rl, secret)
-	// A multi-line secret's replacement keeps its line count.
+	// A multi-line secret's replacement keeps its line count; inside a
+	// JSON string the line breaks stay escaped.
 	for _, ch := range secret {
 		if ch == '\n' {
-			st.repl = append(st.repl, '\n')
+			if b.jsonString {
+				st.repl = append(st.repl, '\\', 'n')
+			} else {
+				st.repl = append(st.repl, '\n')
+			}
 		}
 	}
 	*out = append(*out, edit{start: sp.start, end: sp.end, off: off, n: len(st.repl) - off})

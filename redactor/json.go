@@ -346,7 +346,7 @@ func (w *jsonWalker) str(s, e int, esc bool, keyRule int32, content *contentKind
 	st.depth++
 	nb := st.nestedBuf()
 	nb.src, nb.pmap = unescapeMap(nb.src[:0], nb.pmap[:0], b.src[s:e], s)
-	nb.parent = b
+	nb.parent, nb.jsonString = b, true
 	if bytes.Contains(b.src[s:e], []byte(`\u`)) {
 		st.prepare(nb)
 	} else {

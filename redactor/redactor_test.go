@@ -262,11 +262,16 @@ func TestMultiLineSecretKeepsLines(t *testing.T) {
 	if strings.Contains(out, "MIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun") || strings.Contains(out, "hunter22") {
 		t.Errorf("secret survived:\n%s", out)
 	}
-	// The same key inside a JSON string, newlines escaped.
-	js, _ := json.Marshal(map[string]string{"private_key": pemKey, "type": "service_account"})
-	out = redact(t, r, string(js), redactor.FormatJSON)
-	if strings.Contains(out, "MIIEowIBAAKCAQEAu1SU1") || !json.Valid([]byte(out)) {
-		t.Errorf("PEM in JSON: %s", out)
+	// The same key inside JSON strings, newlines escaped: under a sensitive
+	// name and under an ordinary one (decoded, then masked).
+	for _, key := range []string{"private_key", "private_key_pem", "note"} {
+		js, _ := json.Marshal(map[string]string{key: pemKey, "type": "service_account"})
+		for _, f := range []redactor.Format{redactor.FormatJSON, redactor.FormatNDJSON} {
+			out = redact(t, r, string(js)+"\n", f)
+			if strings.Contains(out, "MIIEowIBAAKCAQEAu1SU1") || !json.Valid([]byte(out)) || strings.Count(out, "\n") != 1 {
+				t.Errorf("PEM in JSON under %q (%v): %q", key, f, out)
+			}
+		}
 	}
 }
 
