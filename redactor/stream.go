@@ -192,10 +192,16 @@ func (st *state) line(b *buffer, ls, le int) {
 	if !b.hasHits(ls, le) {
 		return
 	}
-	js := validJSON(b.src[ls:le])
-	if js && !b.content && bytes.IndexByte(b.src[ls:le], '\\') < 0 {
+	if !b.content && bytes.IndexByte(b.src[ls:le], '\\') < 0 {
+		// Text rules over the raw line find a superset of what a walk
+		// would: if they find nothing, neither JSON nor text handling
+		// would change the line, valid JSON or not.
 		st.detectRange(b, ls, le, modeText)
 		if len(st.spans) == 0 {
+			return
+		}
+		if !validJSON(b.src[ls:le]) {
+			st.flushSpans(b, &st.edits)
 			return
 		}
 		// The walk takes the probe's spans instead of running the rules
@@ -207,7 +213,7 @@ func (st *state) line(b *buffer, ls, le int) {
 		st.probe = st.probe[:0]
 		return
 	}
-	if js {
+	if validJSON(b.src[ls:le]) {
 		st.walkJSON(b, ls, le, &st.edits)
 		return
 	}
