@@ -1,0 +1,345 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+)
+
+type lockedBuf struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuf) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuf) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// proxyProc is a running `flowmask proxy`.
+type proxyProc struct {
+	cmd            *exec.Cmd
+	stdout, stderr *lockedBuf
+	addr, admin    string
+	done           chan error
+}
+
+// startProxyBin starts the real binary on 127.0.0.1:0 and waits for its
+// "listening" log line.
+func startProxyBin(t *testing.T, env []string, args ...string) *proxyProc {
+	t.Helper()
+	args = append([]string{"proxy"}, args...)
+	if !strings.Contains(strings.Join(args, " "), "--config") {
+		args = append(args, "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0")
+	}
+	cmd := exec.Command(flowmaskBin(t), args...)
+	cmd.Env = append(os.Environ(), env...)
+	p := &proxyProc{cmd: cmd, stdout: &lockedBuf{}, stderr: &lockedBuf{}, done: make(chan error, 1)}
+	cmd.Stdout = p.stdout
+	errPipe, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	listening := make(chan map[string]any, 1)
+	go func() {
+		sc := bufio.NewScanner(errPipe)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		for sc.Scan() {
+			line := sc.Bytes()
+			p.stderr.Write(append(line, '\n'))
+			var m map[string]any
+			if json.Unmarshal(line, &m) == nil && m["msg"] == "listening" {
+				listening <- m
+			}
+		}
+	}()
+	go func() { p.done <- cmd.Wait() }()
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Signal(syscall.SIGTERM)
+			select {
+			case <-p.done:
+			case <-time.After(10 * time.Second):
+				cmd.Process.Kill()
+			}
+		}
+	})
+	select {
+	case m := <-listening:
+		p.addr, _ = m["addr"].(string)
+		p.admin, _ = m["admin"].(string)
+	case err := <-p.done:
+		t.Fatalf("flowmask proxy exited: %v\n%s", err, p.stderr.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("flowmask proxy did not start:\n%s", p.stderr.String())
+	}
+	return p
+}
+
+// stop sends SIGTERM and waits for a clean exit.
+func (p *proxyProc) stop(t *testing.T) {
+	t.Helper()
+	p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-p.done:
+		if err != nil {
+			t.Errorf("exit after SIGTERM: %v\n%s", err, p.stderr.String())
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("no exit after SIGTERM")
+	}
+}
+
+func curl(t *testing.T, args ...string) string {
+	t.Helper()
+	out, err := exec.Command("curl", append([]string{"-sS", "--max-time", "20"}, args...)...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("curl %v: %v\n%s", args, err, out)
+	}
+	return string(out)
+}
+
+// TestProxyBinaryDefault: `flowmask proxy` with the embedded default prints
+// each redacted body to stdout, audits to stderr and serves the admin API.
+func TestProxyBinaryDefault(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("no curl")
+	}
+	const known = "known-Secret-Value-for-proxy-0042"
+	p := startProxyBin(t, []string{"PROXY_TEST_SECRET=" + known}, "--secret-env", "PROXY_TEST_SECRET")
+	out := curl(t, "-H", "Content-Type: application/json", "-d", `{"user":"bob","password":"hunter2-hunter2","note":"`+known+`"}`, "http://"+p.addr+"/ingest?sig=abc")
+	if !strings.Contains(out, `"status":"accepted"`) {
+		t.Errorf("curl got %s", out)
+	}
+	want := `"body":{"user":"bob","password":"[REDACTED:password]","note":"[REDACTED:known-secret]"}`
+	if s := p.stdout.String(); !strings.Contains(s, want) || !strings.Contains(s, `"method":"POST"`) {
+		t.Errorf("stdout: %s\nwant %s", s, want)
+	}
+	if m := curl(t, "http://"+p.admin+"/metrics"); !strings.Contains(m, `flowmask_redactor_redactions_total{route="default",rule="password"} 1`) {
+		t.Errorf("metrics:\n%s", m)
+	}
+	if r := curl(t, "http://"+p.admin+"/readyz"); r != "ready\n" {
+		t.Errorf("readyz: %q", r)
+	}
+	p.stop(t)
+	errs := p.stderr.String()
+	if !strings.Contains(errs, `"msg":"exchange"`) || strings.Contains(errs, "hunter2") || strings.Contains(errs, known) {
+		t.Errorf("stderr: %s", errs)
+	}
+}
+
+// TestProxyBinaryUpstreamAndReload: the one-route flag form forwards to an
+// upstream; with --config, SIGHUP reloads and a bad file is ignored.
+func TestProxyBinaryUpstreamAndReload(t *testing.T) {
+	var mu sync.Mutex
+	var bodies []string
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		bodies = append(bodies, r.URL.Path+" "+string(b))
+		mu.Unlock()
+		w.WriteHeader(204)
+	}))
+	defer up.Close()
+	last := func() string {
+		mu.Lock()
+		defer mu.Unlock()
+		if len(bodies) == 0 {
+			return ""
+		}
+		return bodies[len(bodies)-1]
+	}
+	p := startProxyBin(t, nil, "--upstream", up.URL+"/base")
+	resp, err := http.Post("http://"+p.addr+"/x", "application/x-www-form-urlencoded", strings.NewReader("a=1&password=hunter2-hunter2"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != 204 || last() != "/base/x a=1&password=[REDACTED:password]" {
+		t.Errorf("status %d, upstream got %q", resp.StatusCode, last())
+	}
+	p.stop(t)
+
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "proxy.yaml")
+	writeCfg := func(prefix string) {
+		os.WriteFile(cfgFile, []byte(fmt.Sprintf("listen: 127.0.0.1:0\nadmin: \"off\"\nroutes:\n  - name: r\n    match: {path_prefix: %s}\n    upstream: %s\n", prefix, up.URL)), 0o600)
+	}
+	writeCfg("/v1")
+	p = startProxyBin(t, nil, "--config", cfgFile)
+	postStatus := func(path string) int {
+		resp, err := http.Post("http://"+p.addr+path, "application/json", strings.NewReader(`{"password":"hunter2-hunter2"}`))
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if postStatus("/v1/a") != 204 || postStatus("/v2/a") != 404 {
+		t.Fatal("routes before reload")
+	}
+	writeCfg("/v2")
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, "reload", func() bool { return strings.Contains(p.stderr.String(), "config reloaded") })
+	if postStatus("/v2/a") != 204 || postStatus("/v1/a") != 404 {
+		t.Fatal("routes after reload")
+	}
+	os.WriteFile(cfgFile, []byte("routes:\n  - upstream: nope\n"), 0o600)
+	p.cmd.Process.Signal(syscall.SIGHUP)
+	waitFor(t, "refused reload", func() bool { return strings.Contains(p.stderr.String(), "config reload refused") })
+	if postStatus("/v2/a") != 204 {
+		t.Fatal("the old config stopped serving after a bad reload")
+	}
+	p.stop(t)
+}
+
+func waitFor(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// ndjsonGen generates size bytes of NDJSON log lines, every line with a
+// password, without holding them.
+type ndjsonGen struct {
+	block []byte
+	off   int
+	left  int64
+}
+
+const genLine = `{"ts":"2026-01-01T00:00:00Z","level":"info","msg":"user login ok","password":"hunter2-hunter2","pad":"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}` + "\n"
+
+func newGen(size int64) *ndjsonGen {
+	return &ndjsonGen{block: bytes.Repeat([]byte(genLine), (64<<10)/len(genLine)), left: size}
+}
+
+func (g *ndjsonGen) Read(p []byte) (int, error) {
+	if g.left <= 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, g.block[g.off:])
+	if int64(n) > g.left {
+		n = int(g.left)
+	}
+	g.off = (g.off + n) % len(g.block)
+	g.left -= int64(n)
+	return n, nil
+}
+
+// TestProxyBinaryStreamsLargeBody streams a generated body (1 GiB, or
+// FLOWMASK_STREAM_MIB; 64 MiB with -short) through the real binary to an
+// upstream that discards it, checks that no secret arrived and that peak
+// RSS (VmHWM) stays under 100 MiB.
+func TestProxyBinaryStreamsLargeBody(t *testing.T) {
+	mib := int64(1024)
+	if testing.Short() {
+		mib = 64
+	}
+	if v, err := strconv.ParseInt(os.Getenv("FLOWMASK_STREAM_MIB"), 10, 64); err == nil {
+		mib = v
+	}
+	size := mib << 20
+	size -= size % int64(len(genLine)) // whole lines
+	var got, leaks int64
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		buf := make([]byte, 256<<10)
+		var carry []byte
+		for {
+			n, err := r.Body.Read(buf)
+			got += int64(n)
+			chunk := append(carry, buf[:n]...)
+			leaks += int64(bytes.Count(chunk, []byte("hunter2")))
+			if len(chunk) > 16 {
+				carry = append(carry[:0], chunk[len(chunk)-6:]...)
+			} else {
+				carry = append(carry[:0], chunk...)
+			}
+			if err != nil {
+				break
+			}
+		}
+		w.WriteHeader(200)
+	}))
+	defer up.Close()
+	dir := t.TempDir()
+	cfgFile := filepath.Join(dir, "proxy.yaml")
+	os.WriteFile(cfgFile, []byte("listen: 127.0.0.1:0\nadmin: \"off\"\naudit: {output: stderr}\nroutes:\n  - upstream: "+up.URL+
+		"\n    limits: {max_body_bytes: 4GiB, max_decoded_bytes: 4GiB}\n"), 0o600)
+	p := startProxyBin(t, nil, "--config", cfgFile)
+	req, _ := http.NewRequest("POST", "http://"+p.addr+"/stream", newGen(size))
+	req.Header.Set("Content-Type", "application/x-ndjson")
+	start := time.Now()
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	elapsed := time.Since(start)
+	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	var hwm string
+	for _, l := range strings.Split(string(status), "\n") {
+		if strings.HasPrefix(l, "VmHWM:") {
+			hwm = strings.TrimSpace(strings.TrimPrefix(l, "VmHWM:"))
+		}
+	}
+	p.stop(t)
+	if resp.StatusCode != 200 {
+		t.Fatalf("status %d", resp.StatusCode)
+	}
+	lines := size / int64(len(genLine))
+	want := size + lines*int64(len("[REDACTED:password]")-len("hunter2-hunter2"))
+	if got != want || leaks != 0 {
+		t.Errorf("upstream got %d bytes (want %d), %d secrets", got, want, leaks)
+	}
+	kb, _ := strconv.ParseInt(strings.TrimSuffix(hwm, " kB"), 10, 64)
+	t.Logf("streamed %d MiB in %v (%.0f MiB/s), peak RSS %d MiB", mib, elapsed.Round(time.Millisecond), float64(mib)/elapsed.Seconds(), kb>>10)
+	if kb == 0 || kb > 100<<10 {
+		t.Errorf("peak RSS %d kB; want under 100 MiB", kb)
+	}
+}
+
+func TestProxyBinaryUsageErrors(t *testing.T) {
+	dir := t.TempDir()
+	bad := filepath.Join(dir, "bad.yaml")
+	os.WriteFile(bad, []byte("routes:\n  - upstream: http://127.0.0.1:9\n    profil: generic\n"), 0o600)
+	tests := []struct {
+		args []string
+		want string
+	}{
+		{[]string{"proxy", "--config", bad}, bad + ":3: routes[0].profil: unknown key (did you mean \"profile\"?)"},
+		{[]string{"proxy", "--config", bad, "--upstream", "http://127.0.0.1:9"}, "--upstream, --profile, --mode and --workspace-key-file describe a single route"},
+		{[]string{"proxy", "--upstream", "ftp://x", "--admin", "off"}, "routes[0].upstream: must be an absolute http or https URL"},
+		{[]string{"proxy", "--profile", "azure-data-collector", "--upstream", "https://x.example", "--admin", "off"}, "needs the workspace key"},
+	}
+	for _, tt := range tests {
+		res := runBin(t, "", nil, tt.args...)
+		if res.code != exitUsage || !strings.Contains(res.stderr, tt.want) {
+			t.Errorf("%v: code %d, stderr %q; want %d and %q", tt.args, res.code, res.stderr, exitUsage, tt.want)
+		}
+	}
+}

@@ -1,0 +1,225 @@
+package proxy
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/flowmask/flowmask/redactor"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+)
+
+// Record is one audited exchange. It holds counts, rule IDs and a path
+// whose query was redacted; never a body, a header value or a secret.
+type Record struct {
+	Time            time.Time
+	Proxy           string // "reverse" or "forward"
+	Route           string
+	Mode            string
+	Method          string
+	Host            string
+	Path            string // with the query redacted
+	Remote          string
+	Status          int // sent to the client; 499 when the client went away
+	UpstreamStatus  int // 0 when the upstream never answered
+	Duration        time.Duration
+	UpstreamLatency time.Duration // to the upstream's response headers
+	BytesIn         int64         // request body bytes read from the client
+	BytesOut        int64         // request body bytes sent upstream
+	ResponseBytes   int64         // response body bytes sent to the client
+	Redactions      int
+	ByRule          map[string]int
+	Reason          string // why flowmask refused or failed, a stable code
+}
+
+// MarshalLogObject implements zapcore.ObjectMarshaler.
+func (r *Record) MarshalLogObject(e zapcore.ObjectEncoder) error {
+	e.AddString("proxy", r.Proxy)
+	e.AddString("route", r.Route)
+	e.AddString("mode", r.Mode)
+	e.AddString("method", r.Method)
+	if r.Host != "" {
+		e.AddString("host", r.Host)
+	}
+	e.AddString("path", r.Path)
+	if r.Remote != "" {
+		e.AddString("remote", r.Remote)
+	}
+	e.AddInt("status", r.Status)
+	if r.UpstreamStatus != 0 {
+		e.AddInt("upstream_status", r.UpstreamStatus)
+	}
+	e.AddFloat64("duration_ms", float64(r.Duration.Microseconds())/1000)
+	if r.UpstreamLatency > 0 {
+		e.AddFloat64("upstream_latency_ms", float64(r.UpstreamLatency.Microseconds())/1000)
+	}
+	e.AddInt64("bytes_in", r.BytesIn)
+	e.AddInt64("bytes_out", r.BytesOut)
+	e.AddInt64("response_bytes", r.ResponseBytes)
+	e.AddInt("redactions", r.Redactions)
+	if len(r.ByRule) > 0 {
+		e.AddObject("rules", ruleCounts(r.ByRule))
+	}
+	if r.Reason != "" {
+		e.AddString("reason", r.Reason)
+	}
+	return nil
+}
+
+type ruleCounts map[string]int
+
+func (m ruleCounts) MarshalLogObject(e zapcore.ObjectEncoder) error {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		e.AddInt(k, m[k])
+	}
+	return nil
+}
+
+// AuditLogger writes one JSON line per exchange. It is safe for concurrent
+// use; Reopen reopens a file output for log rotation (call it on SIGHUP).
+type AuditLogger struct {
+	out    *reopenSyncer
+	logger *zap.Logger
+}
+
+// NewAuditLogger writes to output: "stderr", "stdout", "off" or a file path
+// (appended to, created 0600). Each line passes through ws wrappers the
+// caller adds with wrap (such as a RedactingSyncer); nil means none.
+func NewAuditLogger(output string, stdout, stderr io.Writer, wrap func(zapcore.WriteSyncer) zapcore.WriteSyncer) (*AuditLogger, error) {
+	rs := &reopenSyncer{}
+	switch output {
+	case "off":
+		return &AuditLogger{logger: zap.NewNop(), out: rs}, nil
+	case "", "stderr":
+		rs.w = stderr
+	case "stdout":
+		rs.w = stdout
+	default:
+		rs.path = output
+		if err := rs.reopen(); err != nil {
+			return nil, fmt.Errorf("audit output: %w", err)
+		}
+	}
+	var ws zapcore.WriteSyncer = rs
+	if wrap != nil {
+		ws = wrap(ws)
+	}
+	enc := zapcore.EncoderConfig{
+		TimeKey:        "time",
+		MessageKey:     "msg",
+		LineEnding:     "\n",
+		EncodeTime:     zapcore.RFC3339NanoTimeEncoder,
+		EncodeDuration: zapcore.MillisDurationEncoder,
+	}
+	core := zapcore.NewCore(zapcore.NewJSONEncoder(enc), ws, zapcore.InfoLevel)
+	return &AuditLogger{out: rs, logger: zap.New(core)}, nil
+}
+
+// Log writes rec.
+func (a *AuditLogger) Log(rec *Record) {
+	if ce := a.logger.Check(zapcore.InfoLevel, "exchange"); ce != nil {
+		ce.Time = rec.Time
+		ce.Write(zap.Inline(rec))
+	}
+}
+
+// Reopen reopens a file output; it does nothing for stderr and stdout.
+func (a *AuditLogger) Reopen() error { return a.out.reopen() }
+
+// Close closes a file output.
+func (a *AuditLogger) Close() error { return a.out.close() }
+
+// reopenSyncer is a WriteSyncer whose file can be reopened.
+type reopenSyncer struct {
+	mu   sync.Mutex
+	path string
+	f    *os.File
+	w    io.Writer
+}
+
+func (r *reopenSyncer) Write(p []byte) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.w == nil {
+		return len(p), nil
+	}
+	return r.w.Write(p)
+}
+
+func (r *reopenSyncer) Sync() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.f != nil {
+		return r.f.Sync()
+	}
+	return nil
+}
+
+func (r *reopenSyncer) reopen() error {
+	if r.path == "" {
+		return nil
+	}
+	f, err := os.OpenFile(r.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o600)
+	if err != nil {
+		return err
+	}
+	r.mu.Lock()
+	old := r.f
+	r.f, r.w = f, f
+	r.mu.Unlock()
+	if old != nil {
+		old.Close()
+	}
+	return nil
+}
+
+func (r *reopenSyncer) close() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.f == nil {
+		return nil
+	}
+	err := r.f.Close()
+	r.f, r.w = nil, nil
+	return err
+}
+
+// RedactingSyncer runs the redactor over each encoded log entry before it
+// reaches the underlying WriteSyncer, so even a logged error cannot leak a
+// secret. Entries must be single lines (zap's JSON or console encoders).
+type RedactingSyncer struct {
+	ws  zapcore.WriteSyncer
+	red func() *redactor.Redactor
+	mu  sync.Mutex
+	buf []byte
+}
+
+// NewRedactingSyncer returns a RedactingSyncer; red returns the current
+// redactor (it may change on reload).
+func NewRedactingSyncer(ws zapcore.WriteSyncer, red func() *redactor.Redactor) *RedactingSyncer {
+	return &RedactingSyncer{ws: ws, red: red}
+}
+
+// Write redacts p and writes the result; it reports len(p) on success.
+func (s *RedactingSyncer) Write(p []byte) (int, error) {
+	r := s.red()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.buf, _ = r.Append(s.buf[:0], p, redactor.FormatNDJSON)
+	if _, err := s.ws.Write(s.buf); err != nil {
+		return 0, err
+	}
+	return len(p), nil
+}
+
+// Sync syncs the underlying WriteSyncer.
+func (s *RedactingSyncer) Sync() error { return s.ws.Sync() }

@@ -1,0 +1,91 @@
+package proxy
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLoadConfigValid(t *testing.T) {
+	cfg, err := LoadConfig("testdata/config/valid/full.yaml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := len(cfg.Routes), 7; got != want {
+		t.Fatalf("routes: got %d; want %d", got, want)
+	}
+	wh := cfg.Routes[6]
+	if wh.Name != "webhook" || wh.Redact != "both" || wh.Limits.MaxDecodedBytes != 256<<20 || wh.Limits.UpstreamTimeout != time.Minute {
+		t.Errorf("webhook route: got %+v", wh)
+	}
+	if cfg.Routes[4].Mode != ModeReport || cfg.Routes[1].WorkspaceKeyEnv != "LA_WORKSPACE_KEY" {
+		t.Errorf("routes: got %+v", cfg.Routes)
+	}
+	if cfg.Limits.MaxHeaderBytes != 64<<10 || cfg.Secrets.Env[0] != "APP_DB_PASSWORD" {
+		t.Errorf("limits/secrets: got %+v %+v", cfg.Limits, cfg.Secrets)
+	}
+	// The written defaults equal DefaultConfig's.
+	def := DefaultConfig()
+	def.SetDefaults()
+	if cfg.Limits != def.Limits || cfg.Auth != def.Auth || cfg.Audit != def.Audit {
+		t.Errorf("defaults differ: got %+v; want %+v", cfg.Limits, def.Limits)
+	}
+	if wh.Limits != def.Routes[0].Limits {
+		t.Errorf("route limits: got %+v; want %+v", wh.Limits, def.Routes[0].Limits)
+	}
+}
+
+func TestDefaultConfigValid(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.SetDefaults()
+	if err := cfg.Validate(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// TestLoadConfigInvalid checks each testdata/config/invalid/X.yaml against
+// the exact errors in X.err, one per line.
+func TestLoadConfigInvalid(t *testing.T) {
+	files, _ := filepath.Glob("testdata/config/invalid/*.yaml")
+	if len(files) == 0 {
+		t.Fatal("no invalid configs")
+	}
+	for _, f := range files {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			want, err := os.ReadFile(strings.TrimSuffix(f, ".yaml") + ".err")
+			if err != nil {
+				t.Fatal(err)
+			}
+			data, _ := os.ReadFile(f)
+			_, err = ParseConfig(filepath.Base(f), data)
+			if err == nil {
+				t.Fatal("no error")
+			}
+			if got := err.Error(); got != strings.TrimSpace(string(want)) {
+				t.Errorf("got\n%s\nwant\n%s", got, want)
+			}
+		})
+	}
+}
+
+func TestParseByteSize(t *testing.T) {
+	tests := []struct {
+		give string
+		want ByteSize
+	}{
+		{"1048576", 1 << 20}, {"64MiB", 64 << 20}, {"512 KiB", 512 << 10}, {"1GB", 1e9}, {"10B", 10},
+	}
+	for _, tt := range tests {
+		got, err := ParseByteSize(tt.give)
+		if err != nil || got != tt.want {
+			t.Errorf("ParseByteSize(%q) = %d, %v; want %d", tt.give, got, err, tt.want)
+		}
+	}
+	for _, bad := range []string{"", "-1", "1TB", "MiB", "1.5MiB"} {
+		if _, err := ParseByteSize(bad); err == nil {
+			t.Errorf("ParseByteSize(%q): no error", bad)
+		}
+	}
+}

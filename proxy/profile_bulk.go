@@ -1,0 +1,125 @@
+package proxy
+
+import (
+	"bytes"
+	"io"
+	"net/http"
+
+	"github.com/flowmask/flowmask/redactor"
+	"github.com/valyala/fastjson"
+)
+
+// bulkProfile handles Elasticsearch/OpenSearch _bulk: action lines
+// (index, create, update, delete with their metadata) pass untouched, each
+// document line is redacted on its own line, and the framing (line count,
+// pairing, \r\n, the trailing newline) is kept.
+type bulkProfile struct{}
+
+func (bulkProfile) allow() []redactor.Allow { return nil }
+
+func (bulkProfile) plan(r *http.Request, rt *route) (plan, error) {
+	mt, _ := mediaType(r.Header)
+	if isProtobuf(mt) {
+		return plan{}, unsupported("_bulk takes NDJSON (Content-Type: application/x-ndjson)")
+	}
+	max := int(rt.cfg.Limits.MaxDocument)
+	return plan{writer: func(dst io.Writer, red *redactor.Redactor, text bool) bodyWriter {
+		return &bulkWriter{dst: dst, red: red, text: text, max: max}
+	}}, nil
+}
+
+type bulkWriter struct {
+	dst        io.Writer
+	red        *redactor.Redactor
+	text       bool
+	max        int
+	line       []byte
+	out        []byte
+	wantSource bool
+	stats      redactor.Stats
+	err        error
+	p          fastjson.Parser
+}
+
+func (w *bulkWriter) Write(p []byte) (int, error) {
+	if w.err != nil {
+		return 0, w.err
+	}
+	n := len(p)
+	for len(p) > 0 {
+		i := bytes.IndexByte(p, '\n')
+		if i < 0 {
+			w.line = append(w.line, p...)
+			if len(w.line) > w.max {
+				w.err = errDocumentTooLarge
+				return n - len(p), w.err
+			}
+			break
+		}
+		w.line = append(w.line, p[:i+1]...)
+		p = p[i+1:]
+		if err := w.doLine(); err != nil {
+			return n - len(p), err
+		}
+	}
+	return n, w.flush()
+}
+
+func (w *bulkWriter) flush() error {
+	if len(w.out) > 0 && w.err == nil {
+		_, w.err = w.dst.Write(w.out)
+		w.out = w.out[:0]
+	}
+	return w.err
+}
+
+func (w *bulkWriter) doLine() error {
+	line := w.line
+	body := bytes.TrimRight(line, "\r\n")
+	eol := line[len(body):]
+	w.line = w.line[:0]
+	if len(bytes.TrimSpace(body)) == 0 {
+		w.out = append(w.out, line...)
+		return nil
+	}
+	if !w.wantSource {
+		// An action line: kept byte for byte.
+		v, err := w.p.ParseBytes(body)
+		if err != nil {
+			w.err = errInvalidJSON
+			return w.err
+		}
+		o, err := v.Object()
+		if err != nil || o.Len() != 1 {
+			w.err = errInvalidJSON
+			return w.err
+		}
+		o.Visit(func(k []byte, _ *fastjson.Value) { w.wantSource = string(k) != "delete" })
+		w.out = append(w.out, line...)
+		return nil
+	}
+	w.wantSource = false
+	if err := fastjson.ValidateBytes(body); err != nil && !w.text {
+		w.err = errInvalidJSON
+		return w.err
+	}
+	var st redactor.Stats
+	w.out, st = w.red.Append(w.out, body, redactor.FormatJSON)
+	w.stats.Add(st)
+	w.out = append(w.out, eol...)
+	return nil
+}
+
+func (w *bulkWriter) Close() error {
+	if w.err != nil {
+		return w.err
+	}
+	if len(w.line) > 0 { // no trailing newline: Elasticsearch refuses it, we keep it as sent
+		if err := w.doLine(); err != nil {
+			return err
+		}
+	}
+	return w.flush()
+}
+
+func (w *bulkWriter) Stats() redactor.Stats { return w.stats }

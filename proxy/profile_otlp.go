@@ -1,0 +1,197 @@
+package proxy
+
+import (
+	"net/http"
+
+	"github.com/flowmask/flowmask/redactor"
+)
+
+// otlpProfile handles OTLP/HTTP JSON (/v1/logs, /v1/traces, /v1/metrics):
+// log bodies and attribute string values are redacted; ids, timestamps,
+// enums and counters are never touched.
+type otlpProfile struct{}
+
+var otlpFixed = []string{
+	"traceId", "spanId", "parentSpanId", "timeUnixNano", "observedTimeUnixNano",
+	"startTimeUnixNano", "endTimeUnixNano", "severityNumber", "severityText", "flags",
+	"droppedAttributesCount", "kind", "schemaUrl", "traceState",
+}
+
+func (otlpProfile) allow() []redactor.Allow {
+	a := make([]redactor.Allow, 0, len(otlpFixed))
+	for _, k := range otlpFixed {
+		a = append(a, redactor.Allow{Path: "$**." + k})
+	}
+	return a
+}
+
+func (otlpProfile) plan(r *http.Request, _ *route) (plan, error) {
+	mt, _ := mediaType(r.Header)
+	switch {
+	case isJSONType(mt):
+		// Held whole (up to max_decoded_bytes) so attribute pairs can be
+		// judged by their key.
+		return plan{format: redactor.FormatJSON, needJSON: true, whole: true, pre: otlpAttributes}, nil
+	case mt == "" || isProtobuf(mt):
+		return plan{}, unsupported("OTLP protobuf cannot be scanned; export OTLP/HTTP JSON instead (Content-Type: application/json, exporter protocol http/json)")
+	}
+	return plan{}, unsupported("Content-Type " + mt + " is not OTLP/HTTP; send JSON (Content-Type: application/json)")
+}
+
+// otlpAttributes masks the string values of OTLP key/value attributes
+// ({"key":"password","value":{"stringValue":"..."}}) whose key the engine
+// deems sensitive: each pair is shown to the engine as {"<key>":"<value>"}
+// and the value is replaced only when the engine masks it. Everything else
+// is left byte for byte. src must be valid JSON.
+func otlpAttributes(red *redactor.Redactor, src []byte) ([]byte, redactor.Stats) {
+	var st redactor.Stats
+	var edits []otlpEdit
+	var probe []byte
+	var walk func(i int) int
+	walk = func(i int) int {
+		i = otlpSkipWS(src, i)
+		switch src[i] {
+		case '{':
+			var keySpan, strSpan [2]int
+			i = otlpSkipWS(src, i+1)
+			if src[i] == '}' {
+				return i + 1
+			}
+			for {
+				ks := otlpSkipWS(src, i)
+				ke := otlpStrEnd(src, ks)
+				vs := otlpSkipWS(src, otlpSkipWS(src, ke)+1)
+				name := string(src[ks+1 : ke-1])
+				var ve int
+				switch {
+				case name == "key" && src[vs] == '"':
+					ve = otlpStrEnd(src, vs)
+					keySpan = [2]int{vs, ve}
+				case name == "value" && src[vs] == '{':
+					ve = walk(vs)
+					strSpan = otlpStringValueIn(src, vs, ve)
+				default:
+					ve = walk(vs)
+				}
+				i = otlpSkipWS(src, ve)
+				if src[i] == ',' {
+					i++
+					continue
+				}
+				i++ // '}'
+				break
+			}
+			if keySpan[1] > 0 && strSpan[1] > 0 {
+				probe = append(probe[:0], '{')
+				probe = append(probe, src[keySpan[0]:keySpan[1]]...)
+				probe = append(probe, ':')
+				n := len(probe)
+				probe = append(probe, src[strSpan[0]:strSpan[1]]...)
+				probe = append(probe, '}')
+				out, s := red.Append(nil, probe, redactor.FormatJSON)
+				if s.Redactions > 0 && len(out) > n {
+					st.Add(s)
+					edits = append(edits, otlpEdit{strSpan[0], strSpan[1], out[n : len(out)-1]})
+				}
+			}
+			return i
+		case '[':
+			i = otlpSkipWS(src, i+1)
+			if src[i] == ']' {
+				return i + 1
+			}
+			for {
+				i = otlpSkipWS(src, walk(i))
+				if src[i] == ',' {
+					i++
+					continue
+				}
+				return i + 1
+			}
+		case '"':
+			return otlpStrEnd(src, i)
+		}
+		for i < len(src) && !otlpIsDelim(src[i]) {
+			i++
+		}
+		return i
+	}
+	walk(0)
+	if len(edits) == 0 {
+		return src, st
+	}
+	out := make([]byte, 0, len(src)+64*len(edits))
+	last := 0
+	for _, e := range edits {
+		out = append(out, src[last:e.start]...)
+		out = append(out, e.repl...)
+		last = e.end
+	}
+	return append(out, src[last:]...), st
+}
+
+type otlpEdit struct {
+	start, end int
+	repl       []byte
+}
+
+// otlpStringValueIn returns the span of the "stringValue" string directly in the
+// object src[s:e], or zeros.
+func otlpStringValueIn(src []byte, s, e int) [2]int {
+	i := otlpSkipWS(src, s+1)
+	for i < e && src[i] == '"' {
+		ke := otlpStrEnd(src, i)
+		vs := otlpSkipWS(src, otlpSkipWS(src, ke)+1)
+		if string(src[i+1:ke-1]) == "stringValue" && src[vs] == '"' {
+			return [2]int{vs, otlpStrEnd(src, vs)}
+		}
+		// Skip this member's value.
+		depth, j := 0, vs
+		for ; j < e; j++ {
+			c := src[j]
+			if c == '"' {
+				j = otlpStrEnd(src, j) - 1
+				continue
+			}
+			if c == '{' || c == '[' {
+				depth++
+			} else if c == '}' || c == ']' {
+				if depth == 0 {
+					break
+				}
+				depth--
+			} else if c == ',' && depth == 0 {
+				break
+			}
+		}
+		if j >= e || src[j] != ',' {
+			break
+		}
+		i = otlpSkipWS(src, j+1)
+	}
+	return [2]int{}
+}
+
+func otlpSkipWS(b []byte, i int) int {
+	for i < len(b) && (b[i] == ' ' || b[i] == '\t' || b[i] == '\n' || b[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// otlpStrEnd returns the index after the string starting at b[i] == '"'.
+func otlpStrEnd(b []byte, i int) int {
+	for j := i + 1; j < len(b); j++ {
+		switch b[j] {
+		case '\\':
+			j++
+		case '"':
+			return j + 1
+		}
+	}
+	return len(b)
+}
+
+func otlpIsDelim(c byte) bool {
+	return c == ',' || c == '}' || c == ']' || c == ' ' || c == '\t' || c == '\n' || c == '\r'
+}

@@ -1,0 +1,359 @@
+package proxy
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net"
+	"net/http"
+	"net/http/httputil"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/flowmask/flowmask/redactor"
+	"github.com/valyala/fastjson"
+)
+
+// exchange is one request's bookkeeping, shared with the ReverseProxy hooks
+// through the request context.
+type exchange struct {
+	rec      Record
+	start    time.Time
+	wire     *wireReader
+	decoded  int64
+	bytesOut int64
+	reqStats redactor.Stats
+	status   int // forced status (499)
+	// streamDone, set for a streamed request body, stops it and reports
+	// whether it failed.
+	streamDone func() error
+
+	mu        sync.Mutex
+	bodyErr   error
+	respStats redactor.Stats
+}
+
+func (ex *exchange) setBodyErr(err error) {
+	ex.mu.Lock()
+	ex.bodyErr = err
+	ex.mu.Unlock()
+}
+
+func (ex *exchange) getBodyErr() error {
+	ex.mu.Lock()
+	defer ex.mu.Unlock()
+	return ex.bodyErr
+}
+
+func (ex *exchange) addRespStats(st redactor.Stats) {
+	ex.mu.Lock()
+	ex.respStats.Add(st)
+	ex.mu.Unlock()
+}
+
+type exchangeKey struct{}
+
+func exchangeFrom(r *http.Request) *exchange {
+	ex, _ := r.Context().Value(exchangeKey{}).(*exchange)
+	return ex
+}
+
+// responseError marks a response flowmask could not scan: the client gets
+// 502, never the unscanned body.
+type responseError struct{ he *httpError }
+
+func (e *responseError) Error() string { return "response: " + e.he.msg }
+
+// ServeHTTP routes, authenticates, limits, redacts and forwards one request,
+// then audits it.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	st := s.state.Load()
+	ex := &exchange{start: time.Now()}
+	ex.rec = Record{Proxy: "reverse", Route: "none", Method: r.Method, Host: r.Host, Remote: remoteIP(r)}
+	sw := &statusWriter{ResponseWriter: w}
+	s.metrics.InFlight.Inc()
+	defer s.finish(sw, ex)
+
+	rt := st.match(r)
+	if rt == nil {
+		ex.rec.Path = s.logRed.Load().String(r.URL.RequestURI())
+		s.reject(sw, ex, errNoRoute)
+		return
+	}
+	red := rt.red.Load()
+	ex.rec.Route, ex.rec.Mode = rt.cfg.Name, rt.cfg.Mode
+	// The audit line is built from counts, names and this redacted path, so
+	// it holds no secret by construction.
+	ex.rec.Path = red.String(r.URL.RequestURI())
+	if !st.authorized(r) {
+		s.reject(sw, ex, errUnauthorized)
+		return
+	}
+	select {
+	case s.sem <- struct{}{}:
+		defer func() { <-s.sem }()
+	default:
+		s.reject(sw, ex, errBusy)
+		return
+	}
+	if rt.redactReq {
+		done, err := s.requestBody(sw, r, rt, red, ex)
+		defer done()
+		if err != nil {
+			s.reject(sw, ex, classify(err))
+			return
+		}
+	} else if r.Body != nil && r.Body != http.NoBody {
+		ex.wire = &wireReader{r: http.MaxBytesReader(sw, r.Body, int64(rt.cfg.Limits.MaxBodyBytes)), rc: http.NewResponseController(sw), timeout: st.cfg.Limits.BodyReadTimeout}
+		r.Body = io.NopCloser(ex.wire)
+	}
+	ctx := context.WithValue(r.Context(), exchangeKey{}, ex)
+	ctx = context.WithValue(ctx, routeKey{}, rt)
+	rt.rp.ServeHTTP(sw, r.WithContext(ctx))
+}
+
+type routeKey struct{}
+
+func (st *state) match(r *http.Request) *route {
+	for _, rt := range st.routes {
+		if rt.matches(r) {
+			return rt
+		}
+	}
+	return nil
+}
+
+func (s *Server) reject(w http.ResponseWriter, ex *exchange, he *httpError) {
+	ex.rec.Reason = he.code
+	if he.status == StatusClientClosed {
+		ex.status = StatusClientClosed
+	}
+	if (he.code == "client_aborted" || he.code == "client_timeout") && ex.wire != nil {
+		// The client is gone or stalled: do not wait for the rest.
+		w.Header().Set("Connection", "close")
+	}
+	writeError(w, he)
+}
+
+// finish audits the exchange and updates the metrics. It re-raises a panic
+// (http.ErrAbortHandler aborts a response cut part-way).
+func (s *Server) finish(sw *statusWriter, ex *exchange) {
+	p := recover()
+	s.metrics.InFlight.Dec()
+	rec := &ex.rec
+	rec.Time = ex.start
+	rec.Duration = time.Since(ex.start)
+	switch {
+	case ex.status != 0:
+		rec.Status = ex.status
+	case p != nil && sw.status != 0:
+		rec.Status = sw.status
+		if rec.Reason == "" {
+			rec.Reason = "aborted"
+		}
+	case p != nil:
+		rec.Status = http.StatusBadGateway
+		rec.Reason = "aborted"
+	case sw.status == 0:
+		rec.Status = http.StatusOK
+	default:
+		rec.Status = sw.status
+	}
+	if ex.wire != nil {
+		rec.BytesIn = ex.wire.n
+	}
+	rec.BytesOut = ex.bytesOut
+	if rec.BytesOut == 0 && rec.Reason == "" && ex.wire != nil && ex.reqStats.Bytes == 0 {
+		rec.BytesOut = ex.wire.n // forwarded untouched
+	}
+	if rec.Reason != "" && rec.UpstreamStatus == 0 {
+		rec.BytesOut = 0
+	}
+	rec.ResponseBytes = sw.n
+	stats := ex.reqStats
+	ex.mu.Lock()
+	stats.Add(ex.respStats)
+	ex.mu.Unlock()
+	rec.Redactions, rec.ByRule = stats.Redactions, stats.ByRule
+	s.audit.Log(rec)
+	s.metrics.Observe(rec)
+	if p != nil {
+		panic(p)
+	}
+}
+
+// newReverseProxy builds the route's httputil.ReverseProxy: Rewrite sets the
+// upstream, ModifyResponse redacts responses and records the upstream's
+// answer, ErrorHandler maps failures to 502/504 (499 when the client left).
+func (s *Server) newReverseProxy(rt *route) *httputil.ReverseProxy {
+	authHeader := s.authHeaderFor()
+	return &httputil.ReverseProxy{
+		Rewrite: func(pr *httputil.ProxyRequest) {
+			pr.SetURL(rt.target)
+			pr.SetXForwarded()
+			if authHeader != "" {
+				pr.Out.Header.Del(authHeader)
+			}
+		},
+		Transport:  rt.transport,
+		BufferPool: bufferPool{},
+		ErrorLog:   mustStdLog(s.logger),
+		ModifyResponse: func(resp *http.Response) error {
+			ex := exchangeFrom(resp.Request)
+			if ex != nil {
+				ex.rec.UpstreamStatus = resp.StatusCode
+				ex.rec.UpstreamLatency = time.Since(ex.start)
+				if ex.streamDone != nil && resp.StatusCode < 300 {
+					if err := ex.streamDone(); err != nil {
+						resp.Body.Close()
+						return err // ErrorHandler answers with the body's error
+					}
+				}
+			}
+			if !rt.redactResp || ex == nil {
+				return nil
+			}
+			if err := s.responseBody(resp, rt, rt.red.Load(), ex); err != nil {
+				var he *httpError
+				if errors.As(err, &he) {
+					return &responseError{he}
+				}
+				return err
+			}
+			return nil
+		},
+		ErrorHandler: func(w http.ResponseWriter, r *http.Request, err error) {
+			ex := exchangeFrom(r)
+			var he *httpError
+			var re *responseError
+			switch {
+			case ex != nil && ex.getBodyErr() != nil:
+				he = classify(ex.getBodyErr())
+			case errors.As(err, &re):
+				he = &httpError{status: http.StatusBadGateway, code: "unscannable_response", msg: re.he.msg}
+			default:
+				he = upstreamError(r, err)
+			}
+			if he.status >= 500 {
+				s.logger.Warn("upstream failed", zapRoute(rt), zapErrCode(he.code), zapErrMsg(err))
+			}
+			if ex != nil {
+				s.reject(w, ex, he)
+			} else {
+				writeError(w, he)
+			}
+		},
+	}
+}
+
+func (s *Server) authHeaderFor() string {
+	st := s.state.Load()
+	if st == nil {
+		return DefaultAuthHeader
+	}
+	return st.cfg.Auth.Header
+}
+
+// bufferPool lends ReverseProxy its copy buffers.
+type bufferPool struct{}
+
+var proxyBufs = sync.Pool{New: func() any { b := make([]byte, 32<<10); return &b }}
+
+func (bufferPool) Get() []byte  { return *(proxyBufs.Get().(*[]byte)) }
+func (bufferPool) Put(b []byte) { proxyBufs.Put(&b) }
+
+// statusWriter records the status and the bytes written.
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+	n      int64
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 && code >= 200 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(p []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	n, err := w.ResponseWriter.Write(p)
+	w.n += int64(n)
+	return n, err
+}
+
+// Unwrap lets http.ResponseController reach the connection.
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+func remoteIP(r *http.Request) string {
+	h, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return h
+}
+
+// sinkTransport is the built-in sink: it prints one JSON line per request
+// (method, path, route, the redacted body) and answers 200.
+type sinkTransport struct {
+	w  io.Writer
+	mu *sync.Mutex
+}
+
+func (t *sinkTransport) RoundTrip(r *http.Request) (*http.Response, error) {
+	var body []byte
+	if r.Body != nil {
+		var err error
+		body, err = io.ReadAll(r.Body)
+		r.Body.Close()
+		if err != nil {
+			return nil, err
+		}
+	}
+	rec := struct {
+		Time        string          `json:"time"`
+		Route       string          `json:"route,omitempty"`
+		Method      string          `json:"method"`
+		Path        string          `json:"path"`
+		ContentType string          `json:"content_type,omitempty"`
+		Encoding    string          `json:"content_encoding,omitempty"`
+		Body        json.RawMessage `json:"body"`
+	}{Time: time.Now().UTC().Format(time.RFC3339Nano), Method: r.Method, ContentType: r.Header.Get("Content-Type"), Encoding: r.Header.Get("Content-Encoding")}
+	if ex := exchangeFrom(r); ex != nil {
+		rec.Route, rec.Path = ex.rec.Route, ex.rec.Path
+	}
+	var compact bytes.Buffer
+	if rec.Encoding == "" && fastjson.ValidateBytes(body) == nil && json.Compact(&compact, body) == nil {
+		rec.Body = compact.Bytes()
+	} else {
+		q, _ := json.Marshal(string(body))
+		rec.Body = q
+	}
+	line, err := json.Marshal(rec)
+	if err != nil {
+		return nil, err
+	}
+	t.mu.Lock()
+	_, err = t.w.Write(append(line, '\n'))
+	t.mu.Unlock()
+	if err != nil {
+		return nil, err
+	}
+	resp := `{"status":"accepted","bytes":` + strconv.Itoa(len(body)) + "}\n"
+	return &http.Response{
+		StatusCode:    http.StatusOK,
+		Proto:         "HTTP/1.1",
+		ProtoMajor:    1,
+		ProtoMinor:    1,
+		Header:        http.Header{"Content-Type": {"application/json"}},
+		Body:          io.NopCloser(bytes.NewReader([]byte(resp))),
+		ContentLength: int64(len(resp)),
+		Request:       r,
+	}, nil
+}
