@@ -77,14 +77,15 @@ limits:
   shutdown_timeout: 25s
 audit:
   output: stderr
+secrets:
+  files: [$work/known]
 routes:
   - name: ingest
     upstream: http://$sink
     profile: generic
 YAML
-# Known secrets by flag: the proxy does not read the config's secrets:
-# section yet.
-"$bin" proxy --config "$work/config.yaml" --secrets-file "$work/known" >"$work/proxy.out" 2>"$work/proxy.err" &
+# Known secrets come from the config's secrets: section, as in the ConfigMap.
+"$bin" proxy --config "$work/config.yaml" >"$work/proxy.out" 2>"$work/proxy.err" &
 proxy_pid=$!
 pids+=($proxy_pid)
 listen=$(addr "$work/proxy.err" addr)

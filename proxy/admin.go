@@ -6,8 +6,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
-// AdminHandler serves /healthz (the process is up), /readyz (serving and
-// not shutting down) and /metrics (Prometheus, this server's registry
+// AdminHandler serves /healthz (the process is up), /readyz (serving, not
+// shutting down, and Options.Ready passing) and /metrics (Prometheus, this server's registry
 // only).
 func (s *Server) AdminHandler() http.Handler {
 	mux := http.NewServeMux()
@@ -18,6 +18,12 @@ func (s *Server) AdminHandler() http.Handler {
 		if !s.ready.Load() {
 			http.Error(w, "not ready", http.StatusServiceUnavailable)
 			return
+		}
+		if s.opts.Ready != nil {
+			if err := s.opts.Ready(); err != nil {
+				http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
+				return
+			}
 		}
 		w.Write([]byte("ready\n")) //nolint:errcheck
 	})

@@ -41,6 +41,10 @@ type Options struct {
 	Stderr io.Writer
 	// LookupEnv reads environment variables; nil means os.LookupEnv.
 	LookupEnv func(string) (string, bool)
+	// Ready is an extra readiness check, such as the secrets manager's:
+	// while it returns an error, /readyz answers 503 with it. Nil means
+	// none.
+	Ready func() error
 }
 
 // Server is the redacting reverse proxy. It is an http.Handler; Serve runs

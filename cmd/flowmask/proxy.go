@@ -6,9 +6,11 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/flowmask/flowmask/proxy"
+	"github.com/flowmask/flowmask/redactor/secrets"
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 )
@@ -41,8 +43,11 @@ one JSON line to stdout (audit records go to stderr), so you can try it with
   curl -d '{"password":"hunter2-hunter2"}' -H 'Content-Type: application/json' localhost:8080/
 
 --upstream URL forwards to one upstream; --config FILE configures several
-routes, limits, TLS and auth. SIGHUP reloads the config, rules and secrets
-files and reopens the audit file; SIGTERM drains in-flight requests and exits.`,
+routes, limits, TLS, auth and the known-secret sources (secrets:), which are
+refreshed on their interval and when their files change. SIGHUP reloads the
+config and rules, refreshes every secrets source and reopens the audit file
+(changes to the secrets: section itself need a restart); SIGTERM drains
+in-flight requests and exits.`,
 		Example: `  flowmask proxy
   flowmask proxy --upstream https://splunk.example.com:8088 --profile splunk-hec --secret-env DB_PASSWORD
   flowmask proxy --upstream https://WS.ods.opinsights.azure.com --profile azure-data-collector --workspace-key-file la.key
@@ -98,20 +103,35 @@ func runProxy(ctx context.Context, cmd *cobra.Command, f *proxyFlags) error {
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
-	lits, err := f.secrets.literals(newLogger())
-	if err != nil {
-		return &exitError{exitUsage, err}
-	}
-	srv, err := proxy.New(cfg, proxy.Options{ConfigFile: f.config, Literals: lits, Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr()})
-	if err != nil {
-		return &exitError{exitUsage, err}
-	}
-	defer srv.Audit().Close()
 	if ctx == nil {
 		ctx = context.Background()
 	}
 	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
 	defer stop()
+	// Known secrets come from the config's secrets: section and the flags,
+	// through one manager that keeps them fresh; /readyz follows it.
+	var mgr atomic.Pointer[secrets.Manager]
+	ready := func() error {
+		if m := mgr.Load(); m != nil {
+			return m.Ready()
+		}
+		return nil
+	}
+	srv, err := proxy.New(cfg, proxy.Options{ConfigFile: f.config, Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(), Ready: ready})
+	if err != nil {
+		return &exitError{exitUsage, err}
+	}
+	defer srv.Audit().Close()
+	m, err := f.secrets.manager(cfg.Secrets, srv.Logger(), srv.Registry(), nil)
+	if err != nil {
+		return &exitError{exitUsage, err}
+	}
+	if err := m.Load(ctx); err != nil {
+		return &exitError{exitUsage, err}
+	}
+	mgr.Store(m)
+	m.Subscribe(srv.SetLiterals)
+	go m.Run(ctx) //nolint:errcheck // returns nil when ctx is done
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
 	defer signal.Stop(hup)
@@ -125,10 +145,8 @@ func runProxy(ctx context.Context, cmd *cobra.Command, f *proxyFlags) error {
 				if err := srv.Audit().Reopen(); err != nil {
 					log.Error("audit reopen failed", zap.Error(err))
 				}
-				if lits, err := f.secrets.literals(newLogger()); err != nil {
-					log.Error("secrets reload refused; the old secrets stay masked", zap.Error(err))
-				} else {
-					srv.SetLiterals(lits)
+				if err := m.Refresh(ctx); err != nil {
+					log.Error("secrets refresh failed; the last good values stay masked", zap.Error(err))
 				}
 				srv.ReloadFile() //nolint:errcheck // logged; the old config keeps serving
 			}

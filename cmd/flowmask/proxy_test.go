@@ -343,3 +343,41 @@ func TestProxyBinaryUsageErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestProxyBinarySecretsSection: values from the config's secrets: section
+// are masked, and a rotated value is picked up without a restart while the
+// old one stays masked (grace).
+func TestProxyBinarySecretsSection(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("no curl")
+	}
+	dir := t.TempDir()
+	known := filepath.Join(dir, "known.txt")
+	os.WriteFile(known, []byte("zebra-quartz-unicorn-77\n"), 0o600)
+	cfg := filepath.Join(dir, "flowmask.yaml")
+	os.WriteFile(cfg, []byte("listen: 127.0.0.1:0\nadmin: 127.0.0.1:0\nsecrets:\n  files: ["+known+"]\n  refresh: 1h\nroutes:\n  - name: r\n"), 0o644)
+	p := startProxyBin(t, nil, "--config", cfg)
+	send := func(v string) {
+		curl(t, "-H", "Content-Type: application/json", "-d", `{"note":"`+v+`"}`, "http://"+p.addr+"/x")
+	}
+	send("zebra-quartz-unicorn-77")
+	if s := p.stdout.String(); strings.Contains(s, "zebra-quartz") || !strings.Contains(s, "[REDACTED:known-secret]") {
+		t.Fatalf("secrets: files value not masked: %s", s)
+	}
+	if r := curl(t, "http://"+p.admin+"/readyz"); r != "ready\n" {
+		t.Errorf("readyz: %q", r)
+	}
+	if m := curl(t, "http://"+p.admin+"/metrics"); !strings.Contains(m, "flowmask_secrets_literals 1") {
+		t.Errorf("secrets metrics missing")
+	}
+	// Rotate the file: the watcher reloads it.
+	os.WriteFile(known, []byte("giraffe-basalt-comet-88\n"), 0o600)
+	waitFor(t, "the rotated value to be loaded", func() bool {
+		return strings.Contains(curl(t, "http://"+p.admin+"/metrics"), "flowmask_secrets_literals 2")
+	})
+	send("giraffe-basalt-comet-88 and zebra-quartz-unicorn-77")
+	p.stop(t)
+	if s := p.stdout.String() + p.stderr.String(); strings.Contains(s, "giraffe-basalt") || strings.Contains(s, "zebra-quartz") {
+		t.Errorf("a known value leaked after rotation: %s", s)
+	}
+}
