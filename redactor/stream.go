@@ -239,6 +239,7 @@ func (w *Writer) whole() {
 		st.detectRange(b, 0, len(src), modeText)
 		st.flushSpans(b, &st.edits)
 	}
+	w.out = slices.Grow(w.out, len(src)+len(src)/8)
 	w.out = st.apply(w.out, src, st.edits)
 	w.consume(len(src))
 }
