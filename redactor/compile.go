@@ -81,6 +81,7 @@ type compiled struct {
 	exactNames  map[string]int32 // normalized name -> rule
 	suffixNames map[string]int32 // normalized name -> rule (suffix rules)
 	excluded    map[string]bool  // normalized names that are never secret
+	hasNames    bool             // some keyname rule applies to JSON keys
 	suffixLens  []int            // distinct lengths of suffixNames' keys
 
 	allow []allowEntry
@@ -280,6 +281,7 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 			rl.inText = pr.HasContext(patterns.ContextText)
 			rl.keepScheme = pr.KeepScheme
 			rl.wholeLine = pr.WholeLine
+			c.hasNames = c.hasNames || rl.inJSON
 			for _, n := range pr.Names {
 				norm := patterns.NormalizeName(n)
 				if prev, ok := c.exactNames[norm]; ok && prev != idx {

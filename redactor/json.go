@@ -81,6 +81,7 @@ func (w *jsonWalker) object(i, e int) int {
 	st := w.st
 	var contentType []byte
 	var link contentLink
+	pair := namedPair{rule: -1, vs: -1}
 	first := len(*w.out)
 	for {
 		i = w.ws(i, e)
@@ -90,6 +91,9 @@ func (w *jsonWalker) object(i, e int) int {
 		if src[i] == '}' {
 			if link.newContent != nil {
 				w.fixLink(&link, first)
+			}
+			if pair.rule >= 0 && pair.vs >= 0 {
+				w.maskPair(&pair, first)
 			}
 			return i + 1
 		}
@@ -134,6 +138,23 @@ func (w *jsonWalker) object(i, e int) int {
 				continue
 			}
 		}
+		if vi < e && src[vi] == '"' && rl < 0 {
+			// {"name": "DB_PASSWORD", "value": "..."}: remember both sides.
+			switch string(key) {
+			case "name", "Name", "key", "Key":
+				if st.r.c.hasNames {
+					end, esc := stringEnd(src, vi+1, e)
+					name := src[vi+1 : end]
+					if esc {
+						name = unescapeSimple(name)
+					}
+					pair.rule = st.r.c.keyRule(name)
+				}
+			case "value", "Value":
+				end, esc := stringEnd(src, vi+1, e)
+				pair.vs, pair.ve, pair.esc = vi+1, end, esc
+			}
+		}
 		if rl < 0 && vi < e && st.depth < maxNest {
 			if handled, next := w.linkField(&link, key, vi, e); handled {
 				i = next
@@ -146,6 +167,42 @@ func (w *jsonWalker) object(i, e int) int {
 		w.key = -1
 		st.path = st.path[:len(st.path)-1]
 	}
+}
+
+// namedPair is an object naming a setting in one field and holding its value
+// in another: Logic Apps variables, App Service settings, Kubernetes env.
+type namedPair struct {
+	rule   int32 // keyname rule of the name, -1 if not sensitive
+	vs, ve int   // the value string's content, vs -1 if none
+	esc    bool
+}
+
+// maskPair masks the value of a pair whose name is sensitive, replacing any
+// edits already made inside it. Edits made in the object since index first
+// are re-sorted.
+func (w *jsonWalker) maskPair(p *namedPair, first int) {
+	st, b := w.st, w.b
+	val := b.src[p.vs:p.ve]
+	if p.esc {
+		val = unescapeSimple(val)
+	}
+	if isPlaceholder(val) {
+		return
+	}
+	tail := (*w.out)[first:]
+	k := 0
+	for _, ed := range tail {
+		if ed.start >= p.vs && ed.end <= p.ve {
+			continue // superseded by the whole-value mask
+		}
+		tail[k] = ed
+		k++
+	}
+	*w.out = (*w.out)[:first+k]
+	st.spans = append(st.spans, span{start: p.vs, end: p.ve, rule: p.rule})
+	st.flushSpans(b, w.out)
+	tail = (*w.out)[first:]
+	slices.SortFunc(tail, func(a, b edit) int { return a.start - b.start })
 }
 
 // contentLink collects the fields of a Logic Apps content link

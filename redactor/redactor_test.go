@@ -83,12 +83,22 @@ func TestKeyNames(t *testing.T) {
 		{`{"password":12345,"token":null,"secret":true}`, `{"password":12345,"token":null,"secret":true}`},
 		{`{"Authorization":"*sanitized*"}`, `{"Authorization":"*sanitized*"}`},
 		{`{"password":"@parameters('dbPassword')"}`, `{"password":"@parameters('dbPassword')"}`},
+		// Name/value pairs: the value of a sensitive name, in either order.
+		{`{"variables":[{"name":"apiKey","type":"string","value":"k-123456789"},{"name":"region","value":"westeurope"}]}`,
+			`{"variables":[{"name":"apiKey","type":"string","value":"[REDACTED:api-key]"},{"name":"region","value":"westeurope"}]}`},
+		{`[{"value":"Winter2024!x","name":"DB_PASSWORD","slotSetting":false}]`, `[{"value":"[REDACTED:password]","name":"DB_PASSWORD","slotSetting":false}]`},
+		{`{"env":[{"name":"API_TOKEN","value":"t-abc ghp_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"}]}`, `{"env":[{"name":"API_TOKEN","value":"[REDACTED:token]"}]}`},
+		{`{"name":"password","value":"*sanitized*"}`, `{"name":"password","value":"*sanitized*"}`},
 		// Nested objects under a secret name are walked, not wiped.
 		{`{"secret":{"name":"n1","enabled":true}}`, `{"secret":{"name":"n1","enabled":true}}`},
 	}
 	for _, tt := range tests {
 		if got := redact(t, r, tt.give, redactor.FormatJSON); got != tt.want {
 			t.Errorf("redact(%s)\n got %s\nwant %s", tt.give, got, tt.want)
+		}
+		// The same as an NDJSON line (a faster path).
+		if got := redact(t, r, tt.give+"\n", redactor.FormatNDJSON); got != tt.want+"\n" {
+			t.Errorf("redact(%s) as NDJSON\n got %s\nwant %s", tt.give, got, tt.want)
 		}
 	}
 }

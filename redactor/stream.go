@@ -184,6 +184,34 @@ func (w *Writer) topAt(src []byte, base int64, line int) *buffer {
 	return b
 }
 
+// needsWalk reports whether b.src[ls:le] may hold what only the JSON walk
+// sees, though text rules found nothing: a JSON key ending with a sensitive
+// name ("smtppassword":, "sig":), or a name/value pair object with a
+// sensitive name ({"name":"DB_PASSWORD","value":"..."}).
+func (st *state) needsWalk(b *buffer, ls, le int) bool {
+	c := st.r.c
+	pairs := bytes.Contains(b.low[ls:le], []byte(`"value"`))
+	for i := b.hitCur; i < len(b.hits) && int(b.hits[i].pos) < le; i++ {
+		h := b.hits[i]
+		end := int(h.pos) + len(c.words[h.word])
+		if int(h.pos) < ls || end >= le || b.src[end] != '"' {
+			continue
+		}
+		for _, t := range c.targets[h.word] {
+			if !t.name || !c.rules[t.rule].inJSON {
+				continue
+			}
+			if pairs {
+				return true
+			}
+			if j := skipBlanks(b.src, end+1, le); j < le && b.src[j] == ':' {
+				return true // the name ends a key
+			}
+		}
+	}
+	return false
+}
+
 // line redacts one NDJSON line, b.src[ls:le]. A line none of whose keyword
 // hits can start a secret (token_type, "auth token validated") is left as
 // it is without a JSON walk: a text probe, a superset of what the walk would
@@ -197,7 +225,7 @@ func (st *state) line(b *buffer, ls, le int) {
 		// would: if they find nothing, neither JSON nor text handling
 		// would change the line, valid JSON or not.
 		st.detectRange(b, ls, le, modeText)
-		if len(st.spans) == 0 {
+		if len(st.spans) == 0 && !st.needsWalk(b, ls, le) {
 			return
 		}
 		if !validJSON(b.src[ls:le]) {
