@@ -2,31 +2,40 @@ package proxy
 
 import (
 	"net/http"
+	"sync/atomic"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // AdminHandler serves /healthz (the process is up), /readyz (serving, not
-// shutting down, and Options.Ready passing) and /metrics (Prometheus, this server's registry
-// only).
+// shutting down, and Options.Ready passing) and /metrics (Prometheus, this
+// server's registry only).
 func (s *Server) AdminHandler() http.Handler {
+	return adminHandler(s.registry, &s.ready, s.opts.Ready)
+}
+
+// adminHandler is the admin API of the reverse and the forward proxy:
+// /healthz answers while the process runs, /readyz while serving is true and
+// extra (if any) passes, /metrics serves reg.
+func adminHandler(reg *prometheus.Registry, serving *atomic.Bool, extra func() error) http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
 		w.Write([]byte("ok\n")) //nolint:errcheck
 	})
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !s.ready.Load() {
+		if !serving.Load() {
 			http.Error(w, "not ready", http.StatusServiceUnavailable)
 			return
 		}
-		if s.opts.Ready != nil {
-			if err := s.opts.Ready(); err != nil {
+		if extra != nil {
+			if err := extra(); err != nil {
 				http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
 				return
 			}
 		}
 		w.Write([]byte("ready\n")) //nolint:errcheck
 	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(s.registry, promhttp.HandlerOpts{Registry: s.registry}))
+	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
 	return mux
 }

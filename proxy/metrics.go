@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 )
 
 // Metrics are the proxy's Prometheus metrics. Labels are bounded: route
@@ -97,4 +98,12 @@ func statusLabel(c int) string {
 
 func itoa(c int) string {
 	return string([]byte{byte('0' + c/100), byte('0' + c/10%10), byte('0' + c%10)})
+}
+
+// NewRegistry returns a metrics registry with the Go runtime and process
+// collectors, as the proxies use when Options.Registry is nil.
+func NewRegistry() *prometheus.Registry {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return reg
 }

@@ -17,7 +17,6 @@ import (
 
 	"github.com/flowmask/flowmask/redactor"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 )
@@ -92,8 +91,7 @@ func New(cfg *Config, opts Options) (*Server, error) {
 		s.opts.Stderr = os.Stderr
 	}
 	if s.registry == nil {
-		s.registry = prometheus.NewRegistry()
-		s.registry.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+		s.registry = NewRegistry()
 	}
 	s.extra = append([]redactor.Literal(nil), opts.Literals...)
 	// The embedded rules, compiled once: they guard the logs and serve every

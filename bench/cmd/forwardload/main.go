@@ -319,5 +319,3 @@ func cpuModel() string {
 	}
 	return "unknown CPU"
 }
-
-

@@ -1,0 +1,192 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/flowmask/flowmask/proxy"
+	"github.com/flowmask/flowmask/redactor/secrets"
+	"github.com/spf13/cobra"
+	"go.uber.org/zap"
+)
+
+func init() { extraCommands = append(extraCommands, newForwardCmd) }
+
+type forwardFlags struct {
+	config          string
+	listen          string
+	admin           string
+	caDir           string
+	intercept       []string
+	allow           []string
+	allowWebSocket  []string
+	redactResponses []string
+	redactRequests  []string
+	audit           string
+	authFile        string
+	upstreamCA      string
+	recordLimit     string
+	secrets         secretFlags
+}
+
+func newForwardCmd() *cobra.Command {
+	var f forwardFlags
+	cmd := &cobra.Command{
+		Use:   "forward [--config FILE] [flags]",
+		Short: "Run an audited, redacting forward proxy (HTTP_PROXY / HTTPS_PROXY) for connector traffic",
+		Long: `forward is an HTTP forward proxy for outbound connector calls. Every
+exchange gets a run-history record (JSON lines) with secrets removed from the
+URL, headers and bodies. Hosts listed with --redact-responses or
+--redact-requests also have those bodies redacted in the traffic itself.
+
+HTTPS: CONNECT to a host listed with --intercept is terminated with a
+certificate of the CA in --ca-dir (make one with "flowmask ca init") and
+re-originated with verification; other CONNECTs are tunnelled blind and
+recorded as tunnels (host, bytes, duration).
+
+Destinations: loopback, private, link-local and metadata addresses are refused
+(after DNS resolution) unless their exact host:port is given with --allow; with
+any --allow, only the allowed destinations are served. A listener other than
+loopback requires --auth-file.
+
+--config FILE reads the file's forward: section (and its secrets: section);
+flags override it. SIGHUP reopens the audit file and reloads the secrets
+sources; SIGTERM drains in-flight requests and exits.`,
+		Example: `  flowmask ca init --out /etc/flowmask/ca
+  flowmask forward --ca-dir /etc/flowmask/ca --intercept api.example.com:443 \
+      --redact-responses api.example.com:443 --audit /var/log/flowmask/forward.jsonl
+  HTTPS_PROXY=http://127.0.0.1:3128 SSL_CERT_FILE=/etc/flowmask/ca/ca.crt my-connector`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return runForward(cmd, &f)
+		},
+	}
+	fl := cmd.Flags()
+	fl.StringVar(&f.config, "config", "", "flowmask config `FILE`; its forward: and secrets: sections are read")
+	fl.StringVar(&f.listen, "listen", "", "listen `ADDR` (default "+proxy.DefaultForwardListen+")")
+	fl.StringVar(&f.admin, "admin", "", "admin `ADDR` for /healthz, /readyz, /metrics, or off (default off)")
+	fl.StringVar(&f.caDir, "ca-dir", "", "`DIR` holding ca.crt and ca.key, the CA that signs certificates of intercepted hosts")
+	fl.StringArrayVar(&f.intercept, "intercept", nil, "intercept (TLS-terminate and inspect) CONNECTs to `HOST:PORT` (repeatable)")
+	fl.StringArrayVar(&f.allow, "allow", nil, "serve only these destinations; also the only way to reach a private, loopback or metadata address: `HOST:PORT` (repeatable)")
+	fl.StringArrayVar(&f.allowWebSocket, "allow-websocket", nil, "let WebSocket upgrades through (unredacted) on this inspected `HOST:PORT` (repeatable)")
+	fl.StringArrayVar(&f.redactResponses, "redact-responses", nil, "redact response bodies from `HOST:PORT` before they reach the client (HTTPS hosts must be intercepted; repeatable)")
+	fl.StringArrayVar(&f.redactRequests, "redact-requests", nil, "redact request bodies to `HOST:PORT` before they leave (HTTPS hosts must be intercepted; repeatable)")
+	fl.StringVar(&f.audit, "audit", "", "run-history records to stderr (default), stdout, off, this `FILE` (reopened on SIGHUP) or an http(s) URL (NDJSON batches each second to a local collector)")
+	fl.StringVar(&f.authFile, "auth-file", "", "proxy credentials `FILE`: user:<bcrypt hash> lines (Basic) or bearer tokens; required unless listening on loopback")
+	fl.StringVar(&f.upstreamCA, "upstream-ca", "", "PEM `FILE` of extra CAs trusted for destinations (besides the system roots / SSL_CERT_FILE)")
+	fl.StringVar(&f.recordLimit, "record-body-limit", "", "cut recorded bodies at this `SIZE` (default 64KiB)")
+	f.secrets.register(cmd)
+	return cmd
+}
+
+// forwardConfig builds the config the file and flags describe.
+func (f *forwardFlags) forwardConfig() (*proxy.ForwardConfig, secrets.Config, error) {
+	cfg := proxy.DefaultForwardConfig()
+	var sec secrets.Config
+	if f.config != "" {
+		var err error
+		if cfg, err = proxy.LoadForwardConfig(f.config); err != nil {
+			return nil, sec, err
+		}
+		if sec, err = loadSecretsConfig(f.config); err != nil {
+			return nil, sec, err
+		}
+	}
+	set := func(dst *string, v string) {
+		if v != "" {
+			*dst = v
+		}
+	}
+	set(&cfg.Listen, f.listen)
+	set(&cfg.Admin, f.admin)
+	set(&cfg.CADir, f.caDir)
+	set(&cfg.Audit, f.audit)
+	set(&cfg.AuthFile, f.authFile)
+	set(&cfg.UpstreamCA, f.upstreamCA)
+	cfg.Intercept = append(cfg.Intercept, f.intercept...)
+	cfg.Allow = append(cfg.Allow, f.allow...)
+	cfg.AllowWebSocket = append(cfg.AllowWebSocket, f.allowWebSocket...)
+	cfg.RedactResponses = append(cfg.RedactResponses, f.redactResponses...)
+	cfg.RedactRequests = append(cfg.RedactRequests, f.redactRequests...)
+	if f.recordLimit != "" {
+		n, err := proxy.ParseByteSize(f.recordLimit)
+		if err != nil {
+			return nil, sec, fmt.Errorf("--record-body-limit: %w", err)
+		}
+		cfg.RecordBodyLimit = n
+	}
+	cfg.SetDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, sec, err
+	}
+	return cfg, sec, nil
+}
+
+func runForward(cmd *cobra.Command, f *forwardFlags) error {
+	cfg, secCfg, err := f.forwardConfig()
+	if err != nil {
+		return &exitError{exitUsage, err}
+	}
+	logger := newLogger()
+	reg := proxy.NewRegistry()
+	m, err := f.secrets.manager(secCfg, logger, reg, nil)
+	if err != nil {
+		return &exitError{exitUsage, err}
+	}
+	ctx := cmd.Context()
+	if ctx == nil {
+		ctx = context.Background()
+	}
+	if !f.secrets.merge(secCfg).Empty() {
+		if err := m.Load(ctx); err != nil {
+			return &exitError{exitUsage, fmt.Errorf("secrets: %w", err)}
+		}
+	}
+	var ready func() error
+	if !f.secrets.merge(secCfg).Empty() {
+		ready = m.Ready // /readyz follows the known-secret sources
+	}
+	fw, err := proxy.NewForward(cfg, proxy.ForwardOptions{Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(), Registry: reg, Ready: ready})
+	if err != nil {
+		return &exitError{exitUsage, err}
+	}
+	defer fw.Close()
+	m.Subscribe(fw.SetLiterals)
+	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
+	defer stop()
+	hasSecrets := !f.secrets.merge(secCfg).Empty()
+	if hasSecrets {
+		go m.Run(ctx) //nolint:errcheck // returns nil when ctx is done
+	}
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				log := fw.Logger()
+				if err := fw.Reopen(); err != nil {
+					log.Error("audit reopen failed", zap.Error(err))
+				}
+				if hasSecrets {
+					// A failing source keeps its last good values.
+					m.Refresh(ctx) //nolint:errcheck // logged by the manager
+				}
+			}
+		}
+	}()
+	if err := fw.ListenAndServe(ctx); err != nil {
+		if errors.Is(err, context.Canceled) {
+			return nil
+		}
+		return &exitError{exitUsage, fmt.Errorf("forward: %w", err)}
+	}
+	return nil
+}

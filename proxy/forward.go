@@ -1,0 +1,794 @@
+package proxy
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/textproto"
+	"net/url"
+	"os"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/elazarl/goproxy"
+	"github.com/flowmask/flowmask/redactor"
+	"github.com/prometheus/client_golang/prometheus"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zapcore"
+)
+
+// ForwardOptions are what the caller provides besides the config. The zero
+// value is usable.
+type ForwardOptions struct {
+	// Literals are known secrets (--secrets-file, --secret-env, the
+	// secrets: section); bearer tokens of the auth file are always added.
+	Literals []redactor.Literal
+	// Registry receives the metrics; nil means a new registry with the Go
+	// and process collectors.
+	Registry *prometheus.Registry
+	// LogOutput receives the proxy's own logs, redacted; nil means stderr.
+	LogOutput zapcore.WriteSyncer
+	// Stdout and Stderr are the audit outputs "stdout" and "stderr"; nil
+	// means os.Stdout and os.Stderr.
+	Stdout, Stderr io.Writer
+	// Ready is an extra readiness check, such as the secrets manager's:
+	// while it returns an error, /readyz answers 503 with it. Nil means
+	// none.
+	Ready func() error
+}
+
+// Forward is `flowmask forward`: an HTTP forward proxy (HTTP_PROXY and
+// HTTPS_PROXY) built on goproxy that writes a redacted run-history record
+// of every exchange and can redact bodies inline. It is an http.Handler.
+//
+// goproxy's fail-open defaults are all replaced: CONNECT is intercepted
+// with the operator's CA (never goproxy's public one), or tunnelled by
+// Forward itself and recorded, or refused; WebSocket upgrades on inspected
+// hosts are refused unless allowed; bodies to redact are decoded first,
+// and a body that cannot be scanned is not passed on; destinations are
+// dialled only through the policy.
+type Forward struct {
+	// Lookup resolves destination names; nil means net.DefaultResolver.
+	// Set it before serving.
+	Lookup LookupFunc
+	// Dial connects to a checked destination IP:port; nil means a
+	// net.Dialer with a 10s timeout. Set it before serving.
+	Dial DialFunc
+
+	cfg                                    *ForwardConfig
+	policy                                 destPolicy
+	intercept, redactReq, redactResp, wsOK map[string]bool
+	ca                                     *mitmCA
+	auth                                   *proxyAuth
+	base                                   *redactor.Redactor
+	ownLits                                []redactor.Literal
+	red                                    atomic.Pointer[redactor.Redactor]
+	gp                                     *goproxy.ProxyHttpServer
+	transport                              *http.Transport
+	records                                *recordWriter
+	logger                                 *zap.Logger
+	registry                               *prometheus.Registry
+	metrics                                *Metrics
+	ready                                  atomic.Bool
+	readyCheck                             func() error
+}
+
+// NewForward compiles cfg (validated, as LoadForwardConfig returns it):
+// it reads the CA, the auth file and the upstream CA file, and opens the
+// audit output. Errors name the setting at fault.
+func NewForward(cfg *ForwardConfig, opts ForwardOptions) (*Forward, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	f := &Forward{
+		cfg:        cfg,
+		policy:     destPolicy{allow: hostSet(cfg.Allow)},
+		intercept:  hostSet(cfg.Intercept),
+		redactReq:  hostSet(cfg.RedactRequests),
+		redactResp: hostSet(cfg.RedactResponses),
+		wsOK:       hostSet(cfg.AllowWebSocket),
+		registry:   opts.Registry,
+		readyCheck: opts.Ready,
+	}
+	if f.registry == nil {
+		f.registry = NewRegistry()
+	}
+	if cfg.CADir != "" {
+		ca, err := loadCA(cfg.CADir)
+		if err != nil {
+			return nil, err
+		}
+		f.ca = ca
+	}
+	if cfg.AuthFile != "" {
+		a, lits, err := loadProxyAuth(cfg.AuthFile)
+		if err != nil {
+			return nil, err
+		}
+		f.auth, f.ownLits = a, lits
+	}
+	base, err := redactor.New(redactor.Config{MaxDocument: DefaultMaxDocument})
+	if err != nil {
+		return nil, err
+	}
+	f.base = base
+	f.SetLiterals(opts.Literals)
+	out := opts.LogOutput
+	if out == nil {
+		out = zapcore.Lock(os.Stderr)
+	}
+	level := zap.NewAtomicLevelAt(zap.InfoLevel)
+	var lvl zapcore.Level
+	if lvl.UnmarshalText([]byte(strings.ToLower(cfg.LogLevel))) == nil {
+		level.SetLevel(lvl)
+	}
+	encCfg := zap.NewProductionEncoderConfig()
+	encCfg.TimeKey = "time"
+	encCfg.EncodeTime = zapcore.RFC3339NanoTimeEncoder
+	f.logger = zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(encCfg), NewRedactingSyncer(out, f.red.Load), level)).With(zap.String("proxy", "forward"))
+	pool, err := x509.SystemCertPool()
+	if err != nil {
+		pool = x509.NewCertPool()
+	}
+	if cfg.UpstreamCA != "" {
+		pem, err := os.ReadFile(cfg.UpstreamCA)
+		if err != nil {
+			return nil, fmt.Errorf("upstream_ca: %w", err)
+		}
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("upstream_ca: no PEM certificate in %s", cfg.UpstreamCA)
+		}
+	}
+	f.transport = &http.Transport{
+		Proxy:                 nil, // never chain to HTTP_PROXY: that may be us
+		DialContext:           f.dialDest,
+		TLSClientConfig:       &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12},
+		DisableCompression:    true, // bodies pass as they are; we decode our own copy
+		MaxIdleConns:          256,
+		MaxIdleConnsPerHost:   64,
+		IdleConnTimeout:       90 * time.Second,
+		TLSHandshakeTimeout:   10 * time.Second,
+		ResponseHeaderTimeout: cfg.UpstreamTimeout,
+		ExpectContinueTimeout: time.Second,
+	}
+	stdout, stderr := opts.Stdout, opts.Stderr
+	if stdout == nil {
+		stdout = os.Stdout
+	}
+	if stderr == nil {
+		stderr = os.Stderr
+	}
+	if f.records, err = newRecordWriter(cfg.Audit, stdout, stderr, f.logger); err != nil {
+		return nil, fmt.Errorf("audit: %w", err)
+	}
+	f.metrics = NewMetrics(f.registry)
+
+	gp := goproxy.NewProxyHttpServer()
+	gp.Tr = f.transport
+	gp.ConnectDial = nil // goproxy's default reads HTTPS_PROXY
+	gp.ConnectDialWithReq = func(req *http.Request, network, addr string) (net.Conn, error) {
+		return f.dialDest(req.Context(), network, addr)
+	}
+	gp.KeepAcceptEncoding = true
+	gp.Logger = mustStdLog(f.logger)
+	if f.ca != nil {
+		gp.CertStore = f.ca
+	}
+	gp.OnRequest().HandleConnectFunc(f.handleConnect)
+	gp.OnRequest().DoFunc(f.onRequest)
+	gp.OnResponse().DoFunc(f.onResponse)
+	f.gp = gp
+	return f, nil
+}
+
+// SetLiterals swaps the known secrets (on SIGHUP) while requests are in
+// flight; the auth file's tokens stay.
+func (f *Forward) SetLiterals(lits []redactor.Literal) {
+	all := append(append([]redactor.Literal(nil), lits...), f.ownLits...)
+	f.red.Store(f.base.WithLiterals(all))
+}
+
+// Logger returns the proxy's own (redacting) logger.
+func (f *Forward) Logger() *zap.Logger { return f.logger }
+
+// Reopen reopens a file audit output (call it on SIGHUP).
+func (f *Forward) Reopen() error { return f.records.out.reopen() }
+
+// Close closes the audit output and idle upstream connections.
+func (f *Forward) Close() error {
+	f.transport.CloseIdleConnections()
+	return f.records.close()
+}
+
+// AdminHandler serves /healthz, /readyz (serving, not shutting down, and
+// ForwardOptions.Ready passing) and /metrics (this proxy's registry only).
+func (f *Forward) AdminHandler() http.Handler {
+	return adminHandler(f.registry, &f.ready, f.readyCheck)
+}
+
+// ListenAndServe listens on the configured addresses and serves until ctx
+// is done.
+func (f *Forward) ListenAndServe(ctx context.Context) error {
+	ln, err := net.Listen("tcp", f.cfg.Listen)
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	var adminLn net.Listener
+	if f.cfg.Admin != "off" {
+		if adminLn, err = net.Listen("tcp", f.cfg.Admin); err != nil {
+			ln.Close()
+			return fmt.Errorf("admin: %w", err)
+		}
+	}
+	return f.Serve(ctx, ln, adminLn)
+}
+
+// Serve serves the proxy on ln (and the admin endpoints on adminLn, if not
+// nil) until ctx is done, then drains in-flight requests for up to 30s.
+func (f *Forward) Serve(ctx context.Context, ln, adminLn net.Listener) error {
+	srv := &http.Server{
+		Handler:           f,
+		ReadHeaderTimeout: 10 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    64 << 10,
+		ErrorLog:          mustStdLog(f.logger),
+	}
+	var admin *http.Server
+	errc := make(chan error, 2)
+	if adminLn != nil {
+		admin = &http.Server{Handler: f.AdminHandler(), ReadHeaderTimeout: 10 * time.Second}
+		go func() { errc <- admin.Serve(adminLn) }()
+	}
+	go func() { errc <- srv.Serve(ln) }()
+	f.ready.Store(true)
+	fields := []zap.Field{zap.String("addr", ln.Addr().String()), zap.Strings("intercept", sortedHosts(f.intercept)), zap.Bool("auth", f.auth != nil)}
+	if adminLn != nil {
+		fields = append(fields, zap.String("admin", adminLn.Addr().String()))
+	}
+	f.logger.Info("listening", fields...)
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	f.ready.Store(false)
+	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if e := srv.Shutdown(sctx); e != nil && err == nil {
+		err = fmt.Errorf("shutdown: %w", e)
+	}
+	if admin != nil {
+		admin.Shutdown(sctx) //nolint:errcheck // the proxy's error matters more
+	}
+	f.logger.Info("stopped")
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	return err
+}
+
+// fwdExchange is one request/response through the proxy.
+type fwdExchange struct {
+	start     time.Time
+	rec       ForwardRecord
+	connect   *connectInfo
+	reqTap    *bodyTap
+	stats     redactor.Stats
+	redactReq bool
+	redactRes bool
+	synthetic bool // the response is flowmask's own refusal
+	aborted   atomic.Bool
+	once      sync.Once
+}
+
+// connectInfo is an intercepted CONNECT, inherited by the requests in it.
+type connectInfo struct {
+	host, user, client string
+}
+
+type fwdExchangeKey struct{}
+type fwdConnectKey struct{}
+
+func (f *Forward) newExchange(r *http.Request, kind, user string, start time.Time) *fwdExchange {
+	return &fwdExchange{start: start, rec: ForwardRecord{
+		Time: start.UTC(), Kind: kind, Client: r.RemoteAddr, User: user, Method: r.Method,
+	}}
+}
+
+// ServeHTTP authenticates the client, then serves CONNECT (intercepted
+// through goproxy, or tunnelled here) or a plain-HTTP proxy request
+// (through goproxy).
+func (f *Forward) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	user := ""
+	if f.auth != nil {
+		u, ok := f.auth.check(r.Header.Get("Proxy-Authorization"))
+		if !ok {
+			ex := f.newExchange(r, "refused", "", start)
+			ex.rec.URL, ex.rec.Host = f.red.Load().String(r.Host), r.Host
+			if r.Method != http.MethodConnect && r.URL != nil {
+				ex.rec.URL = recordURL(r.URL, f.red.Load())
+			}
+			w.Header()["Proxy-Authenticate"] = f.auth.challenge()
+			f.reply(w, ex, &httpError{status: http.StatusProxyAuthRequired, code: "proxy_auth_required", msg: "valid Proxy-Authorization is required (Basic or Bearer)"})
+			return
+		}
+		user = u
+	}
+	r.Header.Del("Proxy-Authorization")
+	if r.Method == http.MethodConnect {
+		f.serveConnect(w, r, user, start)
+		return
+	}
+	if !r.URL.IsAbs() || r.URL.Scheme != "http" {
+		ex := f.newExchange(r, "refused", user, start)
+		ex.rec.URL = recordURL(r.URL, f.red.Load())
+		f.reply(w, ex, &httpError{status: http.StatusBadRequest, code: "not_proxy_request", msg: "flowmask forward is a forward proxy: send http:// requests in absolute form and https:// through CONNECT (set HTTP_PROXY and HTTPS_PROXY)"})
+		return
+	}
+	ex := f.newExchange(r, "http", user, start)
+	f.gp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), fwdExchangeKey{}, ex)))
+	if ex.aborted.Load() {
+		// The response could not be finished: abort the connection so the
+		// client never takes a cut body for a whole one.
+		panic(http.ErrAbortHandler)
+	}
+}
+
+// reply answers with flowmask's own error and records the exchange.
+func (f *Forward) reply(w http.ResponseWriter, ex *fwdExchange, he *httpError) {
+	ex.rec.Status, ex.rec.Reason, ex.rec.Message = he.status, he.code, he.msg
+	writeError(w, he)
+	f.finish(ex)
+}
+
+// serveConnect handles CONNECT host:port.
+func (f *Forward) serveConnect(w http.ResponseWriter, r *http.Request, user string, start time.Time) {
+	hp, err := normHostPort(r.Host)
+	kind := "tunnel"
+	if err == nil && f.intercept[hp] {
+		kind = "https"
+	}
+	ex := f.newExchange(r, kind, user, start)
+	ex.rec.URL, ex.rec.Host = hp, hp
+	switch {
+	case err != nil:
+		ex.rec.URL = ""
+		f.reply(w, ex, &httpError{status: http.StatusBadRequest, code: "bad_destination", msg: "CONNECT needs host:port"})
+		return
+	case !f.policy.permitted(hp):
+		f.reply(w, ex, destRefusal(&destError{code: "destination_not_allowed", msg: "destination " + hp + " is not in the allow list"}))
+		return
+	case kind == "tunnel" && (f.redactReq[hp] || f.redactResp[hp]):
+		f.reply(w, ex, &httpError{status: http.StatusForbidden, code: "not_intercepted", msg: "bodies of " + hp + " must be redacted, so it must also be intercepted"})
+		return
+	}
+	if kind == "https" {
+		if _, _, err := f.checkDest(r.Context(), hp); err != nil {
+			f.reply(w, ex, destRefusal(err))
+			return
+		}
+		ci := &connectInfo{host: hp, user: user, client: r.RemoteAddr}
+		f.gp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), fwdConnectKey{}, ci)))
+		return
+	}
+	up, err := f.dialDest(r.Context(), "tcp", hp)
+	if err != nil {
+		f.reply(w, ex, destRefusal(err))
+		return
+	}
+	hj, ok := w.(http.Hijacker)
+	if !ok {
+		up.Close()
+		f.reply(w, ex, &httpError{status: http.StatusInternalServerError, code: "no_hijack", msg: "this connection cannot carry a tunnel"})
+		return
+	}
+	conn, brw, err := hj.Hijack()
+	if err != nil {
+		up.Close()
+		return
+	}
+	conn.SetDeadline(time.Time{}) //nolint:errcheck
+	var clientR io.Reader = conn
+	if n := brw.Reader.Buffered(); n > 0 {
+		b, _ := brw.Reader.Peek(n)
+		clientR = io.MultiReader(bytes.NewReader(append([]byte(nil), b...)), conn)
+	}
+	if _, err := io.WriteString(conn, "HTTP/1.1 200 Connection established\r\n\r\n"); err != nil {
+		conn.Close()
+		up.Close()
+		return
+	}
+	ex.rec.Status = http.StatusOK
+	go func() {
+		upN, downN := splice(conn, clientR, up)
+		ex.rec.Tunnel = &TunnelRecord{BytesUp: upN, BytesDown: downN}
+		f.finish(ex)
+	}()
+}
+
+// splice copies both ways until both directions are done, half-closing
+// each side as its peer finishes, and returns the byte counts.
+func splice(client net.Conn, clientR io.Reader, up net.Conn) (upN, downN int64) {
+	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		var err error
+		upN, err = io.Copy(up, clientR)
+		if cw, ok := up.(interface{ CloseWrite() error }); ok && err == nil {
+			cw.CloseWrite() //nolint:errcheck
+		} else {
+			up.Close()
+			client.Close()
+		}
+	}()
+	var err error
+	downN, err = io.Copy(client, up)
+	if cw, ok := client.(interface{ CloseWrite() error }); ok && err == nil {
+		cw.CloseWrite() //nolint:errcheck
+	} else {
+		up.Close()
+		client.Close()
+	}
+	wg.Wait()
+	client.Close()
+	up.Close()
+	return upN, downN
+}
+
+// destRefusal maps a policy or dial error to the client's answer.
+func destRefusal(err error) *httpError {
+	var de *destError
+	if errors.As(err, &de) {
+		st := http.StatusForbidden
+		if de.code == "resolve_failed" {
+			st = http.StatusBadGateway
+		}
+		return &httpError{status: st, code: de.code, msg: de.msg, err: err}
+	}
+	var ne net.Error
+	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
+		return &httpError{status: http.StatusGatewayTimeout, code: "upstream_timeout", msg: "the destination did not answer in time", err: err}
+	}
+	return &httpError{status: http.StatusBadGateway, code: "upstream_error", msg: "the destination could not be reached or failed mid-response", err: err}
+}
+
+// handleConnect is goproxy's CONNECT handler. serveConnect sends only
+// intercepted hosts here; anything else is refused, so goproxy's default
+// (a blind tunnel) can never happen.
+func (f *Forward) handleConnect(host string, ctx *goproxy.ProxyCtx) (*goproxy.ConnectAction, string) {
+	ci, _ := ctx.Req.Context().Value(fwdConnectKey{}).(*connectInfo)
+	if ci == nil || f.ca == nil || !f.intercept[ci.host] {
+		return &goproxy.ConnectAction{Action: goproxy.ConnectReject}, host
+	}
+	ctx.UserData = ci
+	return &goproxy.ConnectAction{Action: goproxy.ConnectMitm, TLSConfig: f.ca.tlsConfig}, host
+}
+
+// urlHostPort is the destination of an absolute URL as host:port.
+func urlHostPort(u *url.URL) string {
+	port := u.Port()
+	if port == "" {
+		port = "80"
+		if u.Scheme == "https" {
+			port = "443"
+		}
+	}
+	hp, err := normHostPort(net.JoinHostPort(u.Hostname(), port))
+	if err != nil {
+		return ""
+	}
+	return hp
+}
+
+// onRequest is goproxy's request handler for plain HTTP and for requests
+// inside an intercepted tunnel: policy, WebSocket, hop-by-hop headers,
+// request body.
+func (f *Forward) onRequest(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Request, *http.Response) {
+	ex, _ := req.Context().Value(fwdExchangeKey{}).(*fwdExchange)
+	if ex == nil {
+		ci, _ := ctx.UserData.(*connectInfo)
+		ex = f.newExchange(req, "https", "", time.Now())
+		if ci == nil {
+			ex.connect = &connectInfo{}
+		} else {
+			ex.connect = ci
+			ex.rec.User, ex.rec.Client = ci.user, ci.client
+		}
+	}
+	ctx.UserData = ex
+	ctx.RoundTripper = goproxy.RoundTripperFunc(f.roundTrip)
+	red := f.red.Load()
+	ex.rec.URL = recordURL(req.URL, red)
+	hp := urlHostPort(req.URL)
+	ex.rec.Host = hp
+	if ex.connect != nil && hp != ex.connect.host {
+		return f.refuse(req, ex, &httpError{status: http.StatusMisdirectedRequest, code: "misdirected", msg: "the request's host differs from the CONNECT target"})
+	}
+	if hp == "" || !f.policy.permitted(hp) {
+		return f.refuse(req, ex, destRefusal(&destError{code: "destination_not_allowed", msg: "destination " + hp + " is not in the allow list"}))
+	}
+	ex.redactReq, ex.redactRes = f.redactReq[hp], f.redactResp[hp]
+	ex.rec.Mode = modeName(ex.redactReq, ex.redactRes)
+	if headerHasToken(req.Header, "Connection", "upgrade") && req.Header.Get("Upgrade") != "" {
+		if !strings.EqualFold(req.Header.Get("Upgrade"), "websocket") || !f.wsOK[hp] {
+			return f.refuse(req, ex, &httpError{status: http.StatusForbidden, code: "upgrade_refused", msg: "protocol upgrades (WebSocket) on inspected hosts are refused: their frames would bypass redaction; list the host in allow_websocket to let them through unredacted"})
+		}
+		ex.rec.WebSocket = true
+	}
+	removeHopByHop(req.Header, ex.rec.WebSocket)
+	if ex.redactRes {
+		// Ask for identity so there is nothing to decode.
+		req.Header.Del("Accept-Encoding")
+	}
+	ex.rec.Request = &BodyRecord{Headers: recordHeaders(req.Header, red)}
+	if req.Body != nil && req.Body != http.NoBody {
+		limit := int(f.cfg.RecordBodyLimit)
+		if ex.redactReq {
+			st, he := redactRequestBody(req, red, int64(f.cfg.MaxBodyBytes), limit, ex.rec.Request)
+			if he != nil {
+				return f.refuse(req, ex, he)
+			}
+			ex.stats.Add(st)
+		} else {
+			ex.reqTap = newTap(req.Body, req.Header, red, limit, int64(f.cfg.MaxBodyBytes))
+			req.Body = ex.reqTap
+		}
+	}
+	return req, nil
+}
+
+func modeName(req, res bool) string {
+	switch {
+	case req && res:
+		return "redact-requests+redact-responses"
+	case req:
+		return "redact-requests"
+	case res:
+		return "redact-responses"
+	}
+	return "record"
+}
+
+// refuse answers a request with flowmask's own error instead of sending it.
+func (f *Forward) refuse(req *http.Request, ex *fwdExchange, he *httpError) (*http.Request, *http.Response) {
+	ex.synthetic = true
+	ex.rec.Reason, ex.rec.Message = he.code, he.msg
+	return req, errorResponse(req, he)
+}
+
+// errorResponse is writeError as an *http.Response.
+func errorResponse(req *http.Request, he *httpError) *http.Response {
+	var e struct {
+		Error struct {
+			Status  int    `json:"status"`
+			Code    string `json:"code"`
+			Message string `json:"message"`
+		} `json:"error"`
+	}
+	e.Error.Status, e.Error.Code, e.Error.Message = he.status, he.code, he.msg
+	body, _ := json.Marshal(e)
+	body = append(body, '\n')
+	h := http.Header{}
+	h.Set("Content-Type", "application/json")
+	h.Set("Content-Length", strconv.Itoa(len(body)))
+	h.Set("X-Content-Type-Options", "nosniff")
+	return &http.Response{
+		Status: strconv.Itoa(he.status) + " " + http.StatusText(he.status), StatusCode: he.status,
+		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
+		Header: h, Body: io.NopCloser(bytes.NewReader(body)), ContentLength: int64(len(body)), Request: req,
+		// Inside an intercepted tunnel an unread request body would be
+		// parsed as the next request: end the connection instead.
+		Close: true,
+	}
+}
+
+// roundTrip sends the request through the policy-checked transport. It
+// never returns an error: failures become flowmask's own 403/502/504, whose
+// text holds no URL.
+func (f *Forward) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Response, error) {
+	ex, _ := ctx.UserData.(*fwdExchange)
+	start := time.Now()
+	resp, err := f.transport.RoundTrip(req)
+	if ex == nil {
+		ex = &fwdExchange{}
+		ctx.UserData = ex
+	}
+	ex.rec.UpstreamLatencyMS = ms(time.Since(start))
+	if err != nil {
+		he := destRefusal(err)
+		if errors.Is(req.Context().Err(), context.Canceled) {
+			he = &httpError{status: StatusClientClosed, code: "client_closed", msg: "the client went away", err: err}
+		}
+		if ce := f.logger.Check(zapcore.DebugLevel, "destination failed"); ce != nil {
+			ce.Write(zap.String("host", ex.rec.Host), zapErrCode(he.code), zapErrMsg(err))
+		}
+		_, resp = f.refuse(req, ex, he)
+	}
+	return resp, nil
+}
+
+// onResponse is goproxy's response handler: it records, and redacts the
+// body of a redact-responses host.
+func (f *Forward) onResponse(resp *http.Response, ctx *goproxy.ProxyCtx) *http.Response {
+	ex, _ := ctx.UserData.(*fwdExchange)
+	if ex == nil {
+		// Not ours (cannot happen): refuse rather than pass anything.
+		if resp != nil && resp.Body != nil {
+			resp.Body.Close()
+		}
+		return errorResponse(ctx.Req, &httpError{status: http.StatusBadGateway, code: "internal", msg: "unexpected response"})
+	}
+	if resp == nil {
+		_, resp = f.refuse(ctx.Req, ex, &httpError{status: http.StatusBadGateway, code: "upstream_error", msg: "the destination could not be reached or failed mid-response"})
+	}
+	ex.rec.Status = resp.StatusCode
+	if ex.synthetic {
+		f.finish(ex)
+		return resp
+	}
+	ex.rec.UpstreamStatus = resp.StatusCode
+	red := f.red.Load()
+	if resp.StatusCode == http.StatusSwitchingProtocols {
+		ex.rec.Response = &BodyRecord{Headers: recordHeaders(resp.Header, red), Omitted: "websocket"}
+		f.finish(ex)
+		return resp
+	}
+	removeHopByHop(resp.Header, false)
+	br := &BodyRecord{Headers: recordHeaders(resp.Header, red)}
+	ex.rec.Response = br
+	if resp.Body == nil || resp.Body == http.NoBody || resp.StatusCode == http.StatusNoContent ||
+		resp.StatusCode == http.StatusNotModified || ctx.Req.Method == http.MethodHead {
+		f.finish(ex)
+		return resp
+	}
+	limit := int(f.cfg.RecordBodyLimit)
+	if !ex.redactRes {
+		tap := newTap(resp.Body, resp.Header, red, limit, int64(f.cfg.MaxBodyBytes))
+		tap.onDone = func() {
+			tap.record(br)
+			ex.stats.Add(tap.stats)
+			f.finish(ex)
+		}
+		resp.Body = tap
+		return resp
+	}
+	fail := func(he *httpError) *http.Response {
+		resp.Body.Close()
+		ex.rec.Response.Omitted = "unscannable"
+		_, r := f.refuse(ctx.Req, ex, he)
+		ex.rec.Status = he.status
+		f.finish(ex)
+		return r
+	}
+	mt, params := mediaType(resp.Header)
+	format, _, ok := formatFor(mt)
+	if !ok {
+		return fail(&httpError{status: http.StatusBadGateway, code: "unscannable_response", msg: "the response (" + strconv.Quote(mt) + ") must be redacted and cannot be scanned, so it was not passed on"})
+	}
+	if cs, err := charsetFor(params); err != nil || cs != nil {
+		return fail(&httpError{status: http.StatusBadGateway, code: "unscannable_response", msg: "the response must be redacted and is not UTF-8, so it was not passed on"})
+	}
+	cod, err := codecFor(resp.Header.Get("Content-Encoding"))
+	if err != nil {
+		return fail(&httpError{status: http.StatusBadGateway, code: "unscannable_response", msg: "the response's Content-Encoding cannot be decoded, so it was not passed on"})
+	}
+	rb := newRedactBody(resp.Body, cod, format, red, limit, int64(f.cfg.MaxBodyBytes))
+	if cod != nil {
+		br.Encoding = cod.name
+	}
+	rb.onFail = func() { ex.aborted.Store(true) }
+	rb.onDone = func() {
+		br.Bytes, br.Redacted = rb.wire.n, true
+		br.Body, br.Truncated = string(rb.cap.buf), rb.cap.truncated()
+		ex.stats.Add(rb.stats)
+		if rb.err != nil {
+			he := classify(rb.err)
+			ex.rec.Reason, ex.rec.Message, ex.rec.Status = he.code, he.msg, 0
+			ex.aborted.Store(true)
+		}
+		f.finish(ex)
+	}
+	resp.Body = rb
+	resp.ContentLength = -1
+	resp.Header.Del("Content-Length")
+	resp.Header.Del("Content-Encoding")
+	return resp
+}
+
+// finish writes the exchange's record and metrics, once.
+func (f *Forward) finish(ex *fwdExchange) {
+	ex.once.Do(func() {
+		if ex.reqTap != nil {
+			ex.reqTap.finish()
+			ex.reqTap.record(ex.rec.Request)
+			ex.stats.Add(ex.reqTap.stats)
+		}
+		d := time.Since(ex.start)
+		ex.rec.DurationMS = ms(d)
+		ex.rec.Redactions = ex.stats.Redactions
+		ex.rec.Rules = ex.stats.ByRule
+		if err := f.records.write(&ex.rec); err != nil {
+			f.logger.Error("audit write failed", zap.Error(err))
+		}
+		m := &Record{Route: ex.rec.Kind, Status: ex.rec.Status, Duration: d, ByRule: ex.stats.ByRule, Reason: ex.rec.Reason,
+			UpstreamLatency: time.Duration(ex.rec.UpstreamLatencyMS * float64(time.Millisecond))}
+		if b := ex.rec.Request; b != nil {
+			m.BytesIn = b.Bytes
+		}
+		if b := ex.rec.Response; b != nil {
+			m.ResponseBytes = b.Bytes
+		}
+		if t := ex.rec.Tunnel; t != nil {
+			m.BytesIn, m.ResponseBytes = t.BytesUp, t.BytesDown
+		}
+		f.metrics.Observe(m)
+	})
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+// hopHeaders are removed before forwarding, in both directions (RFC 9110
+// 7.6.1), as in net/http/httputil.
+var hopHeaders = []string{
+	"Connection", "Proxy-Connection", "Keep-Alive", "Proxy-Authenticate", "Proxy-Authorization",
+	"Te", "Trailer", "Transfer-Encoding", "Upgrade",
+}
+
+// removeHopByHop deletes hop-by-hop headers and those the Connection
+// header names. keepUpgrade keeps an allowed WebSocket handshake intact.
+func removeHopByHop(h http.Header, keepUpgrade bool) {
+	for _, v := range h["Connection"] {
+		for _, tok := range strings.Split(v, ",") {
+			if tok = textproto.TrimString(tok); tok != "" && !(keepUpgrade && strings.EqualFold(tok, "upgrade")) {
+				h.Del(tok)
+			}
+		}
+	}
+	te := h.Values("Te")
+	for _, k := range hopHeaders {
+		h.Del(k)
+	}
+	for _, v := range te {
+		if strings.EqualFold(strings.TrimSpace(v), "trailers") {
+			h.Set("Te", "trailers")
+		}
+	}
+	if keepUpgrade {
+		h.Set("Connection", "Upgrade")
+		h.Set("Upgrade", "websocket")
+	}
+}
+
+func headerHasToken(h http.Header, name, tok string) bool {
+	for _, v := range h.Values(name) {
+		for _, t := range strings.Split(v, ",") {
+			if strings.EqualFold(strings.TrimSpace(t), tok) {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// sortedHosts lists a host set, for logs.
+func sortedHosts(m map[string]bool) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}

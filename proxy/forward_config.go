@@ -1,0 +1,286 @@
+package proxy
+
+import (
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// ForwardConfig is the `forward:` section of a flowmask config file, the
+// configuration of `flowmask forward`. It is the wire form only:
+// [NewForward] compiles it. Start from [DefaultForwardConfig]. Destinations
+// are "host:port" strings, matched exactly (case-insensitive host).
+type ForwardConfig struct {
+	// Listen is the proxy's address (what HTTP_PROXY/HTTPS_PROXY point at).
+	// Any address other than loopback requires AuthFile. Default
+	// 127.0.0.1:3128.
+	Listen string `yaml:"listen"`
+	// Admin is the address of /healthz, /readyz and /metrics; "off" (the
+	// default) disables it.
+	Admin string `yaml:"admin"`
+	// CADir holds ca.crt and ca.key (made by `flowmask ca init`), the CA
+	// that signs the certificates of intercepted hosts. Required when
+	// Intercept is not empty.
+	CADir string `yaml:"ca_dir"`
+	// Intercept lists the HTTPS hosts whose CONNECT tunnels are terminated
+	// with a certificate of CADir, inspected and re-originated with
+	// verification. Other CONNECT tunnels pass blind and are recorded as
+	// tunnels (host, bytes, duration). Intercepting does not allow a host.
+	Intercept []string `yaml:"intercept"`
+	// Allow, when not empty, is the only set of destinations served; empty
+	// allows every public address. Loopback, private, link-local,
+	// unspecified and platform (metadata) addresses are refused unless their
+	// exact host:port is listed here, checked on the resolved address.
+	Allow []string `yaml:"allow"`
+	// AllowWebSocket lists inspected hosts on which a WebSocket upgrade is
+	// let through; its frames are not redacted. Elsewhere on inspected
+	// hosts an upgrade is refused with 403.
+	AllowWebSocket []string `yaml:"allow_websocket"`
+	// RedactResponses lists hosts whose response bodies are redacted before
+	// they reach the client. An HTTPS host must also be in Intercept.
+	RedactResponses []string `yaml:"redact_responses"`
+	// RedactRequests lists hosts whose request bodies are redacted before
+	// they reach the destination. An HTTPS host must also be in Intercept.
+	RedactRequests []string `yaml:"redact_requests"`
+	// Audit is where run-history records go: "stderr" (default), "stdout",
+	// "off", a file path (appended to, mode 0600, reopened on SIGHUP) or an
+	// http(s) URL that gets NDJSON batches at least once a second, without
+	// credentials: a local collector, or a route of `flowmask proxy` in
+	// front of one.
+	Audit string `yaml:"audit"`
+	// AuthFile holds the proxy credentials, one per line: "user:<bcrypt
+	// hash>" for Basic, anything else a bearer token. Lines starting with #
+	// are comments. Required unless Listen is a loopback address.
+	AuthFile string `yaml:"auth_file"`
+	// UpstreamCA is a PEM file of extra CAs trusted for destinations, on top
+	// of the system roots (which honour SSL_CERT_FILE).
+	UpstreamCA string `yaml:"upstream_ca"`
+	// RecordBodyLimit truncates the redacted bodies kept in a record.
+	// Default 64KiB; 0 in YAML means the default.
+	RecordBodyLimit ByteSize `yaml:"record_body_limit"`
+	// MaxBodyBytes caps a body that must be redacted: a request body is
+	// held whole (up to this size, decoded) before it is forwarded, a
+	// response body is cut off (and the response aborted) beyond it.
+	// Beyond: 413. Default 64MiB.
+	MaxBodyBytes ByteSize `yaml:"max_body_bytes"`
+	// UpstreamTimeout is how long to wait for a destination's response
+	// headers; then 504. Default 60s.
+	UpstreamTimeout time.Duration `yaml:"upstream_timeout"`
+	// LogLevel is the level of the proxy's own logs: debug, info, warn or
+	// error. Default info.
+	LogLevel string `yaml:"log_level"`
+}
+
+// Forward proxy defaults.
+const (
+	DefaultForwardListen   = "127.0.0.1:3128"
+	DefaultRecordBodyLimit = 64 << 10
+)
+
+// DefaultForwardConfig returns the defaults: listen on 127.0.0.1:3128, no
+// admin listener, audit to stderr, record mode for every host, no
+// interception.
+func DefaultForwardConfig() *ForwardConfig {
+	return &ForwardConfig{
+		Listen:          DefaultForwardListen,
+		Admin:           "off",
+		Audit:           "stderr",
+		RecordBodyLimit: DefaultRecordBodyLimit,
+		MaxBodyBytes:    DefaultMaxBodyBytes,
+		UpstreamTimeout: DefaultUpstreamTimeout,
+		LogLevel:        "info",
+	}
+}
+
+// SetDefaults fills zero fields with their defaults.
+func (c *ForwardConfig) SetDefaults() {
+	d := DefaultForwardConfig()
+	if c.Listen == "" {
+		c.Listen = d.Listen
+	}
+	if c.Admin == "" {
+		c.Admin = d.Admin
+	}
+	if c.Audit == "" {
+		c.Audit = d.Audit
+	}
+	setDefault(&c.RecordBodyLimit, d.RecordBodyLimit)
+	setDefault(&c.MaxBodyBytes, d.MaxBodyBytes)
+	if c.UpstreamTimeout == 0 {
+		c.UpstreamTimeout = d.UpstreamTimeout
+	}
+	if c.LogLevel == "" {
+		c.LogLevel = d.LogLevel
+	}
+}
+
+// Validate checks c quickly and without side effects (files are read in
+// [NewForward]), returning every problem joined, each a *FieldError whose
+// path starts with "forward.".
+func (c *ForwardConfig) Validate() error {
+	var errs []error
+	if err := checkAddr(c.Listen); err != nil {
+		errs = append(errs, ferr("forward.listen", "%v", err))
+	} else if !loopbackListen(c.Listen) && c.AuthFile == "" {
+		errs = append(errs, ferr("forward.listen", "%s is not a loopback address, so auth_file is required: flowmask is not an open proxy", c.Listen))
+	}
+	if c.Admin != "off" {
+		if err := checkAddr(c.Admin); err != nil {
+			errs = append(errs, ferr("forward.admin", "%v", err))
+		}
+	}
+	lists := []struct {
+		key  string
+		list []string
+	}{
+		{"intercept", c.Intercept}, {"allow", c.Allow}, {"allow_websocket", c.AllowWebSocket},
+		{"redact_responses", c.RedactResponses}, {"redact_requests", c.RedactRequests},
+	}
+	for _, l := range lists {
+		for i, hp := range l.list {
+			if _, err := normHostPort(hp); err != nil {
+				errs = append(errs, ferr(fmt.Sprintf("forward.%s[%d]", l.key, i), "%v", err))
+			}
+		}
+	}
+	if len(c.Intercept) > 0 && c.CADir == "" {
+		errs = append(errs, ferr("forward.ca_dir", "required to intercept hosts (create one with `flowmask ca init --out DIR`)"))
+	}
+	intercepted := hostSet(c.Intercept)
+	for _, l := range lists[3:] {
+		for i, hp := range l.list {
+			n, err := normHostPort(hp)
+			if err == nil && strings.HasSuffix(n, ":443") && !intercepted[n] {
+				errs = append(errs, ferr(fmt.Sprintf("forward.%s[%d]", l.key, i), "%s is HTTPS but not in intercept: its bodies could not be redacted", n))
+			}
+		}
+	}
+	switch {
+	case c.Audit == "":
+		errs = append(errs, ferr("forward.audit", "empty (want stderr, stdout, off, a file path or an http(s) URL)"))
+	case isAuditURL(c.Audit):
+		if u, err := url.Parse(c.Audit); err != nil || u.Host == "" {
+			errs = append(errs, ferr("forward.audit", "not a valid URL"))
+		}
+	}
+	if c.RecordBodyLimit < 0 {
+		errs = append(errs, ferr("forward.record_body_limit", "must not be negative"))
+	}
+	if c.MaxBodyBytes <= 0 {
+		errs = append(errs, ferr("forward.max_body_bytes", "must be positive"))
+	}
+	if c.UpstreamTimeout < 0 {
+		errs = append(errs, ferr("forward.upstream_timeout", "must not be negative"))
+	}
+	switch strings.ToLower(c.LogLevel) {
+	case "", "debug", "info", "warn", "error":
+	default:
+		errs = append(errs, ferr("forward.log_level", "unknown level %q (want debug, info, warn or error)", c.LogLevel))
+	}
+	return errors.Join(errs...)
+}
+
+// LoadForwardConfig reads the top-level `forward:` section of a flowmask
+// config file over [DefaultForwardConfig] and validates it; other top-level
+// keys belong to other commands and are ignored. Unknown keys inside
+// forward: are errors. Every error names the file and line:
+// "flowmask.yaml:7: forward.intercept[1]: want host:port".
+func LoadForwardConfig(name string) (*ForwardConfig, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, fmt.Errorf("config: %w", err)
+	}
+	return ParseForwardConfig(name, data)
+}
+
+// ParseForwardConfig is LoadForwardConfig on data already read; name is
+// used in errors.
+func ParseForwardConfig(name string, data []byte) (*ForwardConfig, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		return nil, yamlError(name, err)
+	}
+	cfg := DefaultForwardConfig()
+	if len(doc.Content) == 0 {
+		return nil, fmt.Errorf("%s: empty config", name)
+	}
+	root := doc.Content[0]
+	if root.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("%s:%d: the config must be a mapping", name, root.Line)
+	}
+	var sec *yaml.Node
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value == "forward" {
+			sec = root.Content[i+1]
+		}
+	}
+	if sec == nil {
+		return nil, fmt.Errorf("%s: no forward: section", name)
+	}
+	if sec.Kind == yaml.ScalarNode && sec.Tag == "!!null" {
+		sec = &yaml.Node{Kind: yaml.MappingNode} // "forward:" alone: the defaults
+	}
+	if sec.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("%s:%d: forward: must be a mapping", name, sec.Line)
+	}
+	if errs := unknownKeys(name, sec, reflect.TypeOf(*cfg), "forward"); len(errs) > 0 {
+		return nil, errors.Join(errs...)
+	}
+	if err := sec.Decode(cfg); err != nil {
+		return nil, yamlError(name, err)
+	}
+	cfg.SetDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, withLines(name, root, err)
+	}
+	return cfg, nil
+}
+
+// normHostPort checks a "host:port" destination and returns it with the
+// host lower-cased and IPv6 in brackets.
+func normHostPort(s string) (string, error) {
+	h, p, err := net.SplitHostPort(strings.TrimSpace(s))
+	if err != nil || h == "" {
+		return "", fmt.Errorf("want host:port, got %q", s)
+	}
+	n, err := strconv.Atoi(p)
+	if err != nil || n < 1 || n > 65535 {
+		return "", fmt.Errorf("%q: port must be 1-65535", s)
+	}
+	if strings.ContainsAny(h, "*/ ") {
+		return "", fmt.Errorf("%q: want an exact host name or IP address", s)
+	}
+	return net.JoinHostPort(strings.ToLower(strings.TrimSuffix(h, ".")), strconv.Itoa(n)), nil
+}
+
+func hostSet(list []string) map[string]bool {
+	m := make(map[string]bool, len(list))
+	for _, hp := range list {
+		if n, err := normHostPort(hp); err == nil {
+			m[n] = true
+		}
+	}
+	return m
+}
+
+// loopbackListen reports whether a listen address only accepts local
+// connections.
+func loopbackListen(addr string) bool {
+	h, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	if strings.EqualFold(h, "localhost") {
+		return true
+	}
+	ip := net.ParseIP(h)
+	return ip != nil && ip.IsLoopback()
+}
