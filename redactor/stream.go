@@ -273,60 +273,22 @@ func (w *Writer) whole() {
 }
 
 // text redacts free text in chunks, keeping an overlap for secrets that
-// straddle a chunk boundary.
+// straddle a chunk boundary: it commits up to the last line break before
+// the overlap and leaves the rest for the next chunk.
 func (w *Writer) text(final bool) error {
-	st := w.st
-	for {
-		n := len(w.buf)
-		if n == 0 {
-			return w.flush()
-		}
-		commit := n
-		if !final {
-			if n < chunkSize {
-				return w.flush()
-			}
-			keep := st.r.c.overlap
-			if keep >= n/2 {
-				keep = n / 2
-			}
-			commit = n - keep
-			if nl := bytes.LastIndexByte(w.buf[:commit], '\n'); nl > 0 {
-				commit = nl + 1
-			}
-		}
-		b := w.top(w.buf)
-		st.edits = st.edits[:0]
-		st.repl = st.repl[:0]
-		if len(b.hits) > 0 || len(b.lits) > 0 {
-			st.detectRange(b, 0, n, modeText)
-			// Spans starting past the commit point are found again next
-			// round; one that crosses it moves the commit point.
-			k := 0
-			for _, sp := range st.spans {
-				if sp.start < commit {
-					st.spans[k] = sp
-					k++
-				}
-			}
-			st.spans = st.spans[:k]
-			st.flushSpans(b, &st.edits)
-			for _, e := range st.edits {
-				commit = max(commit, e.end)
-			}
-		}
-		w.out = st.apply(w.out, w.buf[:commit], st.edits)
-		w.consume(commit)
-		if err := w.flush(); err != nil {
-			return err
-		}
-		if final && len(w.buf) == 0 {
-			return nil
-		}
-		if !final {
-			return nil
+	n := len(w.buf)
+	if n == 0 || (!final && n < chunkSize) {
+		return w.flush()
+	}
+	commit := n
+	if !final {
+		commit = n - min(w.st.r.c.overlap, n/2)
+		if nl := bytes.LastIndexByte(w.buf[:commit], '\n'); nl > 0 {
+			commit = nl + 1
 		}
 	}
+	w.textSlice(commit)
+	return w.flush()
 }
 
 // lines redacts NDJSON: each line as JSON, a malformed line as text. The
