@@ -32,7 +32,8 @@ import (
 // value is usable.
 type ForwardOptions struct {
 	// Literals are known secrets (--secrets-file, --secret-env, the
-	// secrets: section); bearer tokens of the auth file are always added.
+	// secrets: section); bearer tokens of the auth file and the audit
+	// sink's token and workspace key are always added.
 	Literals []redactor.Literal
 	// Registry receives the metrics; nil means a new registry with the Go
 	// and process collectors.
@@ -118,6 +119,11 @@ func NewForward(cfg *ForwardConfig, opts ForwardOptions) (*Forward, error) {
 		}
 		f.auth, f.ownLits = a, lits
 	}
+	sink, sinkLits, err := loadAuditSink(cfg)
+	if err != nil {
+		return nil, err
+	}
+	f.ownLits = append(f.ownLits, sinkLits...)
 	base, err := redactor.New(redactor.Config{MaxDocument: DefaultMaxDocument})
 	if err != nil {
 		return nil, err
@@ -169,7 +175,7 @@ func NewForward(cfg *ForwardConfig, opts ForwardOptions) (*Forward, error) {
 	if stderr == nil {
 		stderr = os.Stderr
 	}
-	if f.records, err = newRecordWriter(cfg.Audit, stdout, stderr, f.logger); err != nil {
+	if f.records, err = newRecordWriter(cfg.Audit, sink, stdout, stderr, f.logger); err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
 	f.metrics = NewMetrics(f.registry)

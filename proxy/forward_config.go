@@ -52,10 +52,32 @@ type ForwardConfig struct {
 	RedactRequests []string `yaml:"redact_requests"`
 	// Audit is where run-history records go: "stderr" (default), "stdout",
 	// "off", a file path (appended to, mode 0600, reopened on SIGHUP) or an
-	// http(s) URL that gets NDJSON batches at least once a second, without
-	// credentials: a local collector, or a route of `flowmask proxy` in
-	// front of one.
+	// http(s) URL that gets batches at least once a second, framed as
+	// AuditProfile says.
 	Audit string `yaml:"audit"`
+	// AuditProfile frames the batches posted to an http(s) Audit URL for a
+	// log sink: generic (default: NDJSON, no credentials), splunk-hec,
+	// elastic-bulk, azure-logs-ingestion, loki-json or
+	// azure-data-collector. Any other value than generic needs a URL.
+	AuditProfile string `yaml:"audit_profile"`
+	// AuditTokenFile and AuditTokenEnv hold the sink's token (never the
+	// config itself): the Splunk HEC token (required for splunk-hec), an
+	// Elasticsearch API key, a bearer token for Loki or the Logs Ingestion
+	// API. Without one, azure-logs-ingestion gets tokens from the default
+	// Azure credential chain. The value is always masked as a known secret.
+	AuditTokenFile string `yaml:"audit_token_file"`
+	AuditTokenEnv  string `yaml:"audit_token_env"`
+	// AuditWorkspaceID is the Log Analytics workspace ID (azure-data-collector).
+	AuditWorkspaceID string `yaml:"audit_workspace_id"`
+	// AuditWorkspaceKeyFile and AuditWorkspaceKeyEnv hold the workspace's
+	// shared key (base64), with which azure-data-collector signs each post.
+	// One is required for that profile; the key is always masked.
+	AuditWorkspaceKeyFile string `yaml:"audit_workspace_key_file"`
+	AuditWorkspaceKeyEnv  string `yaml:"audit_workspace_key_env"`
+	// AuditLogType is the Log-Type of azure-data-collector posts (the table
+	// is <AuditLogType>_CL): letters, digits and _, at most 100. Default
+	// FlowmaskForward.
+	AuditLogType string `yaml:"audit_log_type"`
 	// AuthFile holds the proxy credentials, one per line: "user:<bcrypt
 	// hash>" for Basic, anything else a bearer token. Lines starting with #
 	// are comments. Required unless Listen is a loopback address.
@@ -93,6 +115,8 @@ func DefaultForwardConfig() *ForwardConfig {
 		Listen:          DefaultForwardListen,
 		Admin:           "off",
 		Audit:           "stderr",
+		AuditProfile:    ProfileGeneric,
+		AuditLogType:    DefaultAuditLogType,
 		RecordBodyLimit: DefaultRecordBodyLimit,
 		MaxBodyBytes:    DefaultMaxBodyBytes,
 		UpstreamTimeout: DefaultUpstreamTimeout,
@@ -111,6 +135,12 @@ func (c *ForwardConfig) SetDefaults() {
 	}
 	if c.Audit == "" {
 		c.Audit = d.Audit
+	}
+	if c.AuditProfile == "" {
+		c.AuditProfile = d.AuditProfile
+	}
+	if c.AuditLogType == "" {
+		c.AuditLogType = d.AuditLogType
 	}
 	setDefault(&c.RecordBodyLimit, d.RecordBodyLimit)
 	setDefault(&c.MaxBodyBytes, d.MaxBodyBytes)
@@ -171,6 +201,7 @@ func (c *ForwardConfig) Validate() error {
 			errs = append(errs, ferr("forward.audit", "not a valid URL"))
 		}
 	}
+	errs = append(errs, c.validateAuditSink()...)
 	if c.RecordBodyLimit < 0 {
 		errs = append(errs, ferr("forward.record_body_limit", "must not be negative"))
 	}

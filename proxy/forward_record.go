@@ -92,11 +92,11 @@ type recordWriter struct {
 	null bool
 }
 
-func newRecordWriter(output string, stdout, stderr io.Writer, logger *zap.Logger) (*recordWriter, error) {
+func newRecordWriter(output string, sink *auditSink, stdout, stderr io.Writer, logger *zap.Logger) (*recordWriter, error) {
 	rs := &reopenSyncer{}
 	rw := &recordWriter{out: rs}
 	if isAuditURL(output) {
-		rw.post = newRecordPoster(output, logger)
+		rw.post = newRecordPoster(output, sink, logger)
 		return rw, nil
 	}
 	switch output {

@@ -27,6 +27,13 @@ type forwardFlags struct {
 	redactResponses []string
 	redactRequests  []string
 	audit           string
+	auditProfile    string
+	auditTokenFile  string
+	auditTokenEnv   string
+	auditWSID       string
+	auditWSKeyFile  string
+	auditWSKeyEnv   string
+	auditLogType    string
 	authFile        string
 	upstreamCA      string
 	recordLimit     string
@@ -53,6 +60,13 @@ Destinations: loopback, private, link-local and metadata addresses are refused
 any --allow, only the allowed destinations are served. A listener other than
 loopback requires --auth-file.
 
+Records go to --audit: stderr (default), stdout, a file, or an http(s) URL
+that gets batches each second framed by --audit-profile (generic NDJSON,
+splunk-hec, elastic-bulk, azure-logs-ingestion, loki-json,
+azure-data-collector), authenticated with --audit-token-file/-env or, for the
+Data Collector API, --audit-workspace-id and --audit-workspace-key-file/-env.
+Those credentials are always masked as known secrets.
+
 --config FILE reads the file's forward: section (and its secrets: section);
 flags override it. SIGHUP reopens the audit file and reloads the secrets
 sources; SIGTERM drains in-flight requests and exits.`,
@@ -75,7 +89,14 @@ sources; SIGTERM drains in-flight requests and exits.`,
 	fl.StringArrayVar(&f.allowWebSocket, "allow-websocket", nil, "let WebSocket upgrades through (unredacted) on this inspected `HOST:PORT` (repeatable)")
 	fl.StringArrayVar(&f.redactResponses, "redact-responses", nil, "redact response bodies from `HOST:PORT` before they reach the client (HTTPS hosts must be intercepted; repeatable)")
 	fl.StringArrayVar(&f.redactRequests, "redact-requests", nil, "redact request bodies to `HOST:PORT` before they leave (HTTPS hosts must be intercepted; repeatable)")
-	fl.StringVar(&f.audit, "audit", "", "run-history records to stderr (default), stdout, off, this `FILE` (reopened on SIGHUP) or an http(s) URL (NDJSON batches each second to a local collector)")
+	fl.StringVar(&f.audit, "audit", "", "run-history records to stderr (default), stdout, off, this `FILE` (reopened on SIGHUP) or an http(s) URL (batches each second, framed by --audit-profile)")
+	fl.StringVar(&f.auditProfile, "audit-profile", "", "framing and auth of an --audit URL: generic (NDJSON, default), splunk-hec, elastic-bulk, azure-logs-ingestion, loki-json or azure-data-collector")
+	fl.StringVar(&f.auditTokenFile, "audit-token-file", "", "`FILE` holding the audit sink's token (HEC token, Elasticsearch API key, bearer token)")
+	fl.StringVar(&f.auditTokenEnv, "audit-token-env", "", "environment variable `NAME` holding the audit sink's token")
+	fl.StringVar(&f.auditWSID, "audit-workspace-id", "", "Log Analytics workspace `ID` (azure-data-collector)")
+	fl.StringVar(&f.auditWSKeyFile, "audit-workspace-key-file", "", "`FILE` holding the workspace shared key, base64 (azure-data-collector)")
+	fl.StringVar(&f.auditWSKeyEnv, "audit-workspace-key-env", "", "environment variable `NAME` holding the workspace shared key (azure-data-collector)")
+	fl.StringVar(&f.auditLogType, "audit-log-type", "", "Log-Type of azure-data-collector posts, the table <TYPE>_CL (default "+proxy.DefaultAuditLogType+")")
 	fl.StringVar(&f.authFile, "auth-file", "", "proxy credentials `FILE`: user:<bcrypt hash> lines (Basic) or bearer tokens; required unless listening on loopback")
 	fl.StringVar(&f.upstreamCA, "upstream-ca", "", "PEM `FILE` of extra CAs trusted for destinations (besides the system roots / SSL_CERT_FILE)")
 	fl.StringVar(&f.recordLimit, "record-body-limit", "", "cut recorded bodies at this `SIZE` (default 64KiB)")
@@ -105,6 +126,20 @@ func (f *forwardFlags) forwardConfig() (*proxy.ForwardConfig, secrets.Config, er
 	set(&cfg.Admin, f.admin)
 	set(&cfg.CADir, f.caDir)
 	set(&cfg.Audit, f.audit)
+	set(&cfg.AuditProfile, f.auditProfile)
+	set(&cfg.AuditTokenFile, f.auditTokenFile)
+	set(&cfg.AuditTokenEnv, f.auditTokenEnv)
+	set(&cfg.AuditWorkspaceID, f.auditWSID)
+	set(&cfg.AuditWorkspaceKeyFile, f.auditWSKeyFile)
+	set(&cfg.AuditWorkspaceKeyEnv, f.auditWSKeyEnv)
+	set(&cfg.AuditLogType, f.auditLogType)
+	// A flag replaces the file's source of the same secret.
+	if f.auditTokenFile != "" || f.auditTokenEnv != "" {
+		cfg.AuditTokenFile, cfg.AuditTokenEnv = f.auditTokenFile, f.auditTokenEnv
+	}
+	if f.auditWSKeyFile != "" || f.auditWSKeyEnv != "" {
+		cfg.AuditWorkspaceKeyFile, cfg.AuditWorkspaceKeyEnv = f.auditWSKeyFile, f.auditWSKeyEnv
+	}
 	set(&cfg.AuthFile, f.authFile)
 	set(&cfg.UpstreamCA, f.upstreamCA)
 	cfg.Intercept = append(cfg.Intercept, f.intercept...)
