@@ -89,3 +89,20 @@ func TestParseByteSize(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigWithForwardSection: the proxy's loader accepts a forward:
+// section, parses it strictly and keeps it for the forward proxy.
+func TestConfigWithForwardSection(t *testing.T) {
+	good := "routes:\n  - name: r\nforward:\n  listen: 127.0.0.1:3129\n"
+	cfg, err := ParseConfig("f.yaml", []byte(good))
+	if err != nil || cfg.Forward == nil || cfg.Forward.Listen != "127.0.0.1:3129" {
+		t.Fatalf("ParseConfig = %+v, %v", cfg, err)
+	}
+	if cfg, err := ParseConfig("f.yaml", []byte("routes:\n  - name: r\n")); err != nil || cfg.Forward != nil {
+		t.Errorf("no forward section: Forward = %v, err %v", cfg.Forward, err)
+	}
+	bad := "routes:\n  - name: r\nforward:\n  listen: 127.0.0.1:3129\n  intercpt: [a:443]\n"
+	if _, err := ParseConfig("f.yaml", []byte(bad)); err == nil || !strings.Contains(err.Error(), "f.yaml:5") || !strings.Contains(err.Error(), "intercpt") {
+		t.Errorf("bad forward key: %v", err)
+	}
+}

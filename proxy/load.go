@@ -39,8 +39,26 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 	if root.Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("%s:%d: the config must be a mapping", name, root.Line)
 	}
-	if errs := unknownKeys(name, root, reflect.TypeOf(*cfg), ""); len(errs) > 0 {
+	// A forward: section belongs to the forward proxy, which checks it.
+	checked := *root
+	checked.Content = nil
+	hasForward := false
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value == "forward" {
+			hasForward = true
+			continue
+		}
+		checked.Content = append(checked.Content, root.Content[i], root.Content[i+1])
+	}
+	if errs := unknownKeys(name, &checked, reflect.TypeOf(*cfg), ""); len(errs) > 0 {
 		return nil, errors.Join(errs...)
+	}
+	if hasForward {
+		fwd, err := ParseForwardConfig(name, data)
+		if err != nil {
+			return nil, err
+		}
+		cfg.Forward = fwd
 	}
 	// The default route is for the argument-less start only.
 	if hasKey(root, "routes") {

@@ -47,7 +47,8 @@ routes, limits, TLS, auth and the known-secret sources (secrets:), which are
 refreshed on their interval and when their files change. SIGHUP reloads the
 config and rules, refreshes every secrets source and reopens the audit file
 (changes to the secrets: section itself need a restart); SIGTERM drains
-in-flight requests and exits.`,
+in-flight requests and exits. A forward: section in the same file also runs
+the forward proxy (see flowmask forward) in this process.`,
 		Example: `  flowmask proxy
   flowmask proxy --upstream https://splunk.example.com:8088 --profile splunk-hec --secret-env DB_PASSWORD
   flowmask proxy --upstream https://WS.ods.opinsights.azure.com --profile azure-data-collector --workspace-key-file la.key
@@ -131,6 +132,16 @@ func runProxy(ctx context.Context, cmd *cobra.Command, f *proxyFlags) error {
 	}
 	mgr.Store(m)
 	m.Subscribe(srv.SetLiterals)
+	// A forward: section in the same file runs the forward proxy in this
+	// process, with the same known secrets (metrics on its own admin).
+	var fw *proxy.Forward
+	if cfg.Forward != nil {
+		if fw, err = proxy.NewForward(cfg.Forward, proxy.ForwardOptions{Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(), Ready: ready}); err != nil {
+			return &exitError{exitUsage, fmt.Errorf("forward: %w", err)}
+		}
+		defer fw.Close()
+		m.Subscribe(fw.SetLiterals)
+	}
 	go m.Run(ctx) //nolint:errcheck // returns nil when ctx is done
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -145,6 +156,11 @@ func runProxy(ctx context.Context, cmd *cobra.Command, f *proxyFlags) error {
 				if err := srv.Audit().Reopen(); err != nil {
 					log.Error("audit reopen failed", zap.Error(err))
 				}
+				if fw != nil {
+					if err := fw.Reopen(); err != nil {
+						log.Error("forward audit reopen failed", zap.Error(err))
+					}
+				}
 				if err := m.Refresh(ctx); err != nil {
 					log.Error("secrets refresh failed; the last good values stay masked", zap.Error(err))
 				}
@@ -152,8 +168,33 @@ func runProxy(ctx context.Context, cmd *cobra.Command, f *proxyFlags) error {
 			}
 		}
 	}()
-	if err := srv.ListenAndServe(ctx); err != nil {
-		return &exitError{exitUsage, fmt.Errorf("proxy: %w", err)}
+	if fw == nil {
+		if err := srv.ListenAndServe(ctx); err != nil {
+			return &exitError{exitUsage, fmt.Errorf("proxy: %w", err)}
+		}
+		return nil
+	}
+	// Both serve until ctx is done; either failing stops the other.
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	errs := make(chan error, 2)
+	go func() { errs <- wrapErr("proxy", srv.ListenAndServe(ctx)); cancel() }()
+	go func() { errs <- wrapErr("forward", fw.ListenAndServe(ctx)); cancel() }()
+	var first error
+	for range 2 {
+		if err := <-errs; err != nil && first == nil && !errors.Is(err, context.Canceled) {
+			first = err
+		}
+	}
+	if first != nil {
+		return &exitError{exitUsage, first}
 	}
 	return nil
+}
+
+func wrapErr(what string, err error) error {
+	if err == nil {
+		return nil
+	}
+	return fmt.Errorf("%s: %w", what, err)
 }

@@ -381,3 +381,56 @@ func TestProxyBinarySecretsSection(t *testing.T) {
 		t.Errorf("a known value leaked after rotation: %s", s)
 	}
 }
+
+// TestProxyBinaryWithForwardSection: a forward: section in the proxy's
+// config file runs the forward proxy in the same process, which records a
+// redacted run history of a call through it.
+func TestProxyBinaryWithForwardSection(t *testing.T) {
+	if _, err := exec.LookPath("curl"); err != nil {
+		t.Skip("no curl")
+	}
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		io.WriteString(w, `{"access_token":"tok-0123456789abcdef","token_type":"Bearer"}`)
+	}))
+	defer up.Close()
+	upHost := strings.TrimPrefix(up.URL, "http://")
+	dir := t.TempDir()
+	records := filepath.Join(dir, "forward.jsonl")
+	cfg := filepath.Join(dir, "flowmask.yaml")
+	os.WriteFile(cfg, []byte(`listen: 127.0.0.1:0
+admin: "off"
+routes:
+  - name: r
+forward:
+  listen: 127.0.0.1:0
+  admin: "off"
+  allow: [`+upHost+`]
+  audit: `+records+`
+`), 0o644)
+	p := startProxyBin(t, nil, "--config", cfg)
+	var faddr string
+	waitFor(t, "the forward proxy to listen", func() bool {
+		for _, line := range strings.Split(p.stderr.String(), "\n") {
+			var m map[string]any
+			if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == "listening" && m["proxy"] == "forward" {
+				faddr, _ = m["addr"].(string)
+				return true
+			}
+		}
+		return false
+	})
+	out := curl(t, "-x", "http://"+faddr, up.URL+"/oauth/token?client_secret=s3cr3t-value-42")
+	if !strings.Contains(out, "tok-0123456789abcdef") {
+		t.Errorf("record mode changed the response: %s", out)
+	}
+	waitFor(t, "the record", func() bool {
+		b, _ := os.ReadFile(records)
+		return strings.Contains(string(b), `"kind":"http"`)
+	})
+	b, _ := os.ReadFile(records)
+	if strings.Contains(string(b), "s3cr3t-value-42") || strings.Contains(string(b), "tok-0123456789abcdef") || !strings.Contains(string(b), "[REDACTED:") {
+		t.Errorf("record: %s", b)
+	}
+	p.stop(t)
+}
