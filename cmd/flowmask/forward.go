@@ -197,26 +197,15 @@ func runForward(cmd *cobra.Command, f *forwardFlags) error {
 	if hasSecrets {
 		go m.Run(ctx) //nolint:errcheck // returns nil when ctx is done
 	}
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-hup:
-				log := fw.Logger()
-				if err := fw.Reopen(); err != nil {
-					log.Error("audit reopen failed", zap.Error(err))
-				}
-				if hasSecrets {
-					// A failing source keeps its last good values.
-					m.Refresh(ctx) //nolint:errcheck // logged by the manager
-				}
-			}
+	onHangup(ctx, func() {
+		if err := fw.Reopen(); err != nil {
+			fw.Logger().Error("audit reopen failed", zap.Error(err))
 		}
-	}()
+		if hasSecrets {
+			// A failing source keeps its last good values.
+			m.Refresh(ctx) //nolint:errcheck // logged by the manager
+		}
+	})
 	if err := fw.ListenAndServe(ctx); err != nil {
 		if errors.Is(err, context.Canceled) {
 			return nil

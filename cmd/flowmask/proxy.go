@@ -143,31 +143,21 @@ func runProxy(ctx context.Context, cmd *cobra.Command, f *proxyFlags) error {
 		m.Subscribe(fw.SetLiterals)
 	}
 	go m.Run(ctx) //nolint:errcheck // returns nil when ctx is done
-	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
-	defer signal.Stop(hup)
-	go func() {
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-hup:
-				log := srv.Logger()
-				if err := srv.Audit().Reopen(); err != nil {
-					log.Error("audit reopen failed", zap.Error(err))
-				}
-				if fw != nil {
-					if err := fw.Reopen(); err != nil {
-						log.Error("forward audit reopen failed", zap.Error(err))
-					}
-				}
-				if err := m.Refresh(ctx); err != nil {
-					log.Error("secrets refresh failed; the last good values stay masked", zap.Error(err))
-				}
-				srv.ReloadFile() //nolint:errcheck // logged; the old config keeps serving
+	onHangup(ctx, func() {
+		log := srv.Logger()
+		if err := srv.Audit().Reopen(); err != nil {
+			log.Error("audit reopen failed", zap.Error(err))
+		}
+		if fw != nil {
+			if err := fw.Reopen(); err != nil {
+				log.Error("forward audit reopen failed", zap.Error(err))
 			}
 		}
-	}()
+		if err := m.Refresh(ctx); err != nil {
+			log.Error("secrets refresh failed; the last good values stay masked", zap.Error(err))
+		}
+		srv.ReloadFile() //nolint:errcheck // logged; the old config keeps serving
+	})
 	if fw == nil {
 		if err := srv.ListenAndServe(ctx); err != nil {
 			return &exitError{exitUsage, fmt.Errorf("proxy: %w", err)}
@@ -197,4 +187,21 @@ func wrapErr(what string, err error) error {
 		return nil
 	}
 	return fmt.Errorf("%s: %w", what, err)
+}
+
+// onHangup calls fn on every SIGHUP until ctx is done.
+func onHangup(ctx context.Context, fn func()) {
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	go func() {
+		defer signal.Stop(hup)
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+				fn()
+			}
+		}
+	}()
 }
