@@ -88,6 +88,7 @@ func (m ruleCounts) MarshalLogObject(e zapcore.ObjectEncoder) error {
 // use; Reopen reopens a file output for log rotation (call it on SIGHUP).
 type AuditLogger struct {
 	out    *reopenSyncer
+	buf    *zapcore.BufferedWriteSyncer // nil for "off"
 	logger *zap.Logger
 }
 
@@ -109,7 +110,11 @@ func NewAuditLogger(output string, stdout, stderr io.Writer, wrap func(zapcore.W
 			return nil, fmt.Errorf("audit output: %w", err)
 		}
 	}
-	var ws zapcore.WriteSyncer = rs
+	// Records are buffered (a write per exchange would cost a system call
+	// on the request path) and flushed at least once a second, before a
+	// reopen and on Close.
+	buf := &zapcore.BufferedWriteSyncer{WS: rs, Size: 256 << 10, FlushInterval: time.Second}
+	var ws zapcore.WriteSyncer = buf
 	if wrap != nil {
 		ws = wrap(ws)
 	}
@@ -121,7 +126,7 @@ func NewAuditLogger(output string, stdout, stderr io.Writer, wrap func(zapcore.W
 		EncodeDuration: zapcore.MillisDurationEncoder,
 	}
 	core := zapcore.NewCore(zapcore.NewJSONEncoder(enc), ws, zapcore.InfoLevel)
-	return &AuditLogger{out: rs, logger: zap.New(core)}, nil
+	return &AuditLogger{out: rs, buf: buf, logger: zap.New(core)}, nil
 }
 
 // Log writes rec.
@@ -132,11 +137,34 @@ func (a *AuditLogger) Log(rec *Record) {
 	}
 }
 
-// Reopen reopens a file output; it does nothing for stderr and stdout.
-func (a *AuditLogger) Reopen() error { return a.out.reopen() }
+// Reopen flushes the buffered records and reopens a file output; it only
+// flushes for stderr and stdout.
+func (a *AuditLogger) Reopen() error {
+	if a.buf != nil {
+		if err := a.buf.Sync(); err != nil {
+			return err
+		}
+	}
+	return a.out.reopen()
+}
 
-// Close closes a file output.
-func (a *AuditLogger) Close() error { return a.out.close() }
+// Sync writes the buffered records out.
+func (a *AuditLogger) Sync() error {
+	if a.buf == nil {
+		return nil
+	}
+	return a.buf.Sync()
+}
+
+// Close flushes the buffered records and closes a file output.
+func (a *AuditLogger) Close() error {
+	if a.buf != nil {
+		if err := a.buf.Stop(); err != nil {
+			return err
+		}
+	}
+	return a.out.close()
+}
 
 // reopenSyncer is a WriteSyncer whose file can be reopened.
 type reopenSyncer struct {

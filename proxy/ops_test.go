@@ -385,6 +385,9 @@ func TestAuditReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	a.Log(&proxy.Record{Route: "two", Status: 502, Reason: "upstream_error"})
+	if err := a.Sync(); err != nil { // records are buffered up to a second
+		t.Fatal(err)
+	}
 	old, _ := os.ReadFile(path + ".1")
 	cur, _ := os.ReadFile(path)
 	if !strings.Contains(string(old), `"route":"one"`) || strings.Contains(string(old), `"two"`) {
