@@ -54,6 +54,7 @@ type options struct {
 	repo      string
 	bin       string
 	streamMiB int
+	proxyCPUs string
 	rate      int
 }
 
@@ -68,6 +69,7 @@ func run() error {
 	flag.StringVar(&o.bin, "flowmask", "", "flowmask binary (default: build it from -repo)")
 	flag.IntVar(&o.rate, "rate", 1000, "also measure latency at this fixed total request rate (below both proxies' capacity); 0 skips it")
 	flag.IntVar(&o.streamMiB, "stream-mib", 0, "also stream an N MiB body through flowmask and report its peak RSS")
+	flag.StringVar(&o.proxyCPUs, "proxy-cpus", "", "run the proxies under test on these CPUs (taskset -c LIST), so the load generator, run on the others (e.g. taskset -c 0 proxyload -proxy-cpus 1), does not compete with them")
 	flag.Parse()
 	if *plain != "" {
 		return servePlain(*plain, o.clients)
@@ -326,12 +328,12 @@ func compare(o options) error {
 	if err != nil {
 		return err
 	}
-	plain, err := startProc("plain", exec.Command(self, "-plain", upURL, "-clients", strconv.Itoa(o.clients)), true)
+	plain, err := startProc("plain", o.command(self, "-plain", upURL, "-clients", strconv.Itoa(o.clients)), true)
 	if err != nil {
 		return err
 	}
 	defer plain.stop()
-	fm, err := startProc("flowmask", exec.Command(bin, "proxy", "--listen", "127.0.0.1:0", "--admin", "off", "--upstream", upURL), false)
+	fm, err := startProc("flowmask", o.command(bin, "proxy", "--listen", "127.0.0.1:0", "--admin", "off", "--upstream", upURL), false)
 	if err != nil {
 		return err
 	}
@@ -391,7 +393,7 @@ func compare(o options) error {
 		if err := os.WriteFile(cfg, []byte(yaml), 0o600); err != nil {
 			return err
 		}
-		fs, err := startProc("flowmask", exec.Command(bin, "proxy", "--config", cfg), false)
+		fs, err := startProc("flowmask", o.command(bin, "proxy", "--config", cfg), false)
 		if err != nil {
 			return err
 		}
@@ -446,4 +448,12 @@ func cpuModel() string {
 		}
 	}
 	return runtime.GOARCH
+}
+
+// command runs a proxy under test, pinned to -proxy-cpus when set.
+func (o *options) command(name string, args ...string) *exec.Cmd {
+	if o.proxyCPUs == "" {
+		return exec.Command(name, args...)
+	}
+	return exec.Command("taskset", append([]string{"-c", o.proxyCPUs, name}, args...)...)
 }
