@@ -9,7 +9,6 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/flowmask/flowmask/patterns"
 	"github.com/valyala/fastjson"
 )
 
@@ -613,7 +612,7 @@ func (c *compiled) keyRule(key []byte) int32 {
 	var starts [16]int
 	norm, ns := nb[:0], starts[:0]
 	prevLower := false
-	for i, ch := range key {
+	for _, ch := range key {
 		if len(norm) >= len(nb) {
 			return -1
 		}
@@ -633,7 +632,6 @@ func (c *compiled) keyRule(key []byte) int32 {
 		default:
 			prevLower = ch-'a' < 26 || ch-'0' < 10
 		}
-		_ = i
 		norm = append(norm, ch)
 	}
 	// Log Analytics types custom columns with a suffix:
@@ -752,5 +750,3 @@ func unescapeSimple(raw []byte) []byte {
 	out, _ := unescapeMap(make([]byte, 0, len(raw)), nil, raw, 0)
 	return out
 }
-
-var _ = patterns.KindKeyName
