@@ -58,7 +58,7 @@ func TestForwardBinaryAuditHEC(t *testing.T) {
 	cmd := exec.Command(flowmaskBin(t), "forward", "--listen", "127.0.0.1:0", "--allow", hp,
 		"--audit", hec.URL+"/services/collector/event", "--audit-profile", "splunk-hec", "--audit-token-env", "FWD_HEC_TOKEN")
 	cmd.Env = append(os.Environ(), "FWD_HEC_TOKEN="+token)
-	stderr := &fwdOut{}
+	stderr := &lockedBuf{}
 	pipe, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)

@@ -12,28 +12,10 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
 )
-
-type fwdOut struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (o *fwdOut) Write(p []byte) (int, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.Write(p)
-}
-
-func (o *fwdOut) String() string {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	return o.b.String()
-}
 
 // TestCAInitBinary: `flowmask ca init` writes a 0600 key, prints how to
 // trust the CA and never overwrites.
@@ -93,7 +75,7 @@ func TestForwardBinary(t *testing.T) {
 		"--ca-dir", caDir, "--intercept", hp, "--allow", hp, "--redact-responses", hp, "--upstream-ca", upCA,
 		"--audit", audit, "--secret-env", "FWD_KNOWN", "--record-body-limit", "16KiB")
 	cmd.Env = append(os.Environ(), "FWD_KNOWN="+known)
-	stderr := &fwdOut{}
+	stderr := &lockedBuf{}
 	pipe, _ := cmd.StderrPipe()
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
