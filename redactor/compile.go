@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/cloudflare/ahocorasick"
+	coregx "github.com/coregx/ahocorasick"
 	"github.com/flowmask/flowmask/patterns"
 	"github.com/flowmask/flowmask/redactor/internal/literal"
 	"go.uber.org/zap"
@@ -68,7 +69,11 @@ type kwTarget struct {
 
 type compiled struct {
 	rules []rule
+	// ac holds the keywords' cores (see cores.go) and decides whether
+	// any rule can match; pos places the whole keywords.
 	ac    *ahocorasick.Matcher
+	cores [][]byte
+	pos   *coregx.Automaton
 	words [][]byte
 	rare  []int // per word: offset of its rarest byte, searched first
 	// unesc maps a word with JSON escapes (\/ or \") to the word it
@@ -323,7 +328,13 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 		}
 	}
 	sort.Ints(c.suffixLens)
-	c.ac = ahocorasick.NewMatcher(c.words)
+	c.cores = chooseCores(c.words)
+	c.ac = ahocorasick.NewMatcher(c.cores)
+	pos, err := coregx.NewBuilder().AddPatterns(c.words).Build()
+	if err != nil {
+		return nil, fmt.Errorf("keyword positions automaton: %w", err)
+	}
+	c.pos = pos
 	c.rare = make([]int, len(c.words))
 	c.unesc = make([]int, len(c.words))
 	for i, w := range c.words {

@@ -1,6 +1,9 @@
 package redactor
 
-import "testing"
+import (
+	"strings"
+	"testing"
+)
 
 // TestRelaxRepeats: large counted repeats become unbounded; escapes,
 // character classes and small bounds are left alone.
@@ -16,5 +19,50 @@ func TestRelaxRepeats(t *testing.T) {
 		if got := relaxRepeats(tt.give); got != tt.want {
 			t.Errorf("relaxRepeats(%q) = %q; want %q", tt.give, got, tt.want)
 		}
+	}
+}
+
+// TestCoresCoverEveryKeyword: the prefilter automaton holds cores, not
+// keywords, so every keyword must contain one, or its rules would never run.
+// The cores should also mostly start with bytes rarer than the letters
+// that keywords start with, which is what makes the automaton faster.
+func TestCoresCoverEveryKeyword(t *testing.T) {
+	r, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := r.c
+	for _, w := range c.words {
+		found := false
+		for _, k := range c.cores {
+			if strings.Contains(string(w), string(k)) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			t.Errorf("keyword %q holds no core", w)
+		}
+	}
+	if len(c.cores) >= len(c.words) {
+		t.Errorf("%d cores for %d keywords; want fewer", len(c.cores), len(c.words))
+	}
+	firsts := map[byte]bool{}
+	wordFirsts := map[byte]bool{}
+	for _, k := range c.cores {
+		firsts[k[0]] = true
+	}
+	for _, w := range c.words {
+		wordFirsts[w[0]] = true
+	}
+	var cw, ww float64
+	for b := range firsts {
+		cw += byteWeight(b)
+	}
+	for b := range wordFirsts {
+		ww += byteWeight(b)
+	}
+	if cw >= ww {
+		t.Errorf("cores start with bytes of weight %.2f, keywords with %.2f; want lower", cw, ww)
 	}
 }

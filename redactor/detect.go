@@ -78,6 +78,9 @@ type state struct {
 	repl    []byte
 	counts  []int
 	total   int
+	// seen and gen deduplicate keywords in setWords.
+	seen    []uint32
+	gen     uint32
 	path    []pathElem
 	scratch []byte
 	onFind  func(Finding)
@@ -142,7 +145,6 @@ func (st *state) nestedBuf() *buffer {
 // position.
 func (st *state) prepare(b *buffer) {
 	st.prefilter(b)
-	st.positions(b, 0, len(b.src))
 }
 
 // prepareFrom prepares a nested buffer holding the unescaped content of a
@@ -168,36 +170,74 @@ func (st *state) prepareFrom(b, parent *buffer) {
 	}
 }
 
-// prefilter runs the ASCII fold, the keyword automaton (which words occur at
-// all) and the literal filter over b.src. Positions come later, and only for
-// the ranges that need them.
+// prefilter runs the ASCII fold, the keyword automaton and the literal
+// filter over b.src, then places every keyword: the automaton says which
+// cores occur, positions finds them and the whole keywords around them.
 func (st *state) prefilter(b *buffer) {
 	c := st.r.c
 	b.low = foldASCII(b.low[:0], b.src)
 	b.hits = b.hits[:0]
-	b.names, b.content = false, false
 	b.hitCur, b.litCur = 0, 0
-	b.words = c.ac.MatchThreadSafe(b.low)
-	for _, w := range b.words {
-		if c.trigger[w] {
-			b.content = true
-		}
-		for _, t := range c.targets[w] {
-			if t.name {
-				b.names = true
-				break
-			}
-		}
-	}
+	st.corePositions(b, c.ac.MatchThreadSafe(b.low))
 	b.lits = b.lits[:0]
 	if st.r.lits != nil {
 		b.lits = st.r.lits.Append(b.lits, b.src)
 	}
 }
 
-// positions replaces b.hits with the positions of the prefiltered words in
-// b.low[a:e], sorted. Searching a short range (one NDJSON line) for the few
-// words that occur is cheaper than searching a whole batch.
+// corePositions fills b.hits with every keyword occurrence, sorted, and
+// b.words with the keywords hit, when the automaton found any core. The
+// positions come from a second, position-reporting automaton over whole
+// keywords: one table lookup per byte, where searching for each keyword hit
+// costs a pass per keyword and stops at every occurrence of its rarest byte.
+func (st *state) corePositions(b *buffer, cores []int) {
+	if len(cores) > 0 {
+		for _, m := range st.r.c.pos.FindAllOverlapping(b.low) {
+			b.hits = append(b.hits, kwHit{pos: int32(m.Start), word: int32(m.PatternID)})
+		}
+		if len(b.hits) > 1 {
+			slices.SortFunc(b.hits, func(x, y kwHit) int { return int(x.pos - y.pos) })
+		}
+	}
+	st.setWords(b)
+}
+
+// setWords sets b.words to the distinct keywords of b.hits, and the flags
+// they imply.
+func (st *state) setWords(b *buffer) {
+	c := st.r.c
+	b.words = b.words[:0]
+	b.names, b.content = false, false
+	if len(b.hits) == 0 {
+		return
+	}
+	st.gen++
+	if len(st.seen) < len(c.words) {
+		st.seen = make([]uint32, len(c.words))
+	}
+	for _, h := range b.hits {
+		if st.seen[h.word] == st.gen {
+			continue
+		}
+		st.seen[h.word] = st.gen
+		b.words = append(b.words, int(h.word))
+		if c.trigger[h.word] {
+			b.content = true
+		}
+		if !b.names {
+			for _, t := range c.targets[h.word] {
+				if t.name {
+					b.names = true
+					break
+				}
+			}
+		}
+	}
+}
+
+// positions replaces b.hits with the positions of b.words in b.low[a:e],
+// sorted. It serves nested buffers, whose candidate words come from their
+// parent.
 func (st *state) positions(b *buffer, a, e int) {
 	c := st.r.c
 	b.hits = b.hits[:0]

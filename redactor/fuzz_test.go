@@ -116,3 +116,32 @@ func FuzzText(f *testing.F) {
 		}
 	})
 }
+
+// FuzzNDJSONLine: a valid JSON line redacted as NDJSON, where a text probe
+// may decide that the line needs no JSON walk, comes out exactly as the
+// same line redacted as a JSON document, which is always walked.
+func FuzzNDJSONLine(f *testing.F) {
+	seedCorpus(f)
+	for _, s := range []string{
+		`{"etag":"\"0x8DC\"","password":"hunter22"}`,
+		`{"password":"\"hunter22\"","etag":"\"0x8DC\""}`,
+		`{"etag":"\"0x8DC\"","body":"{\"password\":\"hunter22\"}"}`,
+		`{"etag":"\"0x8DC\"","msg":"key\nAKIAK5KSOJGPFP4X2FXJ"}`,
+		`{"msg":"auth token validated for user \"svc\" via /api/v1/auth","token_type":"Bearer","keyType":"primary"}`,
+		`{"etag":"\"0x8DC\"","name":"DB_PASSWORD","value":"\"x\""}`,
+		`{"url":"https:\/\/x.blob.core.windows.net\/c?sv=2022&sig=abcdEFGH1234%2Bxyz%3D","etag":"\"1\""}`,
+	} {
+		f.Add([]byte(s), uint16(0))
+	}
+	f.Fuzz(func(t *testing.T, data []byte, _ uint16) {
+		if bytes.ContainsAny(data, "\r\n") || !json.Valid(data) {
+			return
+		}
+		r := fuzzR(t)
+		doc, _ := r.Append(nil, data, redactor.FormatJSON)
+		line, _ := r.Append(nil, data, redactor.FormatNDJSON)
+		if !bytes.Equal(doc, line) {
+			t.Fatalf("NDJSON line differs from JSON document:\n  in %q\nline %q\n doc %q", data, line, doc)
+		}
+	})
+}

@@ -194,6 +194,10 @@ func (st *state) needsWalk(b *buffer, ls, le int) bool {
 	for i := b.hitCur; i < len(b.hits) && int(b.hits[i].pos) < le; i++ {
 		h := b.hits[i]
 		end := int(h.pos) + len(c.words[h.word])
+		// Key names are matched without separators ("token_", "token ").
+		for end < le && (b.src[end] == '_' || b.src[end] == '-' || b.src[end] == '.' || b.src[end] == ' ') {
+			end++
+		}
 		if int(h.pos) < ls || end >= le || b.src[end] != '"' {
 			continue
 		}
@@ -215,12 +219,13 @@ func (st *state) needsWalk(b *buffer, ls, le int) bool {
 // line redacts one NDJSON line, b.src[ls:le]. A line none of whose keyword
 // hits can start a secret (token_type, "auth token validated") is left as
 // it is without a JSON walk: a text probe, a superset of what the walk would
-// find for a line without escapes or base64 content, decides.
+// find for a line without base64 content whose escaped strings are inert,
+// decides.
 func (st *state) line(b *buffer, ls, le int) {
 	if !b.hasHits(ls, le) {
 		return
 	}
-	if !b.content && bytes.IndexByte(b.src[ls:le], '\\') < 0 {
+	if !b.content && inertEscapes(b, ls, le) {
 		// Text rules over the raw line find a superset of what a walk
 		// would: if they find nothing, neither JSON nor text handling
 		// would change the line, valid JSON or not.
@@ -247,6 +252,38 @@ func (st *state) line(b *buffer, ls, le int) {
 	}
 	st.detectRange(b, ls, le, modeText)
 	st.flushSpans(b, &st.edits)
+}
+
+// inertEscapes reports whether every JSON string in b.src[ls:le] that holds
+// an escape is inert: no \u escape (which could spell a keyword), and no
+// keyword or literal hit in it or in the string before it (its key, whose
+// rule would apply to the decoded value). Decoding such strings cannot
+// change what the rules find, so a text probe over the raw line still finds
+// a superset of what a JSON walk would. Etags ("\"0x8DC...\"") and quoted
+// names in messages are the common case.
+func inertEscapes(b *buffer, ls, le int) bool {
+	src := b.src
+	if bytes.IndexByte(src[ls:le], '\\') < 0 {
+		return true
+	}
+	// hasHits moves cursors that the probe and needsWalk start from.
+	hc, lc := b.hitCur, b.litCur
+	defer func() { b.hitCur, b.litCur = hc, lc }()
+	prev := ls
+	for i := ls; i < le; {
+		q := bytes.IndexByte(src[i:le], '"')
+		if q < 0 {
+			return true
+		}
+		s := i + q + 1
+		e, esc := stringEnd(src, s, le)
+		if esc && (bytes.Contains(src[s:e], []byte(`\u`)) || b.hasHits(prev, e+1)) {
+			return false
+		}
+		prev = s - 1
+		i = e + 1
+	}
+	return true
 }
 
 // whole redacts a JSON document or a form body held whole.

@@ -2,9 +2,11 @@
 // buffers.
 //
 // A Set is built once from the values and is read-only afterwards, so it is
-// safe for concurrent use. Matching hashes every 8-byte window of the input
-// and tests a 4-Mbit bitset; only on a bitset hit does it look the window up
-// in a map and verify the candidates. That runs at a few hundred MB/s whatever
+// safe for concurrent use. Matching hashes 8-byte windows of the input and
+// tests a 4-Mbit bitset; only on a bitset hit does it look the window up in
+// a map and verify the candidates. When every pattern is longer than 8 bytes
+// it hashes only every step-th window (see Set.step), since each occurrence
+// of a pattern then holds one of those windows at a known offset. That runs at a few hundred MB/s whatever
 // the number of values, and 10,000 values with all their variants take a few
 // MiB, where an Aho-Corasick trie would take gigabytes.
 package literal
@@ -15,6 +17,7 @@ import (
 	"encoding/binary"
 	"encoding/hex"
 	"net/url"
+	"slices"
 	"strings"
 	"unicode/utf8"
 )
@@ -26,14 +29,25 @@ const MinLen = 8
 const (
 	bitsLog = 22
 	mult    = 0x9E3779B97F4A7C15
+	// maxStep bounds the sampling step, and so the index entries per
+	// pattern (one per offset below the step).
+	maxStep  = 8
+	stepBits = 3
 )
 
 // Set is an immutable dictionary of literal patterns.
 type Set struct {
-	bits   []uint64
-	table  map[uint64][]int32
+	bits []uint64
+	// table maps an 8-byte window to the patterns holding it at an offset
+	// below step, each entry packed as id<<stepBits | offset.
+	table  map[uint64][]uint32
 	pats   [][]byte
 	values int
+	// step is how far apart the hashed windows of the input are: the
+	// shortest pattern less 7, so that every occurrence of every pattern
+	// starts at most step-1 bytes before a hashed window that lies
+	// inside it. At most maxStep.
+	step int
 }
 
 // Match is one occurrence of a pattern in the input.
@@ -46,7 +60,7 @@ type Match struct {
 // and lower-case hex, standard and URL-safe base64 at all three alignments,
 // and hex. Values shorter than MinLen are ignored; callers warn about them.
 func Build(values [][]byte) *Set {
-	s := &Set{bits: make([]uint64, 1<<bitsLog/64), table: make(map[uint64][]int32)}
+	s := &Set{bits: make([]uint64, 1<<bitsLog/64), table: make(map[uint64][]uint32), step: maxStep}
 	seen := make(map[string]struct{})
 	var scratch [][]byte
 	for _, v := range values {
@@ -63,19 +77,19 @@ func Build(values [][]byte) *Set {
 				continue
 			}
 			seen[string(p)] = struct{}{}
-			s.add(p)
+			s.pats = append(s.pats, p)
+			s.step = min(s.step, len(p)-MinLen+1)
+		}
+	}
+	for id, p := range s.pats {
+		for off := range s.step {
+			k := binary.LittleEndian.Uint64(p[off:])
+			h := (k * mult) >> (64 - bitsLog)
+			s.bits[h>>6] |= 1 << (h & 63)
+			s.table[k] = append(s.table[k], uint32(id)<<stepBits|uint32(off))
 		}
 	}
 	return s
-}
-
-func (s *Set) add(p []byte) {
-	id := int32(len(s.pats))
-	s.pats = append(s.pats, p)
-	k := binary.LittleEndian.Uint64(p)
-	h := (k * mult) >> (64 - bitsLog)
-	s.bits[h>>6] |= 1 << (h & 63)
-	s.table[k] = append(s.table[k], id)
 }
 
 // Len reports how many values (not variants) the set holds.
@@ -102,22 +116,31 @@ func (s *Set) Append(dst []Match, buf []byte) []Match {
 		return dst
 	}
 	bits := s.bits
+	first := len(dst)
 	last := len(buf) - MinLen
-	for i := 0; i <= last; i++ {
-		k := binary.LittleEndian.Uint64(buf[i:])
+	for j := 0; j <= last; j += s.step {
+		k := binary.LittleEndian.Uint64(buf[j:])
 		h := (k * mult) >> (64 - bitsLog)
 		if bits[h>>6]&(1<<(h&63)) == 0 {
 			continue
 		}
-		for _, id := range s.table[k] {
-			p := s.pats[id]
-			if len(p) <= len(buf)-i && bytes.Equal(buf[i:i+len(p)], p) {
+		for _, e := range s.table[k] {
+			i := j - int(e&(1<<stepBits-1))
+			p := s.pats[e>>stepBits]
+			if i >= 0 && len(p) <= len(buf)-i && bytes.Equal(buf[i:i+len(p)], p) {
 				dst = append(dst, Match{Start: i, End: i + len(p)})
 			}
 		}
 	}
+	// One window finds the occurrences that start up to step-1 bytes
+	// before it, in table order.
+	if found := dst[first:]; !slices.IsSortedFunc(found, byStart) {
+		slices.SortStableFunc(found, byStart)
+	}
 	return dst
 }
+
+func byStart(a, b Match) int { return a.Start - b.Start }
 
 // Variants appends v and its encoded forms to dst. The result may hold
 // duplicates and forms shorter than MinLen.

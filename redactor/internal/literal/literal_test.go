@@ -45,45 +45,85 @@ func TestBase64Alignments(t *testing.T) {
 	}
 }
 
-// TestAgainstNaive compares Append with a naive search over random data.
+// TestAgainstNaive compares Append with a naive search over random data:
+// the same occurrences, in order. Values of 8 to 13 bytes make the set hash
+// every window; values of 16 bytes or more make it hash every 8th, and the
+// periodic values occur at many overlapping offsets.
 func TestAgainstNaive(t *testing.T) {
-	rng := rand.New(rand.NewPCG(1, 2))
-	alpha := []byte("abcAB01")
-	word := func(n int) []byte {
-		b := make([]byte, n)
-		for i := range b {
-			b[i] = alpha[rng.IntN(len(alpha))]
-		}
-		return b
-	}
-	var vals [][]byte
-	for i := 0; i < 50; i++ {
-		vals = append(vals, word(8+rng.IntN(6)))
-	}
-	s := literal.Build(vals)
-	pats := map[string]bool{}
-	var scratch [][]byte
-	for _, v := range vals {
-		for _, p := range literal.Variants(scratch[:0], v) {
-			if len(p) >= literal.MinLen {
-				pats[string(p)] = true
+	for _, tc := range []struct {
+		name     string
+		min, max int
+		periodic bool
+	}{
+		{"every window", 8, 14, false},
+		{"sampled windows", 16, 40, false},
+		{"sampled periodic", 16, 24, true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(1, 2))
+			alpha := []byte("abcAB01")
+			word := func(n int) []byte {
+				b := make([]byte, n)
+				for i := range b {
+					b[i] = alpha[rng.IntN(len(alpha))]
+				}
+				return b
 			}
-		}
-	}
-	for round := 0; round < 200; round++ {
-		in := word(300)
-		got := s.Append(nil, in)
-		n := 0
-		for i := range in {
-			for p := range pats {
-				if bytes.HasPrefix(in[i:], []byte(p)) {
-					n++
+			var vals [][]byte
+			for i := 0; i < 50; i++ {
+				v := word(tc.min + rng.IntN(tc.max-tc.min))
+				if tc.periodic {
+					v = bytes.Repeat([]byte("ab"), len(v))[:len(v)]
+					v[len(v)-1] = alpha[rng.IntN(len(alpha))]
+				}
+				vals = append(vals, v)
+			}
+			s := literal.Build(vals)
+			pats := map[string]bool{}
+			var scratch [][]byte
+			for _, v := range vals {
+				for _, p := range literal.Variants(scratch[:0], v) {
+					if len(p) >= literal.MinLen {
+						pats[string(p)] = true
+					}
 				}
 			}
-		}
-		if len(got) != n {
-			t.Fatalf("round %d: %d matches; naive finds %d", round, len(got), n)
-		}
+			for round := 0; round < 200; round++ {
+				in := word(300)
+				if tc.periodic {
+					copy(in[rng.IntN(200):], bytes.Repeat([]byte("ab"), 40))
+				}
+				// Plant a few values so that matches are not only chance.
+				for range 3 {
+					v := vals[rng.IntN(len(vals))]
+					copy(in[rng.IntN(len(in)-len(v)):], v)
+				}
+				got := s.Append(nil, in)
+				var want []literal.Match
+				for i := range in {
+					for p := range pats {
+						if bytes.HasPrefix(in[i:], []byte(p)) {
+							want = append(want, literal.Match{Start: i, End: i + len(p)})
+						}
+					}
+				}
+				if len(got) != len(want) {
+					t.Fatalf("round %d: %d matches; naive finds %d", round, len(got), len(want))
+				}
+				gotSet := map[literal.Match]bool{}
+				for i, m := range got {
+					if i > 0 && m.Start < got[i-1].Start {
+						t.Fatalf("round %d: matches out of order: %v", round, got)
+					}
+					gotSet[m] = true
+				}
+				for _, m := range want {
+					if !gotSet[m] {
+						t.Fatalf("round %d: missing %v; got %v", round, m, got)
+					}
+				}
+			}
+		})
 	}
 }
 
