@@ -66,3 +66,24 @@ func TestCoresCoverEveryKeyword(t *testing.T) {
 		t.Errorf("cores start with bytes of weight %.2f, keywords with %.2f; want lower", cw, ww)
 	}
 }
+
+// TestFoldASCII checks the eight-bytes-at-a-time fold against the bytewise
+// definition for every byte value at every offset in a word.
+func TestFoldASCII(t *testing.T) {
+	var src []byte
+	for a := range 256 {
+		for k := range 9 {
+			src = append(src, byte((a+k*37)%256))
+		}
+	}
+	got := foldASCII(nil, src)
+	for i, c := range src {
+		want := c
+		if c >= 'A' && c <= 'Z' {
+			want = c + 'a' - 'A'
+		}
+		if got[i] != want {
+			t.Fatalf("byte %d: %#x folds to %#x; want %#x", i, c, got[i], want)
+		}
+	}
+}

@@ -2,6 +2,7 @@ package redactor
 
 import (
 	"bytes"
+	"encoding/binary"
 	"regexp"
 	"slices"
 
@@ -295,13 +296,28 @@ func (b *buffer) hasHits(a, e int) bool {
 	return false
 }
 
+// foldASCII writes src to dst with ASCII upper-case letters lowered, eight
+// bytes at a time: for each byte, bit 7 of (b+0x3f) & ^(b+0x25) & ^b is set
+// exactly when 'A' <= b <= 'Z', and that bit shifted to 0x20 is what to add.
 func foldASCII(dst, src []byte) []byte {
 	n := len(src)
 	if cap(dst) < n {
 		dst = make([]byte, n, n+n/4)
 	}
 	dst = dst[:n]
-	for i, c := range src {
+	const ones, high = 0x0101010101010101, 0x8080808080808080
+	i := 0
+	for ; i+8 <= n; i += 8 {
+		x := binary.LittleEndian.Uint64(src[i:])
+		// Adding 0x3f (0x80-'A') or 0x25 (0x80-'Z'-1) to a byte below
+		// 0x80 never carries into the next byte; bytes with bit 7 set
+		// are excluded by the ^x term before their carries matter.
+		lo := x &^ high
+		upper := (lo + ones*0x3f) &^ (lo + ones*0x25) &^ x & high
+		binary.LittleEndian.PutUint64(dst[i:], x|upper>>2)
+	}
+	for ; i < n; i++ {
+		c := src[i]
 		if c-'A' < 26 {
 			c += 'a' - 'A'
 		}

@@ -221,21 +221,34 @@ func (w *jsonWalker) linkField(link *contentLink, key []byte, vi, e int) (bool, 
 	src := w.b.src
 	switch string(key) {
 	case "contentSize":
+		n := len(*w.out)
 		end := w.value(vi, e, -1)
-		link.sizeS, link.sizeE = vi, end
+		if len(*w.out) == n {
+			link.sizeS, link.sizeE = vi, end
+		}
 		return true, end
 	case "contentVersion":
 		if src[vi] != '"' {
 			return false, 0
 		}
-		end, _ := stringEnd(src, vi+1, e)
-		link.versionS, link.versionE = vi+1, end
+		end, esc := stringEnd(src, vi+1, e)
+		// Scanned like any string; a version that had to be masked is not
+		// rewritten from the content's new hash.
+		n := len(*w.out)
+		w.str(vi+1, end, esc, -1, nil)
+		if len(*w.out) == n {
+			link.versionS, link.versionE = vi+1, end
+		}
 		return true, end + 1
 	case "contentHash":
 		if src[vi] != '{' {
 			return false, 0
 		}
+		n := len(*w.out)
 		end := w.value(vi, e, -1)
+		if len(*w.out) > n {
+			return true, end // masked inside: leave the hash as masked
+		}
 		v, err := fastjson.ParseBytes(src[vi:end])
 		if err != nil {
 			return true, end
@@ -382,7 +395,9 @@ func (w *jsonWalker) str(s, e int, esc bool, keyRule int32, content *contentKind
 		return
 	}
 	if !esc {
-		if len(st.probe) == 0 || !w.fromProbe(ctx, s, e) {
+		// The probe's spans are positions in the line, not in a nested
+		// buffer.
+		if len(st.probe) == 0 || st.depth > 0 || !w.fromProbe(ctx, s, e) {
 			st.detectValue(b, ctx, s, e, min(e+1, len(b.src)), modeText)
 		}
 		st.flushSpans(b, w.out)

@@ -66,8 +66,8 @@ func (st *state) keyValue(b *buffer, a, e, p, n int, ri int32, mode int) {
 		i += len(q) // "name": value
 	case len(q) == 0 && i < e && (src[i] == '"' || src[i] == '\''):
 		i++ // the tail of a quoted name: "smtpPassword": value
-	case len(q) == 0 && i+1 < e && src[i] == '\\' && src[i+1] == '"':
-		i += 2
+	case (len(q) == 0 || q[0] == '"') && i+1 < e && src[i] == '\\' && src[i+1] == '"':
+		i += 2 // the tail of an escaped quoted name: "pwd\": value
 	}
 	// Separator.
 	if query {

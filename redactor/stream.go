@@ -277,11 +277,26 @@ func inertEscapes(b *buffer, ls, le int) bool {
 		}
 		s := i + q + 1
 		e, esc := stringEnd(src, s, le)
-		if esc && (bytes.Contains(src[s:e], []byte(`\u`)) || b.hasHits(prev, e+1)) {
+		if esc && !onlyQuoteEscapes(src[s:e]) && (bytes.Contains(src[s:e], []byte(`\u`)) || b.hasHits(prev, e+1)) {
 			return false
 		}
 		prev = s - 1
 		i = e + 1
+	}
+	return true
+}
+
+// onlyQuoteEscapes reports whether every escape in the raw JSON string s is
+// \": decoded, such a string differs from its raw bytes only in dropping
+// backslashes before quotes, which no rule reads differently.
+func onlyQuoteEscapes(s []byte) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' {
+			if i+1 >= len(s) || s[i+1] != '"' {
+				return false
+			}
+			i++
+		}
 	}
 	return true
 }
