@@ -16,10 +16,12 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
+	"math/bits"
 	"net/url"
 	"slices"
 	"strings"
 	"unicode/utf8"
+	"unsafe"
 )
 
 // MinLen is the shortest value (and encoded variant) that is matched. Shorter
@@ -38,16 +40,26 @@ const (
 // Set is an immutable dictionary of literal patterns.
 type Set struct {
 	bits []uint64
-	// table maps an 8-byte window to the patterns holding it at an offset
-	// below step, each entry packed as id<<stepBits | offset.
-	table  map[uint64][]uint32
-	pats   [][]byte
-	values int
+	// The index of windows, bucketed by the top bucketBits bits of their
+	// hash: bucket i holds entries[start[i]:start[i+1]]. Flat arrays build
+	// in one counting sort, with none of a map's per-key allocations.
+	start      []uint32
+	entries    []entry
+	bucketBits int
+	pats       [][]byte
+	values     int
 	// step is how far apart the hashed windows of the input are: the
 	// shortest pattern less 7, so that every occurrence of every pattern
 	// starts at most step-1 bytes before a hashed window that lies
 	// inside it. At most maxStep.
 	step int
+}
+
+// entry is one indexed window: the pattern holding it, packed as
+// id<<stepBits | offset.
+type entry struct {
+	key uint64
+	ref uint32
 }
 
 // Match is one occurrence of a pattern in the input.
@@ -60,8 +72,8 @@ type Match struct {
 // and lower-case hex, standard and URL-safe base64 at all three alignments,
 // and hex. Values shorter than MinLen are ignored; callers warn about them.
 func Build(values [][]byte) *Set {
-	s := &Set{bits: make([]uint64, 1<<bitsLog/64), table: make(map[uint64][]uint32), step: maxStep}
-	seen := make(map[string]struct{})
+	s := &Set{bits: make([]uint64, 1<<bitsLog/64), step: maxStep}
+	seen := make(map[string]struct{}, len(values)*8)
 	var scratch [][]byte
 	for _, v := range values {
 		if len(v) < MinLen {
@@ -73,20 +85,43 @@ func Build(values [][]byte) *Set {
 			if len(p) < MinLen {
 				continue
 			}
-			if _, dup := seen[string(p)]; dup {
+			// Patterns are never modified, so a string sharing their bytes
+			// is a safe map key and saves a copy of each.
+			key := unsafe.String(&p[0], len(p))
+			if _, dup := seen[key]; dup {
 				continue
 			}
-			seen[string(p)] = struct{}{}
+			seen[key] = struct{}{}
 			s.pats = append(s.pats, p)
 			s.step = min(s.step, len(p)-MinLen+1)
 		}
 	}
-	for id, p := range s.pats {
+	n := len(s.pats) * s.step
+	s.bucketBits = max(4, bits.Len(uint(n)))
+	s.start = make([]uint32, 1<<s.bucketBits+1)
+	hashes := make([]uint64, 0, n)
+	for _, p := range s.pats {
 		for off := range s.step {
 			k := binary.LittleEndian.Uint64(p[off:])
-			h := (k * mult) >> (64 - bitsLog)
-			s.bits[h>>6] |= 1 << (h & 63)
-			s.table[k] = append(s.table[k], uint32(id)<<stepBits|uint32(off))
+			h := k * mult
+			b := h >> (64 - bitsLog)
+			s.bits[b>>6] |= 1 << (b & 63)
+			hashes = append(hashes, h)
+			s.start[h>>(64-s.bucketBits)+1]++
+		}
+	}
+	for i := 1; i < len(s.start); i++ {
+		s.start[i] += s.start[i-1]
+	}
+	s.entries = make([]entry, n)
+	fill := append([]uint32(nil), s.start[:len(s.start)-1]...)
+	i := 0
+	for id, p := range s.pats {
+		for off := range s.step {
+			bkt := hashes[i] >> (64 - s.bucketBits)
+			s.entries[fill[bkt]] = entry{key: binary.LittleEndian.Uint64(p[off:]), ref: uint32(id)<<stepBits | uint32(off)}
+			fill[bkt]++
+			i++
 		}
 	}
 	return s
@@ -124,9 +159,13 @@ func (s *Set) Append(dst []Match, buf []byte) []Match {
 		if bits[h>>6]&(1<<(h&63)) == 0 {
 			continue
 		}
-		for _, e := range s.table[k] {
-			i := j - int(e&(1<<stepBits-1))
-			p := s.pats[e>>stepBits]
+		bkt := (k * mult) >> (64 - s.bucketBits)
+		for _, e := range s.entries[s.start[bkt]:s.start[bkt+1]] {
+			if e.key != k {
+				continue
+			}
+			i := j - int(e.ref&(1<<stepBits-1))
+			p := s.pats[e.ref>>stepBits]
 			if i >= 0 && len(p) <= len(buf)-i && bytes.Equal(buf[i:i+len(p)], p) {
 				dst = append(dst, Match{Start: i, End: i + len(p)})
 			}
@@ -142,45 +181,92 @@ func (s *Set) Append(dst []Match, buf []byte) []Match {
 
 func byStart(a, b Match) int { return a.Start - b.Start }
 
-// Variants appends v and its encoded forms to dst. The result may hold
-// duplicates and forms shorter than MinLen.
+// Variants appends v and its encoded forms to dst, each form once when it
+// differs from v (most secrets need no JSON or URL escaping). The result may
+// hold forms shorter than MinLen.
 func Variants(dst [][]byte, v []byte) [][]byte {
+	first := len(dst)
 	dst = append(dst, v)
-	dst = append(dst, jsonEscape(v, false), jsonEscape(v, true))
-	if bytes.IndexByte(v, '/') >= 0 { // PHP and others escape '/' as \/
-		dst = append(dst, bytes.ReplaceAll(jsonEscape(v, false), []byte("/"), []byte(`\/`)))
+	add := func(b []byte) {
+		for _, d := range dst[first:] {
+			if bytes.Equal(d, b) {
+				return
+			}
+		}
+		dst = append(dst, b)
 	}
-	q := url.QueryEscape(string(v))
-	p := url.PathEscape(string(v))
-	dst = append(dst, []byte(q), []byte(lowerHexEscapes(q)), []byte(p), []byte(lowerHexEscapes(p)))
+	if needsJSONEscape(v) {
+		add(jsonEscape(v, false))
+		add(jsonEscape(v, true))
+	}
+	if bytes.IndexByte(v, '/') >= 0 { // PHP and others escape '/' as \/
+		add(bytes.ReplaceAll(jsonEscape(v, false), []byte("/"), []byte(`\/`)))
+	}
+	if needsURLEscape(v) {
+		q := url.QueryEscape(string(v))
+		p := url.PathEscape(string(v))
+		add([]byte(q))
+		add([]byte(lowerHexEscapes(q)))
+		add([]byte(p))
+		add([]byte(lowerHexEscapes(p)))
+	}
+	scratch := make([]byte, len(v)+2)
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
 		for shift := 0; shift < 3; shift++ {
-			dst = append(dst, base64Inner(enc, v, shift))
+			if b := base64Inner(enc, v, shift, scratch); b != nil {
+				add(b)
+			}
 		}
 	}
-	dst = append(dst, []byte(hex.EncodeToString(v)), []byte(strings.ToUpper(hex.EncodeToString(v))))
+	h := make([]byte, 2*len(v))
+	hex.Encode(h, v)
+	add(h)
+	add(bytes.ToUpper(h))
 	return dst
+}
+
+// needsJSONEscape reports whether jsonEscape (plain or HTML-safe) would
+// change v.
+func needsJSONEscape(v []byte) bool {
+	for _, c := range v {
+		if c < 0x20 || c == '"' || c == '\\' || c == '<' || c == '>' || c == '&' || c >= utf8.RuneSelf {
+			return true
+		}
+	}
+	return false
+}
+
+// needsURLEscape reports whether query or path escaping would change v:
+// whether it holds a byte outside A-Z a-z 0-9 - _ . ~.
+func needsURLEscape(v []byte) bool {
+	for _, c := range v {
+		if !('a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~') {
+			return true
+		}
+	}
+	return false
 }
 
 // base64Inner returns the part of the base64 encoding of v that does not
 // depend on the bytes around it, when v starts at an offset ≡ shift (mod 3)
-// inside a longer encoded message.
-func base64Inner(enc *base64.Encoding, v []byte, shift int) []byte {
-	buf := make([]byte, shift+len(v))
+// inside a longer encoded message. scratch holds at least len(v)+2 bytes.
+func base64Inner(enc *base64.Encoding, v []byte, shift int, scratch []byte) []byte {
+	buf := scratch[:shift+len(v)]
+	clear(buf[:shift])
 	copy(buf[shift:], v)
-	s := enc.EncodeToString(buf)
-	s = strings.TrimRight(s, "=")
+	out := make([]byte, enc.EncodedLen(len(buf)))
+	enc.Encode(out, buf)
+	out = bytes.TrimRight(out, "=")
 	// Leading characters that mix padding bits with v's bits.
 	lead := [3]int{0, 2, 3}[shift]
 	// Trailing characters that would mix v's last bits with what follows.
-	total := shift + len(v)
-	if total%3 != 0 {
-		s = s[:len(s)-1]
+	if len(buf)%3 != 0 {
+		out = out[:len(out)-1]
 	}
-	if lead >= len(s) {
+	if lead >= len(out) {
 		return nil
 	}
-	return []byte(s[lead:])
+	return out[lead:]
 }
 
 func lowerHexEscapes(s string) string {
