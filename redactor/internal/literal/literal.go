@@ -3,12 +3,14 @@
 //
 // A Set is built once from the values and is read-only afterwards, so it is
 // safe for concurrent use. Matching hashes 8-byte windows of the input and
-// tests a 4-Mbit bitset; only on a bitset hit does it look the window up in
-// a map and verify the candidates. When every pattern is longer than 8 bytes
-// it hashes only every step-th window (see Set.step), since each occurrence
-// of a pattern then holds one of those windows at a known offset. That runs at a few hundred MB/s whatever
-// the number of values, and 10,000 values with all their variants take a few
-// MiB, where an Aho-Corasick trie would take gigabytes.
+// tests a bitset of up to 32 bits per indexed window; only on a bitset
+// hit does it look the window up in a bucketed index and verify the
+// candidates. When every pattern is longer than 8 bytes it hashes only every
+// step-th window (see Set.step), since each occurrence of a pattern then
+// holds one of those windows at a known offset. That runs at a few hundred
+// MB/s whatever the number of values, and 10,000 values with all their
+// variants take about 16 MiB, where an Aho-Corasick trie would take
+// gigabytes.
 package literal
 
 import (
@@ -29,8 +31,7 @@ import (
 const MinLen = 8
 
 const (
-	bitsLog = 22
-	mult    = 0x9E3779B97F4A7C15
+	mult = 0x9E3779B97F4A7C15
 	// maxStep bounds the sampling step, and so the index entries per
 	// pattern (one per offset below the step).
 	maxStep  = 8
@@ -39,7 +40,8 @@ const (
 
 // Set is an immutable dictionary of literal patterns.
 type Set struct {
-	bits []uint64
+	bits    []uint64
+	bitsLog int
 	// The index of windows, bucketed by the top bucketBits bits of their
 	// hash: bucket i holds entries[start[i]:start[i+1]]. Flat arrays build
 	// in one counting sort, with none of a map's per-key allocations.
@@ -72,7 +74,7 @@ type Match struct {
 // and lower-case hex, standard and URL-safe base64 at all three alignments,
 // and hex. Values shorter than MinLen are ignored; callers warn about them.
 func Build(values [][]byte) *Set {
-	s := &Set{bits: make([]uint64, 1<<bitsLog/64), step: maxStep}
+	s := &Set{step: maxStep}
 	seen := make(map[string]struct{}, len(values)*8)
 	var scratch [][]byte
 	for _, v := range values {
@@ -97,6 +99,11 @@ func Build(values [][]byte) *Set {
 		}
 	}
 	n := len(s.pats) * s.step
+	// About 1 bit in 32 set, for few false hits, up to 512 KiB: a larger
+	// bitset misses the cache on every window, which costs more than the
+	// false hits it saves. A few hundred values take 8 KiB.
+	s.bitsLog = min(max(16, bits.Len(uint(n))+5), 22)
+	s.bits = make([]uint64, 1<<s.bitsLog/64)
 	s.bucketBits = max(4, bits.Len(uint(n)))
 	s.start = make([]uint32, 1<<s.bucketBits+1)
 	hashes := make([]uint64, 0, n)
@@ -104,7 +111,7 @@ func Build(values [][]byte) *Set {
 		for off := range s.step {
 			k := binary.LittleEndian.Uint64(p[off:])
 			h := k * mult
-			b := h >> (64 - bitsLog)
+			b := h >> (64 - s.bitsLog)
 			s.bits[b>>6] |= 1 << (b & 63)
 			hashes = append(hashes, h)
 			s.start[h>>(64-s.bucketBits)+1]++
@@ -155,7 +162,7 @@ func (s *Set) Append(dst []Match, buf []byte) []Match {
 	last := len(buf) - MinLen
 	for j := 0; j <= last; j += s.step {
 		k := binary.LittleEndian.Uint64(buf[j:])
-		h := (k * mult) >> (64 - bitsLog)
+		h := (k * mult) >> (64 - s.bitsLog)
 		if bits[h>>6]&(1<<(h&63)) == 0 {
 			continue
 		}
