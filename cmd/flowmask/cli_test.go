@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -70,6 +71,26 @@ func TestRedactStdin(t *testing.T) {
 	res := runBin(t, `{"user":"bob","password":"hunter22","code":"OK"}`, nil, "redact")
 	if res.code != 0 || res.stdout != `{"user":"bob","password":"[REDACTED:password]","code":"OK"}` {
 		t.Errorf("redact: code %d out %q err %q", res.code, res.stdout, res.stderr)
+	}
+}
+
+// TestRedactWorkers: NDJSON redacted on several workers, spanning many
+// batches, comes out exactly as with one.
+func TestRedactWorkers(t *testing.T) {
+	var in strings.Builder
+	for i := 0; in.Len() < 3<<20; i++ {
+		fmt.Fprintf(&in, `{"i":%d,"msg":"auth token validated","password":"hunter%d","etag":"\"0x8D%d\""}`+"\n", i, i, i)
+	}
+	one := runBin(t, in.String(), nil, "redact", "--workers", "1")
+	four := runBin(t, in.String(), nil, "redact", "--workers", "4")
+	if one.code != 0 || four.code != 0 {
+		t.Fatalf("exit codes %d and %d: %s %s", one.code, four.code, one.stderr, four.stderr)
+	}
+	if one.stdout != four.stdout {
+		t.Fatal("output with 4 workers differs from output with 1")
+	}
+	if strings.Contains(four.stdout, "hunter1") || strings.Count(four.stdout, "\n") != strings.Count(in.String(), "\n") {
+		t.Error("a password survived, or lines were lost")
 	}
 }
 

@@ -15,13 +15,15 @@ import (
 func newRedactCmd() *cobra.Command {
 	var ef engineFlags
 	var outDir string
+	var workers int
 	cmd := &cobra.Command{
 		Use:   "redact [flags] [FILE...]",
 		Short: "Remove secrets from files or standard input",
 		Long: `Redact reads run-history exports, NDJSON or text logs, CSV or form bodies and
 writes them with every secret replaced by [REDACTED:<rule>]. JSON keeps its
 shape: only string values change. With no FILE it reads standard input and
-writes standard output.`,
+writes standard output. NDJSON is redacted on all CPUs (see --workers), in
+batches of whole lines written in input order.`,
 		Example: `  # stdin to stdout, format detected from the content
   flowmask redact < run-history.json > clean.json
 
@@ -46,7 +48,7 @@ writes standard output.`,
 				if outDir != "" {
 					return &exitError{code: exitUsage, err: errors.New("--out-dir needs FILE arguments")}
 				}
-				_, err := r.Stream(ctx, os.Stdout, prog.reader(os.Stdin), format, redactor.FormatAuto)
+				_, err := r.StreamParallel(ctx, os.Stdout, prog.reader(os.Stdin), format, redactor.FormatAuto, workers)
 				if err != nil {
 					return &exitError{code: exitUsage, err: fmt.Errorf("stdin: %w", err)}
 				}
@@ -54,7 +56,7 @@ writes standard output.`,
 			}
 			if outDir == "" && len(args) > 0 {
 				for _, name := range args {
-					if err := redactFile(ctx, r, format, name, os.Stdout, prog); err != nil {
+					if err := redactFile(ctx, r, format, workers, name, os.Stdout, prog); err != nil {
 						return &exitError{code: exitUsage, err: err}
 					}
 				}
@@ -64,7 +66,7 @@ writes standard output.`,
 				return &exitError{code: exitUsage, err: fmt.Errorf("--out-dir: %w", err)}
 			}
 			for _, name := range args {
-				if err := redactToDir(ctx, r, format, name, outDir, prog); err != nil {
+				if err := redactToDir(ctx, r, format, workers, name, outDir, prog); err != nil {
 					return &exitError{code: exitUsage, err: err}
 				}
 			}
@@ -72,17 +74,18 @@ writes standard output.`,
 		},
 	}
 	ef.register(cmd)
+	cmd.Flags().IntVar(&workers, "workers", 0, "goroutines redacting NDJSON batches; 0 means one per CPU, 1 one in all")
 	cmd.Flags().StringVar(&outDir, "out-dir", "", "write each FILE to `DIR` under its base name (atomically) instead of standard output")
 	return cmd
 }
 
-func redactFile(ctx context.Context, r *redactor.Redactor, format redactor.Format, name string, dst io.Writer, prog *progress) error {
+func redactFile(ctx context.Context, r *redactor.Redactor, format redactor.Format, workers int, name string, dst io.Writer, prog *progress) error {
 	f, err := os.Open(name)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	if _, err := r.Stream(ctx, dst, prog.reader(f), format, redactor.FormatHint(name)); err != nil {
+	if _, err := r.StreamParallel(ctx, dst, prog.reader(f), format, redactor.FormatHint(name), workers); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return nil
@@ -91,7 +94,7 @@ func redactFile(ctx context.Context, r *redactor.Redactor, format redactor.Forma
 // redactToDir writes name's redacted copy to dir/base(name) through a
 // temporary file and a rename, so a reader never sees half a file. An output
 // that would overwrite its own input is refused.
-func redactToDir(ctx context.Context, r *redactor.Redactor, format redactor.Format, name, dir string, prog *progress) error {
+func redactToDir(ctx context.Context, r *redactor.Redactor, format redactor.Format, workers int, name, dir string, prog *progress) error {
 	target := filepath.Join(dir, filepath.Base(name))
 	if same, err := sameFile(name, target); err != nil {
 		return err
@@ -103,7 +106,7 @@ func redactToDir(ctx context.Context, r *redactor.Redactor, format redactor.Form
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	if err := redactFile(ctx, r, format, name, tmp, prog); err != nil {
+	if err := redactFile(ctx, r, format, workers, name, tmp, prog); err != nil {
 		tmp.Close()
 		return err
 	}

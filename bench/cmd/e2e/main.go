@@ -3,9 +3,10 @@
 //
 // It generates the corpora (package corpus) into a temporary directory,
 // builds the flowmask binary from the main module, and times
-// `flowmask redact --format F --secrets-file secrets.txt < corpus > out`
+// `flowmask redact --format F --secrets-file secrets.txt --workers N < corpus > out`
 // from process start to exit (startup included), several runs, reporting
-// the median. It checks the first run's output: no planted secret may
+// the median. With -workers 0 (the default, as `flowmask redact` runs)
+// NDJSON is redacted on every CPU; -workers 1 measures one goroutine. It checks the first run's output: no planted secret may
 // survive. gitleaks v8.30.1 runs on a slice of the same data (it is linear,
 // and slow): in-process (detect.NewDetectorDefaultConfig().DetectBytes,
 // detector construction not timed) and as the `gitleaks stdin` process
@@ -27,6 +28,8 @@ import (
 	"os"
 	"os/signal"
 	"path/filepath"
+	"runtime"
+	"strconv"
 
 	"github.com/flowmask/flowmask/bench/corpus"
 )
@@ -43,6 +46,7 @@ type options struct {
 	gitleaksCLI bool
 	re2         bool
 	keep        bool
+	workers     int
 }
 
 func main() {
@@ -51,6 +55,7 @@ func main() {
 	flag.IntVar(&o.ndjsonSize, "size", 32<<20, "size in bytes of the clean and dense NDJSON corpora")
 	flag.IntVar(&o.runSize, "runhistory-size", 16<<20, "size in bytes of the run-history document")
 	flag.IntVar(&o.literals, "literals", 5000, "known values in the --secrets-file given to flowmask")
+	flag.IntVar(&o.workers, "workers", 0, "flowmask redact --workers: 0 for one per CPU (the default), 1 for one goroutine")
 	flag.IntVar(&o.runs, "runs", 5, "timed runs of each flowmask process")
 	flag.IntVar(&o.glClean, "gitleaks-clean", 4<<20, "bytes of the clean and run-history corpora given to gitleaks")
 	flag.IntVar(&o.glDense, "gitleaks-dense", 1<<20, "bytes of the dense corpus given to gitleaks")
@@ -122,7 +127,7 @@ func run(ctx context.Context, o options, out, log io.Writer) error {
 	for _, in := range ins {
 		r := row{name: in.c.Name, size: len(in.c.Data), secrets: len(in.c.Secrets)}
 		fmt.Fprintf(log, "%s: flowmask x%d\n", in.c.Name, o.runs)
-		ds, kept, err := timeProcess(ctx, fm, []string{"redact", "--format", in.format, "--secrets-file", secrets}, in.path, dir, o.runs, true)
+		ds, kept, err := timeProcess(ctx, fm, []string{"redact", "--format", in.format, "--secrets-file", secrets, "--workers", strconv.Itoa(o.workers)}, in.path, dir, o.runs, true)
 		if err != nil {
 			return err
 		}
@@ -169,7 +174,11 @@ func run(ctx context.Context, o options, out, log io.Writer) error {
 }
 
 func report(w io.Writer, o options, rows []row) {
-	fmt.Fprintf(w, "flowmask: whole `flowmask redact` process, stdin to stdout (a file), startup and --secrets-file with %d values included; median of %d runs.\n", o.literals, o.runs)
+	workers := "one per CPU"
+	if o.workers > 0 {
+		workers = strconv.Itoa(o.workers)
+	}
+	fmt.Fprintf(w, "flowmask: whole `flowmask redact --workers %d` process (NDJSON workers: %s of %d CPUs), stdin to stdout (a file), startup and --secrets-file with %d values included; median of %d runs.\n", o.workers, workers, runtime.NumCPU(), o.literals, o.runs)
 	fmt.Fprintf(w, "gitleaks v8.30.1 default config on a prefix of the same corpus (it is linear); median of %d runs. lib = in-process DetectBytes (detector built outside the timing); cli = `gitleaks stdin` process (stdlib regexp); re2 = cli built with -tags gore2regex, as gitleaks releases are.\n", o.glRuns)
 	fmt.Fprintln(w, "MB/s is 10^6 bytes per second of wall-clock time, and in parentheses per second of CPU time (user+system), which a busy machine distorts less. Ratios are flowmask over gitleaks, wall (CPU).")
 	fmt.Fprintln(w)
