@@ -41,6 +41,10 @@ type rule struct {
 	re         *regexp.Regexp
 	anchored   *regexp.Regexp // ^(?:re), when every match starts with a keyword
 	boundary   string         // leading boundary group stripped from anchored
+	// bare is re without its leading boundary group, for rules that run in
+	// windows: a regex that starts with a literal lets Go's regexp skip to
+	// it, where a leading group makes it try every position.
+	bare *regexp.Regexp
 	group      int
 	before     int
 	after      int
@@ -248,6 +252,10 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 				if a, err := regexp.Compile(`^(?:` + relaxRepeats(rest) + `)`); err == nil {
 					rl.anchored, rl.boundary = a, boundary
 				}
+			} else if rest, boundary := cutBoundary(pr.Regex); boundary != "" {
+				if bare, err := regexp.Compile(relaxRepeats(rest)); err == nil {
+					rl.bare, rl.boundary = bare, boundary
+				}
 			}
 			if g := re.SubexpIndex("secret"); g > 0 {
 				rl.group = g
@@ -439,13 +447,7 @@ const (
 // a literal that starts with one of the keywords. It returns the expression
 // without that group, and which boundary the caller must check.
 func anchorable(expr string, keywords []string) (rest string, boundary string, ok bool) {
-	rest = expr
-	for _, b := range []string{boundaryEscaped, boundaryWord} {
-		if strings.HasPrefix(rest, b) {
-			rest, boundary = rest[len(b):], b
-			break
-		}
-	}
+	rest, boundary = cutBoundary(expr)
 	re, err := syntax.Parse(rest, syntax.Perl)
 	if err != nil {
 		return "", "", false
@@ -550,6 +552,54 @@ func prefixesOf(re *syntax.Regexp) (ps []string, complete, ok bool) {
 // boundaryOK checks a stripped leading boundary group at src[p], with the
 // real left context: \b needs a non-word byte (or nothing) before p, and the
 // escaped form also accepts a literal \n, \r or \t.
+// cutBoundary splits a leading boundary group (\b, or \b or a JSON escape)
+// off expr; boundaryOK checks it instead.
+func cutBoundary(expr string) (rest, boundary string) {
+	for _, b := range []string{boundaryEscaped, boundaryWord} {
+		if rest, ok := strings.CutPrefix(expr, b); ok {
+			// A boundary group followed by a quantifier, or the first
+			// branch of an alternation, is not a prefix of every match.
+			if rest == "" || strings.ContainsRune("*+?{|", rune(rest[0])) || topLevelAlternation(rest) {
+				return expr, ""
+			}
+			return rest, b
+		}
+	}
+	return expr, ""
+}
+
+// topLevelAlternation reports whether regex source s has a '|' outside all
+// groups and character classes.
+func topLevelAlternation(s string) bool {
+	depth, class := 0, false
+	for i := 0; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '\\':
+			i++
+		case class:
+			if c == ']' {
+				class = false
+			}
+		case c == '[':
+			class = true
+			// A ']' first in a class (or after '^') is a literal.
+			if i+1 < len(s) && s[i+1] == '^' {
+				i++
+			}
+			if i+1 < len(s) && s[i+1] == ']' {
+				i++
+			}
+		case c == '(':
+			depth++
+		case c == ')':
+			depth--
+		case c == '|' && depth == 0:
+			return true
+		}
+	}
+	return false
+}
+
 func boundaryOK(boundary string, src []byte, p int) bool {
 	if boundary == "" || p == 0 || !isWordByte(src[p-1]) {
 		return true

@@ -87,3 +87,23 @@ func TestFoldASCII(t *testing.T) {
 		}
 	}
 }
+
+// TestCutBoundary: a leading boundary group is cut only when every match
+// must start with it.
+func TestCutBoundary(t *testing.T) {
+	for _, tt := range []struct{ give, rest, boundary string }{
+		{`(?:\b|\\[nrt])00D[a-z]+`, `00D[a-z]+`, boundaryEscaped},
+		{`\bAKIA[A-Z0-9]{16}`, `AKIA[A-Z0-9]{16}`, boundaryWord},
+		{`(?:\b|\\[nrt])abc|def`, `(?:\b|\\[nrt])abc|def`, ""},
+		{`\b(?:abc|def)[|]x`, `(?:abc|def)[|]x`, boundaryWord},
+		{`\b[]|]x`, `[]|]x`, boundaryWord},
+		{`\b\|x`, `\|x`, boundaryWord},
+		{`\b*x`, `\b*x`, ""},
+		{`abc\b`, `abc\b`, ""},
+	} {
+		rest, b := cutBoundary(tt.give)
+		if rest != tt.rest || b != tt.boundary {
+			t.Errorf("cutBoundary(%q) = %q, %q; want %q, %q", tt.give, rest, b, tt.rest, tt.boundary)
+		}
+	}
+}

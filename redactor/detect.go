@@ -424,8 +424,30 @@ func (st *state) runAnchored(b *buffer, ri int32, start, end int) {
 func (st *state) runRegex(b *buffer, w window) {
 	rl := &st.r.c.rules[w.rule]
 	src := b.src[w.start:w.end]
-	for _, m := range findAll(rl.re, src) {
+	if rl.bare == nil {
+		for _, m := range findAll(rl.re, src) {
+			st.addMatch(b, rl, w.rule, w.start, src, m)
+		}
+		return
+	}
+	// The boundary is checked in the whole buffer, and a match that fails
+	// it is retried one byte on, as the full regex would be.
+	for off := 0; off < len(src); {
+		m := rl.bare.FindSubmatchIndex(src[off:])
+		if m == nil {
+			return
+		}
+		for k := range m {
+			if m[k] >= 0 {
+				m[k] += off
+			}
+		}
+		if !boundaryOK(rl.boundary, b.src, w.start+m[0]) {
+			off = m[0] + 1
+			continue
+		}
 		st.addMatch(b, rl, w.rule, w.start, src, m)
+		off = max(m[1], m[0]+1)
 	}
 }
 
