@@ -35,16 +35,16 @@ type validator struct {
 }
 
 type rule struct {
-	id         string
-	kind       string
-	prio       int
-	re         *regexp.Regexp
-	anchored   *regexp.Regexp // ^(?:re), when every match starts with a keyword
-	boundary   string         // leading boundary group stripped from anchored
+	id       string
+	kind     string
+	prio     int
+	re       *regexp.Regexp
+	anchored *regexp.Regexp // ^(?:re), when every match starts with a keyword
+	boundary string         // leading boundary group stripped from anchored
 	// bare is re without its leading boundary group, for rules that run in
 	// windows: a regex that starts with a literal lets Go's regexp skip to
 	// it, where a leading group makes it try every position.
-	bare *regexp.Regexp
+	bare       *regexp.Regexp
 	group      int
 	before     int
 	after      int
