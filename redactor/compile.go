@@ -11,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/cloudflare/ahocorasick"
 	coregx "github.com/coregx/ahocorasick"
@@ -41,6 +43,11 @@ type rule struct {
 	re       *regexp.Regexp
 	anchored *regexp.Regexp // ^(?:re), when every match starts with a keyword
 	boundary string         // leading boundary group stripped from anchored
+	// need is a byte (ASCII-folded) that every match holds, the rarest
+	// such in logs; an input without it is not searched. hasNeed is false
+	// when no byte is certain.
+	need    byte
+	hasNeed bool
 	// bare is re without its leading boundary group, for rules that run in
 	// windows: a regex that starts with a literal lets Go's regexp skip to
 	// it, where a leading group makes it try every position.
@@ -256,6 +263,9 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 				if bare, err := regexp.Compile(relaxRepeats(rest)); err == nil {
 					rl.bare, rl.boundary = bare, boundary
 				}
+			}
+			if parsed, err := syntax.Parse(pr.Regex, syntax.Perl); err == nil {
+				rl.need, rl.hasNeed = rarestRequired(requiredBytes(parsed.Simplify()))
 			}
 			if g := re.SubexpIndex("secret"); g > 0 {
 				rl.group = g
@@ -566,6 +576,81 @@ func cutBoundary(expr string) (rest, boundary string) {
 		}
 	}
 	return expr, ""
+}
+
+// byteSet is a set of bytes.
+type byteSet [4]uint64
+
+func (s *byteSet) add(c byte)      { s[c>>6] |= 1 << (c & 63) }
+func (s *byteSet) has(c byte) bool { return s[c>>6]&(1<<(c&63)) != 0 }
+func (s *byteSet) union(o byteSet) {
+	s[0], s[1], s[2], s[3] = s[0]|o[0], s[1]|o[1], s[2]|o[2], s[3]|o[3]
+}
+func (s *byteSet) intersect(o byteSet) {
+	s[0], s[1], s[2], s[3] = s[0]&o[0], s[1]&o[1], s[2]&o[2], s[3]&o[3]
+}
+
+// requiredBytes returns ASCII bytes, folded to lower case, that every match
+// of re contains.
+func requiredBytes(re *syntax.Regexp) byteSet {
+	var s byteSet
+	fold := func(r rune) {
+		if r < utf8.RuneSelf {
+			c := byte(r)
+			if c-'A' < 26 {
+				c += 'a' - 'A'
+			}
+			s.add(c)
+		}
+	}
+	switch re.Op {
+	case syntax.OpLiteral:
+		for _, r := range re.Rune {
+			fold(r)
+		}
+	case syntax.OpCharClass:
+		// One character, in either case: [Aa] or [x].
+		lo, hi := re.Rune[0], re.Rune[len(re.Rune)-1]
+		if len(re.Rune) == 2 && lo == hi {
+			fold(lo)
+		} else if len(re.Rune) == 4 && re.Rune[0] == re.Rune[1] && re.Rune[2] == re.Rune[3] && unicode.SimpleFold(re.Rune[0]) == re.Rune[2] {
+			fold(re.Rune[0])
+		}
+	case syntax.OpCapture, syntax.OpPlus:
+		return requiredBytes(re.Sub[0])
+	case syntax.OpRepeat:
+		if re.Min >= 1 {
+			return requiredBytes(re.Sub[0])
+		}
+	case syntax.OpConcat:
+		for _, sub := range re.Sub {
+			s.union(requiredBytes(sub))
+		}
+	case syntax.OpAlternate:
+		s = requiredBytes(re.Sub[0])
+		for _, sub := range re.Sub[1:] {
+			s.intersect(requiredBytes(sub))
+		}
+	}
+	return s
+}
+
+// rarestRequired picks the byte of s least common in logs.
+func rarestRequired(s byteSet) (byte, bool) {
+	best, bestRank, ok := byte(0), -1, false
+	for c := range 128 {
+		if !s.has(byte(c)) {
+			continue
+		}
+		r := strings.IndexByte(byteRank, byte(c))
+		if r < 0 {
+			r = len(byteRank)
+		}
+		if r > bestRank {
+			best, bestRank, ok = byte(c), r, true
+		}
+	}
+	return best, ok
 }
 
 // topLevelAlternation reports whether regex source s has a '|' outside all

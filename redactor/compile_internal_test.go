@@ -1,6 +1,7 @@
 package redactor
 
 import (
+	"regexp/syntax"
 	"strings"
 	"testing"
 )
@@ -104,6 +105,34 @@ func TestCutBoundary(t *testing.T) {
 		rest, b := cutBoundary(tt.give)
 		if rest != tt.rest || b != tt.boundary {
 			t.Errorf("cutBoundary(%q) = %q, %q; want %q, %q", tt.give, rest, b, tt.rest, tt.boundary)
+		}
+	}
+}
+
+// TestRequiredBytes: the bytes every match must hold, folded to lower case.
+func TestRequiredBytes(t *testing.T) {
+	for _, tt := range []struct{ expr, want string }{
+		{`:(?://|\\/\\/)[^:@/]*:(?P<secret>[^\s/]+)@[A-Za-z0-9]`, `/:@`},
+		{`(?i)github[\w.-]{0,24}secret`, `bceghirstu`},
+		{`abc|abd`, `ab`},
+		{`a|b`, ``},
+		{`x?y*z+w{0,3}v{2}`, `vz`},
+		{`[Qq]~[0-9]`, `q~`},
+		{`(?:\b|\\[nrt])00D[a-z]{12}!`, `!0d`},
+	} {
+		re, err := syntax.Parse(tt.expr, syntax.Perl)
+		if err != nil {
+			t.Fatal(err)
+		}
+		set := requiredBytes(re.Simplify())
+		got := ""
+		for c := range 128 {
+			if set.has(byte(c)) {
+				got += string(rune(c))
+			}
+		}
+		if got != tt.want {
+			t.Errorf("requiredBytes(%q) = %q; want %q", tt.expr, got, tt.want)
 		}
 	}
 }

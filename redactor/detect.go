@@ -413,7 +413,7 @@ func (st *state) runWindows(b *buffer) {
 // runAnchored tries the rule's anchored regex at one keyword hit.
 func (st *state) runAnchored(b *buffer, ri int32, start, end int) {
 	rl := &st.r.c.rules[ri]
-	if !boundaryOK(rl.boundary, b.src, start) {
+	if !boundaryOK(rl.boundary, b.src, start) || (rl.hasNeed && bytes.IndexByte(b.low[start:end], rl.need) < 0) {
 		return
 	}
 	if m := rl.anchored.FindSubmatchIndex(b.src[start:end]); m != nil {
@@ -424,6 +424,9 @@ func (st *state) runAnchored(b *buffer, ri int32, start, end int) {
 func (st *state) runRegex(b *buffer, w window) {
 	rl := &st.r.c.rules[w.rule]
 	src := b.src[w.start:w.end]
+	if rl.hasNeed && bytes.IndexByte(b.low[w.start:w.end], rl.need) < 0 {
+		return
+	}
 	if rl.bare == nil {
 		for _, m := range findAll(rl.re, src) {
 			st.addMatch(b, rl, w.rule, w.start, src, m)
