@@ -2,6 +2,7 @@ package redactor
 
 import (
 	"bytes"
+	"math"
 	"sort"
 	"strings"
 )
@@ -31,11 +32,7 @@ func byteWeight(c byte) float64 {
 	if r < 0 {
 		r = len(byteRank)
 	}
-	w := 1.0
-	for range r {
-		w *= 0.9
-	}
-	return w
+	return math.Pow(0.9, float64(r))
 }
 
 // chooseCores picks the automaton's dictionary for words. It first chooses

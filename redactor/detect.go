@@ -79,6 +79,8 @@ type state struct {
 	repl    []byte
 	counts  []int
 	total   int
+	// handled holds the content envelopes detectText decoded.
+	handled []span
 	// seen and gen deduplicate keywords in setWords.
 	seen    []uint32
 	gen     uint32
@@ -331,6 +333,72 @@ const (
 	modeText  = 1 << iota // name=value pairs in text
 	modeQuery             // the range starts with a query parameter (a form body)
 )
+
+// detectText redacts b.src[a:e] as text into out: what detectRange finds,
+// less spans that start at or after limit (the caller keeps those for its
+// next chunk). Logic Apps content envelopes in it ("$content": "<base64>",
+// "inlinedContent": "<base64>") are decoded and redacted as the JSON walk
+// does, so a malformed document or line does not hide what its base64
+// holds; text spans inside an envelope are dropped, since the envelope's
+// raw text was checked too.
+func (st *state) detectText(b *buffer, a, e, limit, mode int, out *[]edit) {
+	first := len(*out)
+	st.handled = st.handled[:0]
+	if b.content && st.depth < maxNest {
+		c := st.r.c
+		w := jsonWalker{st: st, b: b, out: out, key: -1}
+		i, _ := slices.BinarySearchFunc(b.hits, int32(a), func(h kwHit, p int32) int { return int(h.pos - p) })
+		for ; i < len(b.hits) && int(b.hits[i].pos) < limit; i++ {
+			h := b.hits[i]
+			if !c.trigger[h.word] {
+				continue
+			}
+			j := skipJSONSpace(b.src, int(h.pos)+len(c.words[h.word]), e)
+			if j >= e || b.src[j] != ':' {
+				continue
+			}
+			if j = skipJSONSpace(b.src, j+1, e); j >= e || b.src[j] != '"' {
+				continue
+			}
+			end, _ := stringEnd(b.src, j+1, e)
+			if end >= e {
+				continue // unterminated here: text rules see it
+			}
+			if _, ok := w.base64Content(j+1, end, contentSniff); ok {
+				st.handled = append(st.handled, span{start: j + 1, end: end})
+			}
+		}
+	}
+	st.detectRange(b, a, e, mode)
+	k := 0
+	for _, sp := range st.spans {
+		if sp.start < limit && !overlapsAny(sp, st.handled) {
+			st.spans[k] = sp
+			k++
+		}
+	}
+	st.spans = st.spans[:k]
+	st.flushSpans(b, out)
+	if len(st.handled) > 0 {
+		slices.SortFunc((*out)[first:], func(x, y edit) int { return x.start - y.start })
+	}
+}
+
+func overlapsAny(sp span, ranges []span) bool {
+	for _, r := range ranges {
+		if sp.start < r.end && r.start < sp.end {
+			return true
+		}
+	}
+	return false
+}
+
+func skipJSONSpace(src []byte, i, e int) int {
+	for i < e && (src[i] == ' ' || src[i] == '\t' || src[i] == '\n' || src[i] == '\r') {
+		i++
+	}
+	return i
+}
 
 // detectRange appends the spans of secrets found in b.src[a:e] to st.spans.
 func (st *state) detectRange(b *buffer, a, e int, mode int) {

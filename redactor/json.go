@@ -15,11 +15,27 @@ import (
 // maxNest bounds how deep strings holding JSON or base64 are opened.
 const maxNest = 6
 
-// validJSON reports whether b is exactly one strict JSON value. fastjson
-// validates at several hundred MB/s and rejects what its parser tolerates
-// (NaN, leading zeros, ...).
+// validJSON reports whether b is exactly one strict JSON value, except that
+// raw control characters are tolerated: some loggers write them inside
+// strings, the walker treats them as plain bytes (or blanks between
+// tokens), and masking one would otherwise turn a document that was scanned
+// as text into one walked as JSON on a second pass. fastjson validates at
+// several hundred MB/s and rejects what its parser tolerates (NaN, leading
+// zeros, ...).
 func validJSON(b []byte) bool {
-	return len(bytes.TrimSpace(b)) > 0 && fastjson.ValidateBytes(b) == nil
+	if len(bytes.TrimSpace(b)) == 0 {
+		return false
+	}
+	if fastjson.ValidateBytes(b) == nil {
+		return true
+	}
+	tmp, changed := bytes.Clone(b), false
+	for i, c := range tmp {
+		if c < 0x20 {
+			tmp[i], changed = ' ', true
+		}
+	}
+	return changed && fastjson.ValidateBytes(tmp) == nil
 }
 
 // jsonWalker walks one valid JSON value at token level. Only string values
@@ -39,9 +55,10 @@ func (st *state) walkJSON(b *buffer, a, e int, out *[]edit) {
 	w.value(a, e, -1)
 }
 
+// ws skips blanks, and the raw control characters validJSON tolerates.
 func (w *jsonWalker) ws(i, e int) int {
 	src := w.b.src
-	for i < e && (src[i] == ' ' || src[i] == '\t' || src[i] == '\n' || src[i] == '\r') {
+	for i < e && (src[i] == ' ' || src[i] < 0x20) {
 		i++
 	}
 	return i
@@ -124,8 +141,9 @@ func (w *jsonWalker) object(i, e int) int {
 		if vi < e && src[vi] == '"' && (w.b.content || st.depth > 0) && rl < 0 {
 			switch string(key) {
 			case "$content-type":
-				end, _ := stringEnd(src, vi+1, e)
+				end, esc := stringEnd(src, vi+1, e)
 				contentType = src[vi+1 : end]
+				w.str(vi+1, end, esc, -1, nil) // data like any other
 				i = end + 1
 				st.path = st.path[:len(st.path)-1]
 				continue
@@ -565,6 +583,19 @@ func (w *jsonWalker) base64Content(s, e int, kind contentKind) ([]byte, bool) {
 	raw := b.src[s:e]
 	if len(raw) == 0 {
 		return nil, true
+	}
+	// The encoded text can hold a secret itself (a known value made only
+	// of base64 characters), which re-encoding the decoded content would
+	// keep: then the whole value is masked.
+	if b.hasHits(s, e) {
+		first := len(st.spans)
+		st.detectValue(b, s, s, e, e, modeText)
+		if len(st.spans) > first {
+			rl := st.spans[first].rule
+			st.spans = append(st.spans[:first], span{start: s, end: e, rule: rl, high: true})
+			st.flushSpans(b, w.out)
+			return nil, true
+		}
 	}
 	enc := base64.StdEncoding
 	if bytes.ContainsAny(raw, "-_") {

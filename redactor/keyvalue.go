@@ -142,8 +142,8 @@ func quoted(src []byte, i, e int, q []byte) (int, int) {
 		if c == '\n' {
 			return i, j
 		}
-		if len(q) == 2 { // \" inside a JSON string: ends at the next \"
-			if c == '\\' && j+1 < lim && src[j+1] == '"' {
+		if len(q) == 2 { // \" inside a JSON string: ends at the next \", or at a bare " that ends the string
+			if (c == '\\' && j+1 < lim && src[j+1] == '"') || c == '"' {
 				return i, j
 			}
 			continue

@@ -545,3 +545,34 @@ func TestWithLiterals(t *testing.T) {
 		t.Errorf("original changed: %s", got)
 	}
 }
+
+// TestContentEnvelopeInMalformedJSON: a document or NDJSON line that is not
+// valid JSON is scanned as text, and its Logic Apps content envelopes are
+// still decoded, so a secret in their base64 does not survive; a known value
+// spelled by the base64 text itself is masked too.
+func TestContentEnvelopeInMalformedJSON(t *testing.T) {
+	r := newRedactor(t, redactor.Config{Literals: []redactor.Literal{{Source: "test", Value: "Zm9vYmFyYmF6cXV4"}}})
+	secret := base64.StdEncoding.EncodeToString([]byte("user=bob&password=hunter22"))
+	for _, tc := range []struct {
+		name, in string
+		format   redactor.Format
+	}{
+		{"json document", `{"body": {"$content-type": "application/x-www-form-urlencoded", "$content": "` + secret + `"}, "bad": tru}`, redactor.FormatJSON},
+		{"ndjson line", `{"ok":1}` + "\n" + `{"body":{"$content":"` + secret + `"},}` + "\n", redactor.FormatNDJSON},
+		{"text", `log: {"$content": "` + secret + `"} trailing`, redactor.FormatText},
+		{"known value as base64 text", `{"$content":"Zm9vYmFyYmF6cXV4", "x": }`, redactor.FormatJSON},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, _ := r.Append(nil, []byte(tc.in), tc.format)
+			if bytes.Contains(out, []byte(secret)) || bytes.Contains(out, []byte("Zm9vYmFyYmF6cXV4")) {
+				t.Fatalf("secret survived: %s", out)
+			}
+			if tc.format == redactor.FormatJSON || tc.format == redactor.FormatNDJSON {
+				again, _ := r.Append(nil, out, tc.format)
+				if !bytes.Equal(again, out) {
+					t.Errorf("not idempotent:\n1st %s\n2nd %s", out, again)
+				}
+			}
+		})
+	}
+}

@@ -250,8 +250,7 @@ func (st *state) line(b *buffer, ls, le int) {
 		st.walkJSON(b, ls, le, &st.edits)
 		return
 	}
-	st.detectRange(b, ls, le, modeText)
-	st.flushSpans(b, &st.edits)
+	st.detectText(b, ls, le, le, modeText, &st.edits)
 }
 
 // inertEscapes reports whether every JSON string in b.src[ls:le] that holds
@@ -316,8 +315,7 @@ func (w *Writer) whole() {
 		st.detectRange(b, 0, len(src), modeQuery|modeText)
 		st.flushSpans(b, &st.edits)
 	default: // invalid JSON is scanned as text, never passed unscanned
-		st.detectRange(b, 0, len(src), modeText)
-		st.flushSpans(b, &st.edits)
+		st.detectText(b, 0, len(src), len(src), modeText, &st.edits)
 	}
 	w.out = slices.Grow(w.out, len(src)+len(src)/8)
 	w.out = st.apply(w.out, src, st.edits)
@@ -431,16 +429,7 @@ func (w *Writer) textSlice(end int) {
 	st.edits = st.edits[:0]
 	st.repl = st.repl[:0]
 	if len(b.hits) > 0 || len(b.lits) > 0 {
-		st.detectRange(b, 0, n, modeText)
-		k := 0
-		for _, sp := range st.spans {
-			if sp.start < end {
-				st.spans[k] = sp
-				k++
-			}
-		}
-		st.spans = st.spans[:k]
-		st.flushSpans(b, &st.edits)
+		st.detectText(b, 0, n, end, modeText, &st.edits)
 		for _, e := range st.edits {
 			end = max(end, e.end)
 		}
