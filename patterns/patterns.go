@@ -392,6 +392,13 @@ func (r *Rule) checkKeyName() []error {
 	return errs
 }
 
+// IsNameSeparator reports whether c is one of the separators a name is
+// matched without: "client_secret", "client-secret", "client.secret" and
+// "client secret" are one name.
+func IsNameSeparator(c byte) bool {
+	return c == '-' || c == '_' || c == '.' || c == ' '
+}
+
 // NormalizeName lower-cases an ASCII name and drops the separators '-', '_',
 // '.' and spaces, so that api_key, API-Key and apiKey compare equal.
 func NormalizeName(s string) string {
@@ -401,7 +408,7 @@ func NormalizeName(s string) string {
 		switch {
 		case c >= 'A' && c <= 'Z':
 			b = append(b, c+'a'-'A')
-		case c == '-' || c == '_' || c == '.' || c == ' ':
+		case IsNameSeparator(c):
 		default:
 			b = append(b, c)
 		}

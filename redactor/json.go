@@ -9,6 +9,7 @@ import (
 	"strings"
 	"unicode/utf8"
 
+	"github.com/flowmask/flowmask/patterns"
 	"github.com/flowmask/flowmask/redactor/internal/literal"
 	"github.com/valyala/fastjson"
 )
@@ -661,7 +662,7 @@ func (c *compiled) keyRule(key []byte) int32 {
 			return -1
 		}
 		switch {
-		case ch == '-' || ch == '_' || ch == '.' || ch == ' ':
+		case patterns.IsNameSeparator(ch):
 			if len(ns) < len(starts) {
 				ns = append(ns, len(norm))
 			}

@@ -10,6 +10,8 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/flowmask/flowmask/patterns"
 )
 
 const (
@@ -195,7 +197,7 @@ func (st *state) needsWalk(b *buffer, ls, le int) bool {
 		h := b.hits[i]
 		end := int(h.pos) + len(c.words[h.word])
 		// Key names are matched without separators ("token_", "token ").
-		for end < le && (b.src[end] == '_' || b.src[end] == '-' || b.src[end] == '.' || b.src[end] == ' ') {
+		for end < le && patterns.IsNameSeparator(b.src[end]) {
 			end++
 		}
 		if int(h.pos) < ls || end >= le || b.src[end] != '"' {
