@@ -298,6 +298,17 @@ func (b *buffer) hasHits(a, e int) bool {
 	return false
 }
 
+// anyHit reports whether a keyword or literal hit starts in [a,e), like
+// hasHits but without moving its cursors, which later calls rely on.
+func (b *buffer) anyHit(a, e int) bool {
+	i, _ := slices.BinarySearchFunc(b.hits, int32(a), func(h kwHit, p int32) int { return int(h.pos - p) })
+	if i < len(b.hits) && int(b.hits[i].pos) < e {
+		return true
+	}
+	j, _ := slices.BinarySearchFunc(b.lits, a, func(m literal.Match, p int) int { return m.Start - p })
+	return j < len(b.lits) && b.lits[j].Start < e
+}
+
 // foldASCII writes src to dst with ASCII upper-case letters lowered, eight
 // bytes at a time: for each byte, bit 7 of (b+0x3f) & ^(b+0x25) & ^b is set
 // exactly when 'A' <= b <= 'Z', and that bit shifted to 0x20 is what to add.

@@ -267,9 +267,6 @@ func inertEscapes(b *buffer, ls, le int) bool {
 	if bytes.IndexByte(src[ls:le], '\\') < 0 {
 		return true
 	}
-	// hasHits moves cursors that the probe and needsWalk start from.
-	hc, lc := b.hitCur, b.litCur
-	defer func() { b.hitCur, b.litCur = hc, lc }()
 	prev := ls
 	for i := ls; i < le; {
 		q := bytes.IndexByte(src[i:le], '"')
@@ -278,7 +275,7 @@ func inertEscapes(b *buffer, ls, le int) bool {
 		}
 		s := i + q + 1
 		e, esc := stringEnd(src, s, le)
-		if esc && !onlyQuoteEscapes(src[s:e]) && (bytes.Contains(src[s:e], []byte(`\u`)) || b.hasHits(prev, e+1)) {
+		if esc && !onlyQuoteEscapes(src[s:e]) && (bytes.Contains(src[s:e], []byte(`\u`)) || b.anyHit(prev, e+1)) {
 			return false
 		}
 		prev = s - 1
