@@ -174,8 +174,8 @@ func (st *state) prepareFrom(b, parent *buffer) {
 }
 
 // prefilter runs the ASCII fold, the keyword automaton and the literal
-// filter over b.src, then places every keyword: the automaton says which
-// cores occur, positions finds them and the whole keywords around them.
+// filter over b.src: the automaton says whether any keyword core occurs, and
+// if one does, corePositions places every keyword.
 func (st *state) prefilter(b *buffer) {
 	c := st.r.c
 	b.low = foldASCII(b.low[:0], b.src)
@@ -364,11 +364,11 @@ func (st *state) detectText(b *buffer, a, e, limit, mode int, out *[]edit) {
 			if !c.trigger[h.word] {
 				continue
 			}
-			j := skipJSONSpace(b.src, int(h.pos)+len(c.words[h.word]), e)
+			j := skipWS(b.src, int(h.pos)+len(c.words[h.word]), e)
 			if j >= e || b.src[j] != ':' {
 				continue
 			}
-			if j = skipJSONSpace(b.src, j+1, e); j >= e || b.src[j] != '"' {
+			if j = skipWS(b.src, j+1, e); j >= e || b.src[j] != '"' {
 				continue
 			}
 			end, _ := stringEnd(b.src, j+1, e)
@@ -402,13 +402,6 @@ func overlapsAny(sp span, ranges []span) bool {
 		}
 	}
 	return false
-}
-
-func skipJSONSpace(src []byte, i, e int) int {
-	for i < e && (src[i] == ' ' || src[i] == '\t' || src[i] == '\n' || src[i] == '\r') {
-		i++
-	}
-	return i
 }
 
 // detectRange appends the spans of secrets found in b.src[a:e] to st.spans.

@@ -57,9 +57,11 @@ func (st *state) walkJSON(b *buffer, a, e int, out *[]edit) {
 	w.value(a, e, -1)
 }
 
-// ws skips blanks, and the raw control characters validJSON tolerates.
-func (w *jsonWalker) ws(i, e int) int {
-	src := w.b.src
+func (w *jsonWalker) ws(i, e int) int { return skipWS(w.b.src, i, e) }
+
+// skipWS skips JSON blanks, and the raw control characters validJSON
+// tolerates.
+func skipWS(src []byte, i, e int) int {
 	for i < e && (src[i] == ' ' || src[i] < 0x20) {
 		i++
 	}
