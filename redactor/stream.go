@@ -256,12 +256,13 @@ func (st *state) line(b *buffer, ls, le int) {
 }
 
 // inertEscapes reports whether every JSON string in b.src[ls:le] that holds
-// an escape is inert: no \u escape (which could spell a keyword), and no
-// keyword or literal hit in it or in the string before it (its key, whose
-// rule would apply to the decoded value). Decoding such strings cannot
-// change what the rules find, so a text probe over the raw line still finds
-// a superset of what a JSON walk would. Etags ("\"0x8DC...\"") and quoted
-// names in messages are the common case.
+// an escape is inert: all its escapes are \" (see onlyQuoteEscapes), or it
+// has no \u escape (which could spell a keyword) and no keyword or literal
+// hit in it or in the string before it (its key, whose rule would apply to
+// the decoded value). Decoding such strings cannot change what the rules
+// find, so a text probe over the raw line still finds a superset of what a
+// JSON walk would (FuzzNDJSONLine checks it). Etags ("\"0x8DC...\"") and
+// quoted names in messages are the common case.
 func inertEscapes(b *buffer, ls, le int) bool {
 	src := b.src
 	if bytes.IndexByte(src[ls:le], '\\') < 0 {
