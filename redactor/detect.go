@@ -302,9 +302,11 @@ func (b *buffer) hasHits(a, e int) bool {
 // hasHits but without moving its cursors, which later calls rely on.
 func (b *buffer) anyHit(a, e int) bool {
 	i, _ := slices.BinarySearchFunc(b.hits, int32(a), func(h kwHit, p int32) int { return int(h.pos - p) })
-	if i < len(b.hits) && int(b.hits[i].pos) < e {
-		return true
-	}
+	return (i < len(b.hits) && int(b.hits[i].pos) < e) || b.anyLiteral(a, e)
+}
+
+// anyLiteral reports whether a known value's match starts in [a,e).
+func (b *buffer) anyLiteral(a, e int) bool {
 	j, _ := slices.BinarySearchFunc(b.lits, a, func(m literal.Match, p int) int { return m.Start - p })
 	return j < len(b.lits) && b.lits[j].Start < e
 }

@@ -10,7 +10,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/flowmask/flowmask/patterns"
-	"github.com/flowmask/flowmask/redactor/internal/literal"
 	"github.com/valyala/fastjson"
 )
 
@@ -593,7 +592,7 @@ func (w *jsonWalker) base64Content(s, e int, kind contentKind) ([]byte, bool) {
 	// keep: then the whole value is masked. (Rules are not run on the
 	// encoded text: base64 of JSON starts with "eyJ", and running the JWT
 	// rule over every envelope cost 15% on run history for nothing.)
-	if j, _ := slices.BinarySearchFunc(b.lits, s, func(m literal.Match, p int) int { return m.Start - p }); j < len(b.lits) && b.lits[j].Start < e {
+	if b.anyLiteral(s, e) {
 		st.spans = append(st.spans, span{start: s, end: e, rule: int32(st.r.litRule), high: true})
 		st.flushSpans(b, w.out)
 		return nil, true
