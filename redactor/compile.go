@@ -82,14 +82,10 @@ type compiled struct {
 	rules []rule
 	// ac holds the keywords' cores (see cores.go) and decides whether
 	// any rule can match; pos places the whole keywords.
-	ac    *ahocorasick.Matcher
-	cores [][]byte
-	pos   *coregx.Automaton
-	words [][]byte
-	rare  []int // per word: offset of its rarest byte, searched first
-	// unesc maps a word with JSON escapes (\/ or \") to the word it
-	// spells once unescaped, or -1.
-	unesc   []int
+	ac      *ahocorasick.Matcher
+	cores   [][]byte
+	pos     *coregx.Automaton
+	words   [][]byte
 	targets [][]kwTarget
 	trigger []bool // per word: a key whose base64 value must be decoded
 	maxWord int
@@ -353,17 +349,6 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 		return nil, fmt.Errorf("keyword positions automaton: %w", err)
 	}
 	c.pos = pos
-	c.rare = make([]int, len(c.words))
-	c.unesc = make([]int, len(c.words))
-	for i, w := range c.words {
-		c.rare[i] = rarestByte(w)
-		c.unesc[i] = -1
-		if u := strings.NewReplacer(`\/`, "/", `\"`, `"`).Replace(string(w)); u != string(w) {
-			if j, ok := wordIdx[u]; ok {
-				c.unesc[i] = j
-			}
-		}
-	}
 	for i, a := range allow {
 		e := allowEntry{rule: a.Rule}
 		if a.Path != "" {
@@ -429,22 +414,6 @@ func (r *Redactor) label(dst []byte, rl *rule, secret []byte) []byte {
 // ASCII-folded log corpora: hex digits from ids and hashes are very common);
 // bytes not listed are rarer still.
 const byteRank = "\"eactd10s:2rion,4-6537bf89lpu/g.m_v hkyw\\zxq{}j=()&+$;*?%[]~@#!^|<>'`"
-
-// rarestByte returns the offset of the byte of w least common in logs, so
-// that searching for w starts with IndexByte on a byte that seldom matches.
-func rarestByte(w []byte) int {
-	best, bestRank := 0, -1
-	for i, c := range w {
-		r := strings.IndexByte(byteRank, c)
-		if r < 0 {
-			r = len(byteRank)
-		}
-		if r > bestRank {
-			best, bestRank = i, r
-		}
-	}
-	return best
-}
 
 // Leading boundary groups that anchoring checks by hand (see boundaryOK).
 const (

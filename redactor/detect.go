@@ -152,21 +152,16 @@ func (st *state) prepare(b *buffer) {
 
 // prepareFrom prepares a nested buffer holding the unescaped content of a
 // JSON string of parent, escaped only with \" \\ \/ \b \f \n \r \t (no \u):
-// such escapes cannot hide a keyword, so the words the parent's automaton
-// found (mapped to their unescaped spellings) stand in for a second pass.
+// such escapes cannot hide a keyword from the parent's automaton, so its
+// verdict stands for a second pass and only the keywords are placed again.
+// The flags the parent's keywords set stay set.
 func (st *state) prepareFrom(b, parent *buffer) {
-	c := st.r.c
 	b.low = foldASCII(b.low[:0], b.src)
 	b.hits = b.hits[:0]
 	b.hitCur, b.litCur = 0, 0
-	b.names, b.content = parent.names, parent.content
-	b.words = append(b.words[:0], parent.words...)
-	for _, w := range parent.words {
-		if u := c.unesc[w]; u >= 0 {
-			b.words = append(b.words, u)
-		}
-	}
-	st.positions(b, 0, len(b.src))
+	st.placeKeywords(b, len(parent.words) > 0)
+	b.names = b.names || parent.names
+	b.content = b.content || parent.content
 	b.lits = b.lits[:0]
 	if st.r.lits != nil {
 		b.lits = st.r.lits.Append(b.lits, b.src)
@@ -175,26 +170,27 @@ func (st *state) prepareFrom(b, parent *buffer) {
 
 // prefilter runs the ASCII fold, the keyword automaton and the literal
 // filter over b.src: the automaton says whether any keyword core occurs, and
-// if one does, corePositions places every keyword.
+// if one does, placeKeywords places every keyword.
 func (st *state) prefilter(b *buffer) {
 	c := st.r.c
 	b.low = foldASCII(b.low[:0], b.src)
 	b.hits = b.hits[:0]
 	b.hitCur, b.litCur = 0, 0
-	st.corePositions(b, c.ac.MatchThreadSafe(b.low))
+	st.placeKeywords(b, len(c.ac.MatchThreadSafe(b.low)) > 0)
 	b.lits = b.lits[:0]
 	if st.r.lits != nil {
 		b.lits = st.r.lits.Append(b.lits, b.src)
 	}
 }
 
-// corePositions fills b.hits with every keyword occurrence, sorted, and
-// b.words with the keywords hit, when the automaton found any core. The
-// positions come from a second, position-reporting automaton over whole
-// keywords: one table lookup per byte, where searching for each keyword hit
-// costs a pass per keyword and stops at every occurrence of its rarest byte.
-func (st *state) corePositions(b *buffer, cores []int) {
-	if len(cores) > 0 {
+// placeKeywords fills b.hits with every keyword occurrence, sorted, and
+// b.words with the keywords hit, if found: if the prefilter automaton saw a
+// keyword core. The positions come from a second, position-reporting
+// automaton over whole keywords: one table lookup per byte, where searching
+// for each keyword hit costs a pass per keyword and stops at every
+// occurrence of its rarest byte.
+func (st *state) placeKeywords(b *buffer, found bool) {
+	if found {
 		for _, m := range st.r.c.pos.FindAllOverlapping(b.low) {
 			b.hits = append(b.hits, kwHit{pos: int32(m.Start), word: int32(m.PatternID)})
 		}
@@ -235,35 +231,6 @@ func (st *state) setWords(b *buffer) {
 				}
 			}
 		}
-	}
-}
-
-// positions replaces b.hits with the positions of b.words in b.low[a:e],
-// sorted. It serves nested buffers, whose candidate words come from their
-// parent.
-func (st *state) positions(b *buffer, a, e int) {
-	c := st.r.c
-	b.hits = b.hits[:0]
-	b.hitCur = 0
-	low := b.low[:e]
-	for _, w := range b.words {
-		word := c.words[w]
-		k := c.rare[w]
-		rb := word[k]
-		for off := a + k; off < e; {
-			i := bytes.IndexByte(low[off:], rb)
-			if i < 0 {
-				break
-			}
-			pos := off + i - k
-			if pos+len(word) <= e && bytes.Equal(low[pos:pos+len(word)], word) {
-				b.hits = append(b.hits, kwHit{pos: int32(pos), word: int32(w)})
-			}
-			off += i + 1
-		}
-	}
-	if len(b.words) > 1 && len(b.hits) > 1 {
-		slices.SortFunc(b.hits, func(x, y kwHit) int { return int(x.pos - y.pos) })
 	}
 }
 
