@@ -144,12 +144,6 @@ func (st *state) nestedBuf() *buffer {
 	return b
 }
 
-// prepare runs the prefilter over all of b.src and finds every keyword
-// position.
-func (st *state) prepare(b *buffer) {
-	st.prefilter(b)
-}
-
 // prepareFrom prepares a nested buffer holding the unescaped content of a
 // JSON string of parent, escaped only with \" \\ \/ \b \f \n \r \t (no \u):
 // such escapes cannot hide a keyword from the parent's automaton, so its
@@ -168,10 +162,10 @@ func (st *state) prepareFrom(b, parent *buffer) {
 	}
 }
 
-// prefilter runs the ASCII fold, the keyword automaton and the literal
+// prepare runs the ASCII fold, the keyword automaton and the literal
 // filter over b.src: the automaton says whether any keyword core occurs, and
 // if one does, placeKeywords places every keyword.
-func (st *state) prefilter(b *buffer) {
+func (st *state) prepare(b *buffer) {
 	c := st.r.c
 	b.low = foldASCII(b.low[:0], b.src)
 	b.hits = b.hits[:0]

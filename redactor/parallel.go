@@ -37,24 +37,9 @@ func (r *Redactor) StreamParallel(ctx context.Context, dst io.Writer, src io.Rea
 		f = sniff(head, hint)
 	}
 	if f != FormatNDJSON {
-		return r.sequential(ctx, dst, src, f, hint, head, eof)
+		return r.Stream(ctx, dst, io.MultiReader(bytes.NewReader(head), src), f, hint)
 	}
 	return r.parallelNDJSON(ctx, dst, src, head, eof, workers)
-}
-
-// sequential finishes a stream with one Writer, given what was read.
-func (r *Redactor) sequential(ctx context.Context, dst io.Writer, src io.Reader, f, hint Format, read []byte, eof bool) (Stats, error) {
-	w := r.NewWriter(dst, f)
-	w.SetHint(hint)
-	if _, err := w.Write(read); err != nil {
-		w.release()
-		return w.stats, err
-	}
-	if eof {
-		err := w.Close()
-		return w.stats, err
-	}
-	return w.copyFrom(ctx, src)
 }
 
 // fill reads from src into buf until it holds at least n bytes or src ends.
@@ -154,7 +139,7 @@ func (r *Redactor) parallelNDJSON(ctx context.Context, dst io.Writer, src io.Rea
 					if err := finish(); err != nil {
 						return total, err
 					}
-					s, err := r.sequential(ctx, dst, src, FormatNDJSON, FormatAuto, pending, false)
+					s, err := r.Stream(ctx, dst, io.MultiReader(bytes.NewReader(pending), src), FormatNDJSON, FormatAuto)
 					total.Add(s)
 					return total, err
 				}
