@@ -96,19 +96,12 @@ type AuditLogger struct {
 // (appended to, created 0600). Each line passes through ws wrappers the
 // caller adds with wrap (such as a RedactingSyncer); nil means none.
 func NewAuditLogger(output string, stdout, stderr io.Writer, wrap func(zapcore.WriteSyncer) zapcore.WriteSyncer) (*AuditLogger, error) {
-	rs := &reopenSyncer{}
-	switch output {
-	case "off":
+	rs, off, err := openOutput(output, stdout, stderr)
+	if err != nil {
+		return nil, fmt.Errorf("audit output: %w", err)
+	}
+	if off {
 		return &AuditLogger{logger: zap.NewNop(), out: rs}, nil
-	case "", "stderr":
-		rs.w = stderr
-	case "stdout":
-		rs.w = stdout
-	default:
-		rs.path = output
-		if err := rs.reopen(); err != nil {
-			return nil, fmt.Errorf("audit output: %w", err)
-		}
 	}
 	// Records are buffered (a write per exchange would cost a system call
 	// on the request path) and flushed at least once a second, before a
@@ -167,6 +160,27 @@ func (a *AuditLogger) Close() error {
 }
 
 // reopenSyncer is a WriteSyncer whose file can be reopened.
+// openOutput opens an audit output: "stderr" (or ""), "stdout", "off" (off
+// is true, and writes are discarded) or a file path, appended to and
+// created 0600.
+func openOutput(output string, stdout, stderr io.Writer) (rs *reopenSyncer, off bool, err error) {
+	rs = &reopenSyncer{}
+	switch output {
+	case "off":
+		return rs, true, nil
+	case "", "stderr":
+		rs.w = stderr
+	case "stdout":
+		rs.w = stdout
+	default:
+		rs.path = output
+		if err := rs.reopen(); err != nil {
+			return nil, false, err
+		}
+	}
+	return rs, false, nil
+}
+
 type reopenSyncer struct {
 	mu   sync.Mutex
 	path string

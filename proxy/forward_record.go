@@ -93,27 +93,14 @@ type recordWriter struct {
 }
 
 func newRecordWriter(output string, sink *auditSink, stdout, stderr io.Writer, logger *zap.Logger) (*recordWriter, error) {
-	rs := &reopenSyncer{}
-	rw := &recordWriter{out: rs}
 	if isAuditURL(output) {
-		rw.post = newRecordPoster(output, sink, logger)
-		return rw, nil
+		return &recordWriter{out: &reopenSyncer{}, post: newRecordPoster(output, sink, logger)}, nil
 	}
-	switch output {
-	case "off":
-		rw.null = true
-		return rw, nil
-	case "", "stderr":
-		rs.w = stderr
-	case "stdout":
-		rs.w = stdout
-	default:
-		rs.path = output
-		if err := rs.reopen(); err != nil {
-			return nil, err
-		}
+	rs, off, err := openOutput(output, stdout, stderr)
+	if err != nil {
+		return nil, err
 	}
-	return rw, nil
+	return &recordWriter{out: rs, null: off}, nil
 }
 
 func (w *recordWriter) write(rec *ForwardRecord) error {
