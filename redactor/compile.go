@@ -606,17 +606,10 @@ func requiredBytes(re *syntax.Regexp) byteSet {
 
 // rarestRequired picks the byte of s least common in logs.
 func rarestRequired(s byteSet) (byte, bool) {
-	best, bestRank, ok := byte(0), -1, false
+	best, bestWeight, ok := byte(0), 0.0, false
 	for c := range 128 {
-		if !s.has(byte(c)) {
-			continue
-		}
-		r := strings.IndexByte(byteRank, byte(c))
-		if r < 0 {
-			r = len(byteRank)
-		}
-		if r > bestRank {
-			best, bestRank, ok = byte(c), r, true
+		if w := byteWeight(byte(c)); s.has(byte(c)) && (!ok || w < bestWeight) {
+			best, bestWeight, ok = byte(c), w, true
 		}
 	}
 	return best, ok
