@@ -205,8 +205,11 @@ func (st *state) setWords(b *buffer) {
 		return
 	}
 	st.gen++
-	if len(st.seen) < len(c.words) {
+	if len(st.seen) < len(c.words) || st.gen == 0 {
+		// New, or the generation wrapped (after 2^32 calls in a
+		// long-running proxy): start from a clean slate.
 		st.seen = make([]uint32, len(c.words))
+		st.gen = 1
 	}
 	for _, h := range b.hits {
 		if st.seen[h.word] == st.gen {
