@@ -80,15 +80,18 @@ type kwTarget struct {
 
 type compiled struct {
 	rules []rule
-	// ac holds the keywords' cores (see cores.go) and decides whether
-	// any rule can match; pos places the whole keywords.
-	ac      *ahocorasick.Matcher
-	cores   [][]byte
-	pos     *coregx.Automaton
-	words   [][]byte
-	targets [][]kwTarget
-	trigger []bool // per word: a key whose base64 value must be decoded
-	maxWord int
+	// ac holds the keywords' cores (see cores.go) and decides, line by
+	// line, whether any rule can match; pos places the whole keywords.
+	ac *ahocorasick.Matcher
+	// multiLine is true when a keyword holds a line break, so the
+	// automaton must see a buffer whole rather than line by line.
+	multiLine bool
+	cores     [][]byte
+	pos       *coregx.Automaton
+	words     [][]byte
+	targets   [][]kwTarget
+	trigger   []bool // per word: a key whose base64 value must be decoded
+	maxWord   int
 
 	exactNames  map[string]int32 // normalized name -> rule
 	suffixNames map[string]int32 // normalized name -> rule (suffix rules)
@@ -222,6 +225,7 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 			wordIdx[w] = i
 			c.words = append(c.words, []byte(w))
 			c.targets = append(c.targets, nil)
+			c.multiLine = c.multiLine || strings.ContainsRune(w, '\n')
 			if len(w) > c.maxWord {
 				c.maxWord = len(w)
 			}

@@ -1,6 +1,7 @@
 package redactor
 
 import (
+	"math/rand/v2"
 	"regexp/syntax"
 	"strings"
 	"testing"
@@ -134,5 +135,48 @@ func TestRequiredBytes(t *testing.T) {
 		if got != tt.want {
 			t.Errorf("requiredBytes(%q) = %q; want %q", tt.expr, got, tt.want)
 		}
+	}
+}
+
+// TestContainsAgreesWithMatch: the prefilter gates each line with
+// cloudflare's Contains, which stops at the first core. It must say yes
+// exactly when Match would list a core, on lines made of keyword pieces,
+// cores, overlapping cores and noise.
+func TestContainsAgreesWithMatch(t *testing.T) {
+	r, err := New(Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := r.c
+	rng := rand.New(rand.NewPCG(1, 2))
+	var parts [][]byte
+	for _, w := range c.words {
+		parts = append(parts, w, w[:len(w)/2], w[len(w)/2:])
+	}
+	parts = append(parts, c.cores...)
+	for _, k := range c.cores {
+		parts = append(parts, k[:2], k[1:])
+	}
+	const noise = "abcdefghijklmnopqrstuvwxyz0123456789_-=:\"{} ./\\"
+	yes := 0
+	for range 20000 {
+		var line []byte
+		for range rng.IntN(8) {
+			if rng.IntN(3) == 0 {
+				line = append(line, noise[rng.IntN(len(noise))])
+			} else {
+				line = append(line, parts[rng.IntN(len(parts))]...)
+			}
+		}
+		want := len(c.ac.MatchThreadSafe(line)) > 0
+		if got := c.ac.Contains(line); got != want {
+			t.Fatalf("Contains(%q) = %v; Match found %v", line, got, c.ac.MatchThreadSafe(line))
+		}
+		if want {
+			yes++
+		}
+	}
+	if yes < 5000 || yes > 15000 {
+		t.Errorf("%d of 20000 lines hold a core; the test wants a mix", yes)
 	}
 }

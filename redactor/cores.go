@@ -10,7 +10,7 @@ import (
 // The prefilter automaton (cloudflare's) does not hold the keywords
 // themselves but short cores of them: for each keyword a substring of
 // coreLen bytes (or the whole keyword when it is shorter). A keyword can
-// occur only where its core does, so when no core occurs no rule can match
+// occur only where its core does, so on a line with no core no rule can match
 // and nothing else runs; when some do, a position-reporting automaton
 // places the whole keywords.
 //

@@ -153,7 +153,10 @@ func (st *state) prepareFrom(b, parent *buffer) {
 	b.low = foldASCII(b.low[:0], b.src)
 	b.hits = b.hits[:0]
 	b.hitCur, b.litCur = 0, 0
-	st.placeKeywords(b, len(parent.words) > 0)
+	if len(parent.words) > 0 {
+		st.place(b, 0, len(b.low))
+	}
+	st.setWords(b)
 	b.names = b.names || parent.names
 	b.content = b.content || parent.content
 	b.lits = b.lits[:0]
@@ -163,36 +166,66 @@ func (st *state) prepareFrom(b, parent *buffer) {
 }
 
 // prepare runs the ASCII fold, the keyword automaton and the literal
-// filter over b.src: the automaton says whether any keyword core occurs, and
-// if one does, placeKeywords places every keyword.
+// filter over b.src. The automaton gates each line: only lines that hold a
+// keyword core can hold a keyword, and only those are searched for keyword
+// positions (runs of nearby flagged lines in one search; see place).
+// Checking a line stops at its first core, which costs less than listing
+// every core of the buffer, and the lines of clean text that hold none
+// skip the position search altogether.
 func (st *state) prepare(b *buffer) {
 	c := st.r.c
 	b.low = foldASCII(b.low[:0], b.src)
 	b.hits = b.hits[:0]
 	b.hitCur, b.litCur = 0, 0
-	st.placeKeywords(b, len(c.ac.MatchThreadSafe(b.low)) > 0)
+	low := b.low
+	if c.multiLine {
+		if c.ac.Contains(low) {
+			st.place(b, 0, len(low))
+		}
+	} else {
+		runStart, runEnd := -1, 0
+		for ls := 0; ls < len(low); {
+			le := ls + indexOr(low[ls:], '\n', len(low)-ls)
+			if c.ac.Contains(low[ls:le]) {
+				if runStart >= 0 && ls-runEnd > placeGap {
+					st.place(b, runStart, runEnd)
+					runStart = -1
+				}
+				if runStart < 0 {
+					runStart = ls
+				}
+				runEnd = le
+			}
+			ls = le + 1
+		}
+		if runStart >= 0 {
+			st.place(b, runStart, runEnd)
+		}
+	}
+	st.setWords(b)
 	b.lits = b.lits[:0]
 	if st.r.lits != nil {
 		b.lits = st.r.lits.Append(b.lits, b.src)
 	}
 }
 
-// placeKeywords fills b.hits with every keyword occurrence, sorted, and
-// b.words with the keywords hit, if found: if the prefilter automaton saw a
-// keyword core. The positions come from a second, position-reporting
-// automaton over whole keywords: one table lookup per byte, where searching
-// for each keyword hit costs a pass per keyword and stops at every
-// occurrence of its rarest byte.
-func (st *state) placeKeywords(b *buffer, found bool) {
-	if found {
-		for _, m := range st.r.c.pos.FindAllOverlapping(b.low) {
-			b.hits = append(b.hits, kwHit{pos: int32(m.Start), word: int32(m.PatternID)})
-		}
-		if len(b.hits) > 1 {
-			slices.SortFunc(b.hits, func(x, y kwHit) int { return int(x.pos - y.pos) })
-		}
+// placeGap is how many bytes of unflagged lines place may search through
+// to join two runs of flagged lines: each search allocates its result, and
+// searching a few hundred bytes costs less than that.
+const placeGap = 512
+
+// place appends to b.hits every keyword occurrence in b.low[a:e], sorted,
+// from a position-reporting automaton over whole keywords: one table
+// lookup per byte. Keywords hold no line break (unless c.multiLine), so
+// each occurrence lies within one line.
+func (st *state) place(b *buffer, a, e int) {
+	n := len(b.hits)
+	for _, m := range st.r.c.pos.FindAllOverlapping(b.low[a:e]) {
+		b.hits = append(b.hits, kwHit{pos: int32(a + m.Start), word: int32(m.PatternID)})
 	}
-	st.setWords(b)
+	if len(b.hits)-n > 1 {
+		slices.SortFunc(b.hits[n:], func(x, y kwHit) int { return int(x.pos - y.pos) })
+	}
 }
 
 // setWords sets b.words to the distinct keywords of b.hits, and the flags

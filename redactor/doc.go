@@ -5,9 +5,10 @@
 // and the flow auditor):
 //
 //   - An Aho-Corasick automaton (cloudflare/ahocorasick) over an ASCII
-//     lower-cased copy of the input decides which rules can match; only those
-//     regexes run, on windows around their keywords, so clean data costs one
-//     pass of the automaton.
+//     lower-cased copy of the input decides, line by line, whether any rule
+//     can match; on the lines where one can, a second automaton (coregx)
+//     places the keywords, and only the rules of the keywords found run, on
+//     windows around them or anchored at them.
 //   - Keyname rules mask values stored under sensitive names (JSON keys, query
 //     parameters, form fields, headers, name=value pairs, connection-string
 //     segments).

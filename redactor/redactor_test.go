@@ -576,3 +576,97 @@ func TestContentEnvelopeInMalformedJSON(t *testing.T) {
 		})
 	}
 }
+
+// TestKeywordsOnEveryLine: the prefilter gates line by line and searches
+// runs of flagged lines for keyword positions. Secrets on the first and
+// last line (with and without a final newline), after CRLF, after long
+// stretches of lines without any keyword, and at a line's very start and
+// end are all found, in every line-based format.
+func TestKeywordsOnEveryLine(t *testing.T) {
+	r := def(t)
+	const tok = "ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789"
+	filler := strings.Repeat("0123456789 4711 0815\n", 100) // no keyword core
+	lines := []string{
+		"password=hunter2222",
+		filler + "x password=hunter2222 y",
+		tok,
+		"a\r\n" + tok + "\r",
+		filler + filler + "end " + tok,
+	}
+	for _, final := range []string{"", "\n"} {
+		in := strings.Join(lines, "\n") + final
+		for _, f := range []redactor.Format{redactor.FormatText, redactor.FormatNDJSON} {
+			out := redact(t, r, in, f)
+			if strings.Contains(out, "hunter2222") || strings.Contains(out, tok) {
+				t.Errorf("format %v, final %q: a secret survived:\n%s", f, final, out)
+			}
+			if got, want := strings.Count(out, "[REDACTED:"), 5; got != want {
+				t.Errorf("format %v, final %q: %d redactions; want %d", f, final, got, want)
+			}
+			if strings.Count(out, "\n") != strings.Count(in, "\n") {
+				t.Errorf("format %v, final %q: line count changed", f, final)
+			}
+		}
+	}
+}
+
+// TestMultiLineKeyword: a user rule whose keyword spans a line break still
+// runs, though the prefilter otherwise looks at one line at a time.
+func TestMultiLineKeyword(t *testing.T) {
+	rules, err := patterns.Parse("user.yaml", []byte(`rules:
+  - id: acme-block
+    description: an ACME secret after a two-line header
+    regex: 'begin\nacme: (\w{12,})'
+    keywords: ["BEGIN\nACME"]
+    examples: ["begin\nacme: abcdefghijkl0123"]
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	set, err := patterns.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := set.Add(rules...); err != nil {
+		t.Fatal(err)
+	}
+	r := newRedactor(t, redactor.Config{Rules: set})
+	in := "x\nbegin\nacme: abcdefghijkl0123\ny\n"
+	if got, want := redact(t, r, in, redactor.FormatText), "x\nbegin\nacme: [REDACTED:acme-block]\ny\n"; got != want {
+		t.Errorf("got %q; want %q", got, want)
+	}
+}
+
+// TestEncoderEscapes: what JSON encoders escape (.NET's System.Text.Json
+// writes quotes as \u0022 and + as \u002B, Go's encoding/json & as \u0026)
+// does not hide a secret from the JSON path.
+func TestEncoderEscapes(t *testing.T) {
+	r := def(t)
+	form := base64.StdEncoding.EncodeToString([]byte("password=hunter2222&user=bob"))
+	masked := base64.StdEncoding.EncodeToString([]byte("password=[REDACTED:password]&user=bob"))
+	tests := []struct{ give, want string }{
+		{
+			`{"body":"{\u0022$content-type\u0022:\u0022application/x-www-form-urlencoded\u0022,\u0022$content\u0022:\u0022` + form + `\u0022}"}`,
+			`{"body":"{\u0022$content-type\u0022:\u0022application/x-www-form-urlencoded\u0022,\u0022$content\u0022:\u0022` + masked + `\u0022}"}`,
+		},
+		{
+			`{"body":"{\u0022client_secret\u0022:\u0022s3cr3t-v4lue\u0022}"}`,
+			`{"body":"{\u0022client_secret\u0022:\u0022[REDACTED:client-secret]\u0022}"}`,
+		},
+		{
+			`{"m":"conn mongodb\u002Bsrv://admin:S3cretPassw0rd@cluster0.example.net/db"}`,
+			`{"m":"conn mongodb\u002Bsrv://admin:[REDACTED:url-userinfo-password]@cluster0.example.net/db"}`,
+		},
+		{
+			`{"u":"https://a.blob.core.windows.net/c/b?sv=2022-11-02\u0026sr=b\u0026sig=AbCdEf0123456789AbCdEf0123456789AbCdEf01234%3D"}`,
+			`{"u":"https://a.blob.core.windows.net/c/b?sv=2022-11-02\u0026sr=b\u0026sig=[REDACTED:azure-sas-url-signature]"}`,
+		},
+	}
+	for _, tt := range tests {
+		for _, f := range []redactor.Format{redactor.FormatJSON, redactor.FormatNDJSON} {
+			if got := redact(t, r, tt.give, f); got != tt.want {
+				t.Errorf("format %v:\n got %s\nwant %s", f, got, tt.want)
+			}
+		}
+	}
+}
