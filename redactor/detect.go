@@ -178,29 +178,26 @@ func (st *state) prepare(b *buffer) {
 	b.hits = b.hits[:0]
 	b.hitCur, b.litCur = 0, 0
 	low := b.low
-	if c.multiLine {
-		if c.ac.Contains(low) {
-			st.place(b, 0, len(low))
+	runStart, runEnd := -1, 0
+	for ls := 0; ls < len(low); {
+		le := len(low) // a keyword with a line break: the buffer is one line
+		if !c.multiLine {
+			le = ls + indexOr(low[ls:], '\n', len(low)-ls)
 		}
-	} else {
-		runStart, runEnd := -1, 0
-		for ls := 0; ls < len(low); {
-			le := ls + indexOr(low[ls:], '\n', len(low)-ls)
-			if c.ac.Contains(low[ls:le]) {
-				if runStart >= 0 && ls-runEnd > placeGap {
-					st.place(b, runStart, runEnd)
-					runStart = -1
-				}
-				if runStart < 0 {
-					runStart = ls
-				}
-				runEnd = le
+		if c.ac.Contains(low[ls:le]) {
+			if runStart >= 0 && ls-runEnd > placeGap {
+				st.place(b, runStart, runEnd)
+				runStart = -1
 			}
-			ls = le + 1
+			if runStart < 0 {
+				runStart = ls
+			}
+			runEnd = le
 		}
-		if runStart >= 0 {
-			st.place(b, runStart, runEnd)
-		}
+		ls = le + 1
+	}
+	if runStart >= 0 {
+		st.place(b, runStart, runEnd)
 	}
 	st.setWords(b)
 	b.lits = b.lits[:0]
