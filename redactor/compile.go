@@ -331,13 +331,15 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 	// The literal pseudo-rule is always last.
 	c.rules = append(c.rules, rule{id: LiteralRuleID, kind: "literal", prio: prioLiteral})
 	// Logic Apps content envelopes and inlined content links hide text in
-	// base64; these keys trigger decoding.
-	for _, t := range []string{`"$content"`, `"inlinedcontent"`} {
+	// base64; these keys trigger decoding. They are matched without their
+	// quotes, so that an envelope inside a JSON string ({\"$content\": or
+	// .NET's {\u0022$content\u0022:) also makes the walk open that string.
+	c.trigger = make([]bool, len(c.words), len(c.words)+2)
+	for _, t := range []string{`$content`, `inlinedcontent`} {
 		addWord(t, kwTarget{rule: -1})
+		c.trigger = append(c.trigger, false)
+		c.trigger[wordIdx[t]] = true
 	}
-	c.trigger = make([]bool, len(c.words))
-	c.trigger[wordIdx[`"$content"`]] = true
-	c.trigger[wordIdx[`"inlinedcontent"`]] = true
 	lens := map[int]bool{}
 	for n := range c.suffixNames {
 		if !lens[len(n)] {

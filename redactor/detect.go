@@ -21,7 +21,8 @@ type buffer struct {
 	words []int
 	// names is true when a keyname word was hit, so JSON keys need checking.
 	names bool
-	// content is true when the "$content" trigger was hit.
+	// content is true when a content trigger ($content, inlinedContent)
+	// was hit.
 	content bool
 	// hitCur and litCur are hasHits' cursors.
 	hitCur, litCur int
@@ -335,6 +336,23 @@ func foldASCII(dst, src []byte) []byte {
 	return dst
 }
 
+// quoteAt returns the JSON quote that src[i:e] starts with: ", or one
+// escaped for a JSON string (\" or \u0022), as often as strings nest
+// (\\\"), or nil.
+func quoteAt(src []byte, i, e int) []byte {
+	j := i
+	for j < e && src[j] == '\\' {
+		j++
+	}
+	switch {
+	case j < e && src[j] == '"':
+		return src[i : j+1]
+	case j > i && bytes.HasPrefix(src[j:e], []byte("u0022")):
+		return src[i : j+5]
+	}
+	return nil
+}
+
 // Detection modes for detectRange.
 const (
 	modeText  = 1 << iota // name=value pairs in text
@@ -344,10 +362,10 @@ const (
 // detectText redacts b.src[a:e] as text into out: what detectRange finds,
 // less spans that start at or after limit (the caller keeps those for its
 // next chunk). Logic Apps content envelopes in it ("$content": "<base64>",
-// "inlinedContent": "<base64>") are decoded and redacted as the JSON walk
-// does, so a malformed document or line does not hide what its base64
-// holds; text spans inside an envelope are dropped, since the envelope's
-// raw text was checked too.
+// "inlinedContent": "<base64>", also with quotes escaped as inside a JSON
+// string) are decoded and redacted as the JSON walk does, so a malformed
+// document or line does not hide what its base64 holds; text spans inside
+// an envelope are dropped, since the envelope's raw text was checked too.
 func (st *state) detectText(b *buffer, a, e, limit, mode int, out *[]edit) {
 	first := len(*out)
 	st.handled = st.handled[:0]
@@ -360,19 +378,33 @@ func (st *state) detectText(b *buffer, a, e, limit, mode int, out *[]edit) {
 			if !c.trigger[h.word] {
 				continue
 			}
-			j := skipWS(b.src, int(h.pos)+len(c.words[h.word]), e)
+			// The key is quoted with ", or with \" or \u0022 inside
+			// a JSON string, and its value with the same quote.
+			ks, ke := int(h.pos), int(h.pos)+len(c.words[h.word])
+			q := quoteAt(b.src, ke, e)
+			if q == nil || ks < len(q) || !bytes.Equal(b.src[ks-len(q):ks], q) {
+				continue
+			}
+			j := skipWS(b.src, ke+len(q), e)
 			if j >= e || b.src[j] != ':' {
 				continue
 			}
-			if j = skipWS(b.src, j+1, e); j >= e || b.src[j] != '"' {
+			j = skipWS(b.src, j+1, e)
+			if !bytes.HasPrefix(b.src[j:e], q) {
 				continue
 			}
-			end, _ := stringEnd(b.src, j+1, e)
+			j += len(q)
+			end := e
+			if len(q) == 1 {
+				end, _ = stringEnd(b.src, j, e)
+			} else if k := bytes.Index(b.src[j:e], q); k >= 0 {
+				end = j + k
+			}
 			if end >= e {
 				continue // unterminated here: text rules see it
 			}
-			if _, ok := w.base64Content(j+1, end, contentSniff); ok {
-				st.handled = append(st.handled, span{start: j + 1, end: end})
+			if _, ok := w.base64Content(j, end, contentSniff); ok {
+				st.handled = append(st.handled, span{start: j, end: end})
 			}
 		}
 	}

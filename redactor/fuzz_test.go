@@ -36,6 +36,8 @@ func seedCorpus(f *testing.F) {
 		"Authorization: Bearer abc\nCookie: a=b; c=d\npassword=x&code=y",
 		"a,password,b\n1,\"x\"\"y\",\"{\"\"k\"\":1}\"\n",
 		"-----BEGIN PRIVATE KEY-----\nMIIB\n-----END PRIVATE KEY-----",
+		`{"body":"{\"$content-type\":\"text/plain\",\"$content\":\"Q0FOQVJZLTVmM2E5YzFlN2IyZA==\"}"}`,
+		`{"body":"{\u0022inlinedContent\u0022:\u0022aGVsbG8=\u0022}"} body={\\\"$content\\\":\\\"eA==\\\"}`,
 		`{"pem":"-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\nVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK\n-----END RSA PRIVATE KEY-----\n"}`,
 	} {
 		f.Add([]byte(s), uint16(len(s)/3))

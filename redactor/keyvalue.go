@@ -6,13 +6,16 @@ import (
 
 // keyValue checks whether the name hit at b.src[p:p+n] starts a name/value
 // pair (name=value, name: value, "name": "value", <name>value</name>, a query
-// parameter or a connection-string segment) and, if so, records the value's
-// span.
+// parameter, a connection-string segment (with an ODBC {braced;value}), a
+// command-line flag (--name value), or URL-encoded JSON:
+// %22name%22%3A%22value%22) and, if so, records the value's span.
 func (st *state) keyValue(b *buffer, a, e, p, n int, ri int32, mode int) {
 	rl := &st.r.c.rules[ri]
 	src, low := b.src, b.low
-	query, xml := false, false
-	var q []byte // the quote that opened the name, if any
+	query, xml, pct, flag := false, false, false, false
+	eq := false     // the separator is =
+	spaced := false // the separator is blanks (--name value)
+	var q []byte    // the quote that opened the name, if any
 	if afterMask(src, a, p) {
 		return
 	}
@@ -23,6 +26,10 @@ func (st *state) keyValue(b *buffer, a, e, p, n int, ri int32, mode int) {
 			query = true
 		case p-3 >= a && (string(low[p-3:p]) == "%3f" || string(low[p-3:p]) == "%26"):
 			query = true
+		case p-3 >= a && string(low[p-3:p]) == "%22":
+			q, pct = src[p-3:p], true // URL-encoded JSON
+		case p-2 >= a && string(low[p-2:p]) == "--" && (p-3 < a || flagStart(low[p-3])):
+			flag = true // --password value, --password=value
 		case prev == '"' || prev == '\'':
 			q = src[p-1 : p]
 			if p-2 >= a && src[p-2] == '\\' {
@@ -80,6 +87,7 @@ func (st *state) keyValue(b *buffer, a, e, p, n int, ri int32, mode int) {
 			return
 		}
 	} else {
+		n := i
 		i = skipBlanks(src, i, e)
 		switch {
 		case xml:
@@ -90,7 +98,13 @@ func (st *state) keyValue(b *buffer, a, e, p, n int, ri int32, mode int) {
 		case i+1 < e && (string(src[i:i+2]) == ":=" || string(src[i:i+2]) == "=>"):
 			i += 2
 		case i < e && (src[i] == '=' || src[i] == ':'):
+			eq = src[i] == '='
 			i++
+		case pct && i+3 <= e && (string(low[i:i+3]) == "%3a" || string(low[i:i+3]) == "%3d"):
+			i += 3
+		case flag && i > n && i < e && src[i] != '-':
+			// --name value: the blanks are the separator.
+			spaced = true
 		default:
 			return
 		}
@@ -104,6 +118,32 @@ func (st *state) keyValue(b *buffer, a, e, p, n int, ri int32, mode int) {
 	// Value.
 	var vs, ve int
 	switch {
+	case pct:
+		if bytes.HasPrefix(src[i:e], q) {
+			i += len(q)
+		}
+		vs, ve = i, pctEnd(src, low, i, e)
+	case eq && bytes.HasPrefix(src[i:e], []byte("{{")):
+		// A template ({{secret}}) is a placeholder; anything else is
+		// masked up to its first brace, as before.
+		if k := bytes.Index(src[i:e], []byte("}}")); k >= 0 && isPlaceholder(src[i:i+k+2]) {
+			return
+		}
+		vs = i
+		ve = unquotedEnd(src, low, vs, e, query, xml, rl.keepScheme, rl.wholeLine)
+	case eq && src[i] == '{' && !pct:
+		// An ODBC connection-string value in braces may hold ';' ("}}"
+		// escapes a brace): mask what is inside them.
+		end := bracedEnd(src, i+1, e)
+		if end < 0 {
+			vs = i
+			ve = unquotedEnd(src, low, vs, e, query, xml, rl.keepScheme, rl.wholeLine)
+			break
+		}
+		if isPlaceholder(src[i : end+1]) {
+			return
+		}
+		vs, ve = i+1, end
 	case !query && !xml && (src[i] == '"' || src[i] == '\''):
 		vs, ve = quoted(src, i+1, e, src[i:i+1])
 	case !query && !xml && src[i] == '\\' && i+1 < e && src[i+1] == '"':
@@ -118,7 +158,7 @@ func (st *state) keyValue(b *buffer, a, e, p, n int, ri int32, mode int) {
 	if rl.keepScheme {
 		vs = afterScheme(src, vs, ve)
 	}
-	if ve <= vs || isPlaceholder(src[vs:ve]) {
+	if ve <= vs || isPlaceholder(src[vs:ve]) || (spaced && !flagValue(src[vs:ve])) {
 		return
 	}
 	st.spans = append(st.spans, span{start: vs, end: ve, rule: ri})
@@ -198,6 +238,66 @@ func unquotedEnd(src, low []byte, i, e int, query, xml, header, line bool) int {
 			switch c {
 			case ' ', '\t', '"', '\'', ';', '&', ',', '<', '>', ')', ']', '}', '\\', '|':
 				return j
+			}
+		}
+	}
+	return lim
+}
+
+// bracedEnd returns the index of the brace that closes an ODBC braced value
+// starting at i ("}}" inside it is an escaped brace), or -1 when it does not
+// close on the same line.
+func bracedEnd(src []byte, i, e int) int {
+	lim := min(e, i+maxValue)
+	for j := i; j < lim; j++ {
+		switch src[j] {
+		case '\n', '\r':
+			return -1
+		case '}':
+			if j+1 < lim && src[j+1] == '}' {
+				j++
+				continue
+			}
+			return j
+		}
+	}
+	return -1
+}
+
+// flagStart reports whether c may precede a command-line flag.
+func flagStart(c byte) bool {
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '"' || c == '\''
+}
+
+// flagValue reports whether v, given after a blank to a flag named like a
+// secret, is a value rather than prose ("use --password to set it"): a
+// word of lower-case letters shorter than 12 bytes is taken for prose.
+func flagValue(v []byte) bool {
+	if len(v) >= 12 {
+		return true
+	}
+	for _, c := range v {
+		if c < 'a' || c > 'z' {
+			return true
+		}
+	}
+	return false
+}
+
+// pctEnd finds where a value in URL-encoded JSON ends: at an encoded quote,
+// comma, brace or blank, or where the URL-encoded text itself ends.
+func pctEnd(src, low []byte, i, e int) int {
+	lim := min(e, i+maxValue)
+	for j := i; j < lim; j++ {
+		switch src[j] {
+		case '\n', '\r', ' ', '\t', '"', '\'', '&', '#', '<', '>', '\\':
+			return j
+		case '%':
+			if j+3 <= lim {
+				switch string(low[j : j+3]) {
+				case "%22", "%26", "%2c", "%7d", "%5d", "%20":
+					return j
+				}
 			}
 		}
 	}

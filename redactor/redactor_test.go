@@ -117,6 +117,18 @@ func TestTextPairs(t *testing.T) {
 		{"GET /x?a=1&code=abcdefgh&b=2", "GET /x?a=1&code=[REDACTED:azure-functions-key]&b=2"},
 		{"<password>Pa55word!</password>", "<password>[REDACTED:password]</password>"},
 		{`{\"password\":\"hunter22\"}`, `{\"password\":\"[REDACTED:password]\"}`},
+		// ODBC braces may hold ';' ("}}" is an escaped brace).
+		{"Server=tcp:x,1433;Password={hun;ter}}22};Encrypt=yes", "Server=tcp:x,1433;Password={[REDACTED:password]};Encrypt=yes"},
+		{"password={{ .Values.dbPassword }} x", "password={{ .Values.dbPassword }} x"},
+		// Command-line flags named like secrets.
+		{"az storage blob upload --account-key AbCdEf0123456789== -f x", "az storage blob upload --account-key [REDACTED:api-key] -f x"},
+		{"--password hunter22\nnext --token=abc123 --api-key 'k y'", "--password [REDACTED:password]\nnext --token=[REDACTED:token] --api-key '[REDACTED:api-key]'"},
+		{"use --password to set it; --password-stdin; --token $TOKEN", "use --password to set it; --password-stdin; --token $TOKEN"},
+		// URL-encoded JSON (Slack's payload=, OAuth state=).
+		{"payload=%7B%22password%22%3A%22hunter22%22%7D&x=1", "payload=%7B%22password%22%3A%22[REDACTED:password]%22%7D&x=1"},
+		{"s=%7b%22client_secret%22%3a%22a%2Fb123%22%2c%22token_type%22%3a%22Bearer%22%7d", "s=%7b%22client_secret%22%3a%22[REDACTED:client-secret]%22%2c%22token_type%22%3a%22Bearer%22%7d"},
+		{"s=%7B%22apiKey%22%3Ak3y-v4lue%7D", "s=%7B%22apiKey%22%3A[REDACTED:api-key]%7D"},
+		{"s=%5B%22password%22%2C%22x%22%5D", "s=%5B%22password%22%2C%22x%22%5D"},
 		// Mentions are not pairs.
 		{"password reset requested for bob", "password reset requested for bob"},
 		{"status code=200 and sig handler", "status code=200 and sig handler"},
@@ -395,6 +407,12 @@ func TestForm(t *testing.T) {
 	if got := redact(t, r, in, redactor.FormatForm); got != want {
 		t.Errorf("got  %s\nwant %s", got, want)
 	}
+	// A field holding URL-encoded JSON, as Slack's interactive payloads do.
+	in = "payload=%7B%22type%22%3A%22block_actions%22%2C%22token%22%3A%22hunter22xyz%22%7D&x=1"
+	want = "payload=%7B%22type%22%3A%22block_actions%22%2C%22token%22%3A%22[REDACTED:token]%22%7D&x=1"
+	if got := redact(t, r, in, redactor.FormatForm); got != want {
+		t.Errorf("got  %s\nwant %s", got, want)
+	}
 }
 
 func TestInvalidUTF8PassesThrough(t *testing.T) {
@@ -666,6 +684,45 @@ func TestEncoderEscapes(t *testing.T) {
 		for _, f := range []redactor.Format{redactor.FormatJSON, redactor.FormatNDJSON} {
 			if got := redact(t, r, tt.give, f); got != tt.want {
 				t.Errorf("format %v:\n got %s\nwant %s", f, got, tt.want)
+			}
+		}
+	}
+}
+
+// TestEscapedContentEnvelope: a Logic Apps content envelope inside a JSON
+// string (a connector body serialized as a string, its quotes escaped as \"
+// or, by .NET's System.Text.Json, as \u0022) is decoded and redacted like
+// one in the open, in every format, though nothing else on the line names
+// a secret.
+func TestEscapedContentEnvelope(t *testing.T) {
+	r := def(t)
+	enc := base64.StdEncoding.EncodeToString
+	secret := enc([]byte("hello ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789 there"))
+	masked := enc([]byte("hello ghp_[REDACTED:github-pat-classic] there"))
+	form := enc([]byte("user=bob&password=hunter2222"))
+	formMasked := enc([]byte("user=bob&password=[REDACTED:password]"))
+	tests := []struct {
+		give    string
+		formats []redactor.Format
+	}{
+		{`{"body":"{\"$content\":\"S\"}"}`, nil},
+		{`{"body":"{\u0022$content\u0022:\u0022S\u0022}"}`, nil},
+		{`{"body":"{\"$content-type\":\"application/x-www-form-urlencoded\",\"$content\":\"F\"}"}`, nil},
+		{`{"outputsLink":"{\"inlinedContent\":\"S\"}"}`, nil},
+		{`{"body":"{\"a\":\"{\\\"$content\\\":\\\"S\\\"}\"}"}`, nil},
+		{`body={\"$content\":\"S\"} done`, []redactor.Format{redactor.FormatText}},
+		{`body={\u0022$content\u0022 : \u0022S\u0022} done`, []redactor.Format{redactor.FormatText}},
+	}
+	for _, tt := range tests {
+		give := strings.NewReplacer("S", secret, "F", form).Replace(tt.give)
+		want := strings.NewReplacer("S", masked, "F", formMasked).Replace(tt.give)
+		formats := tt.formats
+		if formats == nil {
+			formats = []redactor.Format{redactor.FormatJSON, redactor.FormatNDJSON, redactor.FormatText}
+		}
+		for _, f := range formats {
+			if got := redact(t, r, give, f); got != want {
+				t.Errorf("format %v:\n give %s\n  got %s\n want %s", f, give, got, want)
 			}
 		}
 	}
