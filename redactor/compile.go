@@ -334,10 +334,12 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 	// base64; these keys trigger decoding. They are matched without their
 	// quotes, so that an envelope inside a JSON string ({\"$content\": or
 	// .NET's {\u0022$content\u0022:) also makes the walk open that string.
-	c.trigger = make([]bool, len(c.words), len(c.words)+2)
-	for _, t := range []string{`$content`, `inlinedcontent`} {
+	triggers := []string{`$content`, `inlinedcontent`}
+	for _, t := range triggers {
 		addWord(t, kwTarget{rule: -1})
-		c.trigger = append(c.trigger, false)
+	}
+	c.trigger = make([]bool, len(c.words))
+	for _, t := range triggers {
 		c.trigger[wordIdx[t]] = true
 	}
 	lens := map[int]bool{}

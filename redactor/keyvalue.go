@@ -87,7 +87,7 @@ func (st *state) keyValue(b *buffer, a, e, p, n int, ri int32, mode int) {
 			return
 		}
 	} else {
-		n := i
+		blanks := i
 		i = skipBlanks(src, i, e)
 		switch {
 		case xml:
@@ -102,7 +102,7 @@ func (st *state) keyValue(b *buffer, a, e, p, n int, ri int32, mode int) {
 			i++
 		case pct && i+3 <= e && (string(low[i:i+3]) == "%3a" || string(low[i:i+3]) == "%3d"):
 			i += 3
-		case flag && i > n && i < e && src[i] != '-':
+		case flag && i > blanks && i < e && src[i] != '-':
 			// --name value: the blanks are the separator.
 			spaced = true
 		default:
@@ -131,7 +131,7 @@ func (st *state) keyValue(b *buffer, a, e, p, n int, ri int32, mode int) {
 		}
 		vs = i
 		ve = unquotedEnd(src, low, vs, e, query, xml, rl.keepScheme, rl.wholeLine)
-	case eq && src[i] == '{' && !pct:
+	case eq && src[i] == '{':
 		// An ODBC connection-string value in braces may hold ';' ("}}"
 		// escapes a brace): mask what is inside them.
 		end := bracedEnd(src, i+1, e)
