@@ -39,7 +39,7 @@ func (w *Writer) csv(final bool) {
 			if b.hasHits(rs, re) {
 				w.record(b, rs, re, false) // header cells are data too
 			}
-		} else if w.header != nil || b.hasHits(rs, re) {
+		} else if w.header != nil || b.mayHold(rs, re) {
 			w.record(b, rs, re, true)
 		}
 		rs = re
@@ -86,7 +86,7 @@ func (w *Writer) record(b *buffer, rs, re int, byHeader bool) {
 			st.flushSpans(b, &st.edits)
 			return
 		}
-		if !b.hasHits(s, e) {
+		if !b.mayHold(s, e) {
 			return
 		}
 		if !q || !bytes.Contains(b.src[s:e], []byte(`""`)) {

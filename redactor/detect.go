@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"regexp"
 	"slices"
+	"strings"
 
 	"github.com/flowmask/flowmask/redactor/internal/literal"
 )
@@ -24,6 +25,10 @@ type buffer struct {
 	// content is true when a content trigger ($content, inlinedContent)
 	// was hit.
 	content bool
+	// disguised is true when src holds a \u escape that no JSON encoder
+	// writes (see disguisedIn): the raw bytes may hide a keyword, so the
+	// gates also pass strings that hold one (see mayHold).
+	disguised bool
 	// hitCur and litCur are hasHits' cursors.
 	hitCur, litCur int
 
@@ -201,10 +206,37 @@ func (st *state) prepare(b *buffer) {
 		st.place(b, runStart, runEnd)
 	}
 	st.setWords(b)
+	b.disguised = disguisedIn(b.src)
 	b.lits = b.lits[:0]
 	if st.r.lits != nil {
 		b.lits = st.r.lits.Append(b.lits, b.src)
 	}
+}
+
+// disguisedIn reports whether s holds a \u escape of a printable ASCII
+// character that JSON encoders do not escape ("\u0070assword"). Encoders
+// escape quotes, the backslash, control characters, non-ASCII and, to be
+// HTML-safe, some of & ' + < > ` and /; never a letter, digit, blank or
+// the other punctuation that keywords are made of. Such an escape is rare
+// and suspicious, so its string is decoded and scanned, though its raw
+// bytes show no keyword.
+func disguisedIn(s []byte) bool {
+	for {
+		k := bytes.Index(s, []byte(`\u00`))
+		if k < 0 || k+6 > len(s) {
+			return false
+		}
+		if c := hex4(s, k+2); c >= 0x20 && c < 0x7f && !strings.ContainsRune("\"&'+<>\\`/", c) {
+			return true
+		}
+		s = s[k+2:]
+	}
+}
+
+// mayHold reports whether b.src[a:e] may hold a secret: a keyword or
+// literal hit starts in it (hasHits) or it holds a disguised escape.
+func (b *buffer) mayHold(a, e int) bool {
+	return b.hasHits(a, e) || (b.disguised && disguisedIn(b.src[a:e]))
 }
 
 // placeGap is how many bytes of unflagged lines place may search through

@@ -127,6 +127,7 @@ func FuzzNDJSONLine(f *testing.F) {
 	seedCorpus(f)
 	for _, s := range []string{
 		`{"etag":"\"0x8DC\"","password":"hunter22"}`,
+		`{"k":"\u0070assword=hunter22","\u0024content":"eA==","\u0050wd":"x"}`,
 		`{"password":"\"hunter22\"","etag":"\"0x8DC\""}`,
 		`{"etag":"\"0x8DC\"","body":"{\"password\":\"hunter22\"}"}`,
 		`{"etag":"\"0x8DC\"","msg":"key\nAKIAK5KSOJGPFP4X2FXJ"}`,

@@ -127,7 +127,7 @@ func (w *jsonWalker) object(i, e int) int {
 		if kesc {
 			key = unescapeSimple(key)
 		}
-		if b := w.b; b.hasHits(ks, ke) {
+		if b := w.b; b.mayHold(ks, ke) {
 			// A key is data too: one that holds a secret is masked.
 			w.str(ks, ke, kesc, -1, nil)
 		}
@@ -136,12 +136,12 @@ func (w *jsonWalker) object(i, e int) int {
 			i++
 		}
 		rl := int32(-1)
-		if w.b.names {
+		if w.b.names || (kesc && w.b.disguised) {
 			rl = st.r.c.keyRule(key)
 		}
 		st.path = append(st.path, pathElem{key: key})
 		vi := w.ws(i, e)
-		if vi < e && src[vi] == '"' && (w.b.content || st.depth > 0) && rl < 0 {
+		if vi < e && src[vi] == '"' && (w.b.content || st.depth > 0 || w.b.disguised) && rl < 0 {
 			switch string(key) {
 			case "$content-type":
 				end, esc := stringEnd(src, vi+1, e)
@@ -412,7 +412,7 @@ func (w *jsonWalker) str(s, e int, esc bool, keyRule int32, content *contentKind
 	if w.key >= 0 {
 		ctx = w.key
 	}
-	if !b.hasHits(ctx, e) {
+	if !b.mayHold(ctx, e) {
 		return
 	}
 	if !esc {

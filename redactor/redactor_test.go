@@ -727,3 +727,34 @@ func TestEscapedContentEnvelope(t *testing.T) {
 		}
 	}
 }
+
+// TestDisguisedEscapes: a JSON string may spell a keyword with \u escapes
+// that no encoder writes ("\u0070assword"); the raw bytes then show no
+// keyword, yet the string is decoded and redacted, in keys, values, content
+// envelopes and CSV cells. Escapes that encoders do write (é, &) leave a
+// clean line alone.
+func TestDisguisedEscapes(t *testing.T) {
+	r := def(t)
+	tests := []struct {
+		give, want string
+		formats    []redactor.Format
+	}{
+		{`{"k":"\u0070assword=hunter2222"}`, `{"k":"\u0070assword=[REDACTED:password]"}`, nil},
+		{`{"\u0070assword":"hunter2222"}`, `{"\u0070assword":"[REDACTED:password]"}`, nil},
+		{`{"token_type":"Bearer","k":"\u0050ASSWORD: hunter2222"}`, `{"token_type":"Bearer","k":"\u0050ASSWORD: [REDACTED:password]"}`, nil},
+		{`{"\u0024content":"cGFzc3dvcmQ9aHVudGVyMjIyMg=="}`, `{"\u0024content":"cGFzc3dvcmQ9W1JFREFDVEVEOnBhc3N3b3JkXQ=="}`, nil},
+		{`{"m":"caf\u00e9 \u003cok\u003e","n":"a\u0026b\u002bc"}`, `{"m":"caf\u00e9 \u003cok\u003e","n":"a\u0026b\u002bc"}`, nil},
+		{"a,b\n1,\"{\"\"k\"\":\"\"\\u0070assword=hunter2222\"\"}\"\n", "a,b\n1,\"{\"\"k\"\":\"\"\\u0070assword=[REDACTED:password]\"\"}\"\n", []redactor.Format{redactor.FormatCSV}},
+	}
+	for _, tt := range tests {
+		formats := tt.formats
+		if formats == nil {
+			formats = []redactor.Format{redactor.FormatJSON, redactor.FormatNDJSON}
+		}
+		for _, f := range formats {
+			if got := redact(t, r, tt.give, f); got != tt.want {
+				t.Errorf("format %v:\n give %s\n  got %s\n want %s", f, tt.give, got, tt.want)
+			}
+		}
+	}
+}

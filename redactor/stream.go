@@ -224,7 +224,7 @@ func (st *state) needsWalk(b *buffer, ls, le int) bool {
 // find for a line without base64 content whose escaped strings are inert,
 // decides.
 func (st *state) line(b *buffer, ls, le int) {
-	if !b.hasHits(ls, le) {
+	if !b.mayHold(ls, le) {
 		return
 	}
 	if !b.content && inertEscapes(b, ls, le) {
@@ -308,7 +308,7 @@ func (w *Writer) whole() {
 	st.edits = st.edits[:0]
 	st.repl = st.repl[:0]
 	switch {
-	case len(b.hits) == 0 && len(b.lits) == 0:
+	case len(b.hits) == 0 && len(b.lits) == 0 && !b.disguised:
 	case w.format == FormatJSON && validJSON(src):
 		st.walkJSON(b, 0, len(src), &st.edits)
 	case w.format == FormatForm:
@@ -390,7 +390,7 @@ func (w *Writer) lines(final bool) {
 		b := w.topAt(src, w.base+int64(off), line)
 		st.edits = st.edits[:0]
 		st.repl = st.repl[:0]
-		if len(b.words) > 0 || len(b.lits) > 0 {
+		if len(b.words) > 0 || len(b.lits) > 0 || b.disguised {
 			for ls := 0; ls < len(src); {
 				le := ls + indexOr(src[ls:], '\n', len(src)-ls)
 				next := le + 1
