@@ -143,10 +143,6 @@ func New(cfg Config) (*Redactor, error) {
 			return nil, fmt.Errorf("load default rules: %w", err)
 		}
 	}
-	c, err := compile(set, cfg.Allow)
-	if err != nil {
-		return nil, err
-	}
 	if cfg.Mask == MaskHash && len(cfg.HashKey) == 0 {
 		return nil, errors.New("mask hash: a hash key is required (set FLOWMASK_HASH_KEY)")
 	}
@@ -158,8 +154,19 @@ func New(cfg Config) (*Redactor, error) {
 	if logger == nil {
 		logger = zap.NewNop()
 	}
-	r := &Redactor{c: c, mask: cfg.Mask, hashKey: append([]byte(nil), cfg.HashKey...), maxDoc: maxDoc, logger: logger}
-	r.setLiterals(cfg.Literals)
+	r := &Redactor{mask: cfg.Mask, hashKey: append([]byte(nil), cfg.HashKey...), maxDoc: maxDoc, logger: logger}
+	// The known values' matcher does not depend on the rules: with
+	// thousands of values it takes as long to build as they take to
+	// compile, so the two are built side by side.
+	lits := make(chan litSet, 1)
+	go func() { lits <- r.buildLiterals(cfg.Literals) }()
+	c, err := compile(set, cfg.Allow)
+	ls := <-lits
+	if err != nil {
+		return nil, err
+	}
+	r.c = c
+	r.useLiterals(ls)
 	r.pool.New = func() any { return newState(r) }
 	return r, nil
 }
@@ -169,7 +176,7 @@ func New(cfg Config) (*Redactor, error) {
 // refresh of known secrets can swap whole Redactors atomically.
 func (r *Redactor) WithLiterals(lits []Literal) *Redactor {
 	n := &Redactor{c: r.c, mask: r.mask, hashKey: r.hashKey, maxDoc: r.maxDoc, logger: r.logger}
-	n.setLiterals(lits)
+	n.useLiterals(n.buildLiterals(lits))
 	n.pool.New = func() any { return newState(n) }
 	return n
 }
@@ -188,13 +195,18 @@ func (r *Redactor) Rules() []string {
 	return ids
 }
 
-// setLiterals builds the literal matcher from lits plus the hash key, which
-// as one of flowmask's own secrets is always masked.
-func (r *Redactor) setLiterals(lits []Literal) {
+// litSet is a built known-value matcher and how many values it holds. It
+// also matches the hash key, which as one of flowmask's own secrets is
+// always masked and is not counted.
+type litSet struct {
+	set   *literal.Set
+	count int
+}
+
+// buildLiterals builds the matcher for lits and the hash key. It reads only
+// r's hash key and logger, so it may run before r's rules are compiled.
+func (r *Redactor) buildLiterals(lits []Literal) litSet {
 	vals := make([][]byte, 0, len(lits)+1)
-	if len(r.hashKey) >= literal.MinLen {
-		vals = append(vals, r.hashKey)
-	}
 	for _, l := range lits {
 		if len(l.Value) < literal.MinLen {
 			r.logger.Warn("known secret shorter than 8 bytes skipped", zap.String("source", l.Source), zap.Int("length", len(l.Value)))
@@ -202,16 +214,20 @@ func (r *Redactor) setLiterals(lits []Literal) {
 		}
 		vals = append(vals, []byte(l.Value))
 	}
-	r.litCount = len(vals)
+	ls := litSet{count: len(vals)}
 	if len(r.hashKey) >= literal.MinLen {
-		r.litCount--
+		vals = append(vals, r.hashKey)
 	}
-	r.litRule = len(r.c.rules) - 1 // the literal pseudo-rule is last
 	if len(vals) > 0 {
-		r.lits = literal.Build(vals)
-	} else {
-		r.lits = nil
+		ls.set = literal.Build(vals)
 	}
+	return ls
+}
+
+// useLiterals installs ls; r's rules must be compiled.
+func (r *Redactor) useLiterals(ls litSet) {
+	r.lits, r.litCount = ls.set, ls.count
+	r.litRule = len(r.c.rules) - 1 // the literal pseudo-rule is last
 }
 
 func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
