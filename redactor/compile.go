@@ -418,7 +418,7 @@ func nameVariants(n string) []string {
 
 // label appends the mask for a secret to dst.
 func (r *Redactor) label(dst []byte, rl *rule, secret []byte) []byte {
-	dst = append(dst, "[REDACTED:"...)
+	dst = append(dst, maskPrefix...)
 	dst = append(dst, rl.id...)
 	if r.mask == MaskHash {
 		m := hmac.New(sha256.New, r.hashKey)

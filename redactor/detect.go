@@ -644,6 +644,19 @@ func (st *state) flushSpans(b *buffer, out *[]edit) {
 	if len(sp) == 0 {
 		return
 	}
+	// A span that starts inside an earlier pass's mask is part of it.
+	k := 0
+	for _, x := range sp {
+		if !inMask(b.src, x.start) {
+			sp[k] = x
+			k++
+		}
+	}
+	sp = sp[:k]
+	if len(sp) == 0 {
+		st.spans = st.spans[:0]
+		return
+	}
 	if len(sp) > 1 {
 		slices.SortFunc(sp, func(x, y span) int {
 			if x.start != y.start {

@@ -10,8 +10,10 @@ import (
 
 // CheckExamples runs rule examples through the engine. Each rule of check
 // must find a secret in each of its examples when compiled alone (format
-// auto), and the whole set must leave each negative example unchanged. It
-// returns one error per failure; none means every example passed.
+// auto), the whole set must change nothing in an example it has already
+// redacted (a rule must not match a mask), and the whole set must leave
+// each negative example unchanged. It returns one error per failure; none
+// means every example passed.
 func CheckExamples(set *patterns.Set, check []patterns.Rule) []error {
 	var errs []error
 	full, err := New(Config{Rules: set})
@@ -27,6 +29,10 @@ func CheckExamples(set *patterns.Set, check []patterns.Rule) []error {
 		for i, ex := range rl.Examples {
 			if _, st := alone.Append(nil, []byte(ex), FormatAuto); st.Redactions == 0 {
 				errs = append(errs, fmt.Errorf("%s: rule %q: example %d: nothing found in %q", rl.Source, rl.ID, i+1, clip(ex)))
+			}
+			once, _ := full.Append(nil, []byte(ex), FormatAuto)
+			if _, st := full.Append(nil, once, FormatAuto); st.Redactions > 0 {
+				errs = append(errs, fmt.Errorf("%s: rule %q: example %d: redacting it twice changes it again (%s matched a mask)", rl.Source, rl.ID, i+1, ruleList(st.ByRule)))
 			}
 		}
 		for i, ex := range rl.NegativeExamples {

@@ -432,6 +432,22 @@ func (st *state) excludedName(src []byte, a, p, n int) bool {
 	return st.r.c.excluded[string(norm)]
 }
 
+// maskPrefix starts every mask this package writes.
+const maskPrefix = "[REDACTED:"
+
+// inMask reports whether src[p] starts or lies inside a mask written by an
+// earlier pass (from its "[REDACTED:" to before its "]"). A rule whose
+// character class admits the mask's letters could otherwise take the mask,
+// or part of it, for a secret, and redacting twice would change the output.
+func inMask(src []byte, p int) bool {
+	if bytes.HasPrefix(src[p:], []byte(maskPrefix)) {
+		return true
+	}
+	lo := max(0, p-80)
+	k := bytes.LastIndex(src[lo:p], []byte(maskPrefix))
+	return k >= 0 && lo+k+len(maskPrefix) <= p && bytes.IndexByte(src[lo+k:p], ']') < 0
+}
+
 // afterMask reports whether src[p] directly follows a mask
 // ("[REDACTED:...]"). Masking creates a word boundary that was not in the
 // input, so a match there is left alone: redacting twice changes nothing.
@@ -440,5 +456,5 @@ func afterMask(src []byte, a, p int) bool {
 		return false
 	}
 	lo := max(a, p-80)
-	return bytes.LastIndex(src[lo:p], []byte("[REDACTED:")) >= 0
+	return bytes.LastIndex(src[lo:p], []byte(maskPrefix)) >= 0
 }
