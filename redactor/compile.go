@@ -92,6 +92,11 @@ type compiled struct {
 	targets   [][]kwTarget
 	trigger   []bool // per word: a key whose base64 value must be decoded
 	maxWord   int
+	// ids holds the rule IDs, the longest maxID bytes, to recognize masks
+	// of maxMask bytes at most (see maskEnd).
+	ids     map[string]bool
+	maxID   int
+	maxMask int
 
 	exactNames  map[string]int32 // normalized name -> rule
 	suffixNames map[string]int32 // normalized name -> rule (suffix rules)
@@ -346,6 +351,12 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 	}
 	// The literal pseudo-rule is always last.
 	c.rules = append(c.rules, rule{id: LiteralRuleID, kind: "literal", prio: prioLiteral})
+	c.ids = make(map[string]bool, len(c.rules))
+	for _, rl := range c.rules {
+		c.ids[rl.id] = true
+		c.maxID = max(c.maxID, len(rl.id))
+	}
+	c.maxMask = len(maskPrefix) + c.maxID + len(":01234567]")
 	// Logic Apps content envelopes and inlined content links hide text in
 	// base64; these keys trigger decoding. They are matched without their
 	// quotes, so that an envelope inside a JSON string ({\"$content\": or

@@ -597,7 +597,7 @@ func (st *state) addMatch(b *buffer, rl *rule, ri int32, base int, src []byte, m
 		if s < 0 || s >= e {
 			return
 		}
-		if afterMask(b.src, base, base+m[0]) {
+		if st.r.c.afterMask(b.src, base, base+m[0]) {
 			return
 		}
 		secret := src[s:e]
@@ -647,7 +647,7 @@ func (st *state) flushSpans(b *buffer, out *[]edit) {
 	// A span that starts inside an earlier pass's mask is part of it.
 	k := 0
 	for _, x := range sp {
-		if !inMask(b.src, x.start) {
+		if !st.r.c.inMask(b.src, x.start) {
 			sp[k] = x
 			k++
 		}

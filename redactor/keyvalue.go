@@ -16,7 +16,7 @@ func (st *state) keyValue(b *buffer, a, e, p, n int, ri int32, mode int) {
 	eq := false     // the separator is =
 	spaced := false // the separator is blanks (--name value)
 	var q []byte    // the quote that opened the name, if any
-	if afterMask(src, a, p) {
+	if st.r.c.afterMask(src, a, p) {
 		return
 	}
 	if p > a {
@@ -435,26 +435,62 @@ func (st *state) excludedName(src []byte, a, p, n int) bool {
 // maskPrefix starts every mask this package writes.
 const maskPrefix = "[REDACTED:"
 
-// inMask reports whether src[p] starts or lies inside a mask written by an
-// earlier pass (from its "[REDACTED:" to before its "]"). A rule whose
-// character class admits the mask's letters could otherwise take the mask,
-// or part of it, for a secret, and redacting twice would change the output.
-func inMask(src []byte, p int) bool {
-	if bytes.HasPrefix(src[p:], []byte(maskPrefix)) {
-		return true
+// maskEnd returns the end of the mask that starts at src[k], or -1 if none
+// does. Only a mask this Redactor could have written counts: a rule ID of
+// its own, optionally with the 8 hex digits of a hash mask, then "]". Text
+// that merely starts like a mask ("[REDACTED:" and a secret) is data.
+func (c *compiled) maskEnd(src []byte, k int) int {
+	if !bytes.HasPrefix(src[k:], []byte(maskPrefix)) {
+		return -1
 	}
-	lo := max(0, p-80)
-	k := bytes.LastIndex(src[lo:p], []byte(maskPrefix))
-	return k >= 0 && lo+k+len(maskPrefix) <= p && bytes.IndexByte(src[lo+k:p], ']') < 0
+	i := k + len(maskPrefix)
+	j := i
+	for j < len(src) && j-i <= c.maxID && (isAlnum(src[j]) || src[j] == '-') {
+		j++
+	}
+	if !c.ids[string(src[i:j])] {
+		return -1
+	}
+	if j+9 < len(src) && src[j] == ':' && isHex8(src[j+1:j+9]) {
+		j += 9
+	}
+	if j < len(src) && src[j] == ']' {
+		return j + 1
+	}
+	return -1
 }
 
-// afterMask reports whether src[p] directly follows a mask
-// ("[REDACTED:...]"). Masking creates a word boundary that was not in the
-// input, so a match there is left alone: redacting twice changes nothing.
-func afterMask(src []byte, a, p int) bool {
+func isHex8(b []byte) bool {
+	for _, c := range b {
+		if (c < '0' || c > '9') && (c < 'a' || c > 'f') {
+			return false
+		}
+	}
+	return true
+}
+
+// inMask reports whether src[p] starts or lies inside a mask written by an
+// earlier pass (see maskEnd). A rule whose character class admits a mask's
+// letters could otherwise take the mask, or part of it, for a secret, and
+// redacting twice would change the output.
+func (c *compiled) inMask(src []byte, p int) bool {
+	if c.maskEnd(src, p) > 0 {
+		return true
+	}
+	lo := max(0, p-c.maxMask)
+	k := bytes.LastIndex(src[lo:p], []byte(maskPrefix))
+	return k >= 0 && p < c.maskEnd(src, lo+k)
+}
+
+// afterMask reports whether src[p] directly follows a mask written by an
+// earlier pass (see maskEnd). Masking creates a word boundary that was not
+// in the input, so a match there is left alone: redacting twice changes
+// nothing.
+func (c *compiled) afterMask(src []byte, a, p int) bool {
 	if p <= a || src[p-1] != ']' {
 		return false
 	}
-	lo := max(a, p-80)
-	return bytes.LastIndex(src[lo:p], []byte(maskPrefix)) >= 0
+	lo := max(a, p-c.maxMask)
+	k := bytes.LastIndex(src[lo:p], []byte(maskPrefix))
+	return k >= 0 && c.maskEnd(src, lo+k) == p
 }

@@ -758,3 +758,27 @@ func TestDisguisedEscapes(t *testing.T) {
 		}
 	}
 }
+
+// TestMasksAreNotSecrets: a mask written by an earlier pass is never taken,
+// whole or in part, for a secret, so redacting twice changes nothing; but
+// text that only looks like a mask ("[REDACTED:" and a secret, or a mask
+// naming no rule of ours) hides nothing.
+func TestMasksAreNotSecrets(t *testing.T) {
+	r := newRedactor(t, redactor.Config{Literals: []redactor.Literal{{Source: "test", Value: "Kn0wnSecretValue"}}})
+	tests := []struct{ give, want string }{
+		{"curl -ukey Kn0wnSecretValue", "curl -ukey [REDACTED:known-secret]"},
+		{"curl -u[REDACTED:known-secret]x", "curl -u[REDACTED:known-secret]x"},
+		{"[REDACTED:Kn0wnSecretValue", "[REDACTED:[REDACTED:known-secret]"},
+		{"[REDACTED:x]password=hunter2222", "[REDACTED:x]password=[REDACTED:password]"},
+		{"[REDACTED:nope]ghp_aBcDeFgHiJkLmNoPqRsTuVwXyZ0123456789", "[REDACTED:nope]ghp_[REDACTED:github-pat-classic]"},
+	}
+	for _, tt := range tests {
+		got := redact(t, r, tt.give, redactor.FormatText)
+		if got != tt.want {
+			t.Errorf("redact(%q)\n got %q\nwant %q", tt.give, got, tt.want)
+		}
+		if again := redact(t, r, got, redactor.FormatText); again != got {
+			t.Errorf("redact(%q) twice:\n 1st %q\n 2nd %q", tt.give, got, again)
+		}
+	}
+}
