@@ -76,7 +76,7 @@ type state struct {
 	depth  int
 
 	spans    []span
-	rawSpans []span
+	rawSpans [][]span // per nesting level (see jsonWalker.str)
 	// probe holds the spans a text probe found in the current NDJSON line,
 	// sorted; while it is non-empty the JSON walk reuses them.
 	probe   []span

@@ -432,7 +432,13 @@ func (w *jsonWalker) str(s, e int, esc bool, keyRule int32, content *contentKind
 	}
 	// Rules also see the raw, escaped form ("private_key":"-----BEGIN...\n").
 	st.detectValue(b, ctx, s, e, min(e+1, len(b.src)), modeText)
-	raw := append(st.rawSpans[:0], st.spans...)
+	// Each nesting level keeps its own raw spans: the walk below reaches
+	// this code again one level down while raw is still in use.
+	for len(st.rawSpans) <= st.depth {
+		st.rawSpans = append(st.rawSpans, nil)
+	}
+	raw := append(st.rawSpans[st.depth][:0], st.spans...)
+	st.rawSpans[st.depth] = raw
 	st.spans = st.spans[:0]
 	// Unescape into a nested buffer, detect there, map edits back.
 	st.depth++
@@ -473,7 +479,6 @@ func (w *jsonWalker) str(s, e int, esc bool, keyRule int32, content *contentKind
 	if uncovered < 0 && rawLiteralUncovered(b, s, e, inner) {
 		uncovered = int32(st.r.litRule)
 	}
-	st.rawSpans = raw[:0]
 	if uncovered >= 0 {
 		// The raw bytes show a secret that the decoded string's edits do
 		// not cover (a rule written for escaped JSON, or an escape that

@@ -782,3 +782,20 @@ func TestMasksAreNotSecrets(t *testing.T) {
 		}
 	}
 }
+
+// TestNestedStringsDoNotShareScratch: the spans found in a JSON string's
+// raw bytes are kept per nesting level. They once shared one pooled slice,
+// so a string nested in a string overwrote its parent's, and the second
+// call on a pooled state masked a whole value that the first call masked
+// precisely.
+func TestNestedStringsDoNotShareScratch(t *testing.T) {
+	const secret = "Kn0wnSecretValue"
+	r := newRedactor(t, redactor.Config{Literals: []redactor.Literal{{Source: "test", Value: secret}}})
+	in := `{"dy":"{\"cli\":\"a ` + secret + ` bc\\\\u0741\"}","$content":"eyJwYXNzd29yZCI7InNlY3JldCJ9"}`
+	want := `{"dy":"{\"cli\":\"a [REDACTED:known-secret] bc\\\\u0741\"}","$content":"eyJwYXNzd29yZCI7InNlY3JldCJ9"}`
+	for i := range 3 {
+		if got := redact(t, r, in, redactor.FormatNDJSON); got != want {
+			t.Fatalf("call %d:\n got %s\nwant %s", i+1, got, want)
+		}
+	}
+}
