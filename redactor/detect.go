@@ -597,7 +597,7 @@ func (st *state) addMatch(b *buffer, rl *rule, ri int32, base int, src []byte, m
 		if s < 0 || s >= e {
 			return
 		}
-		if st.r.c.afterMask(b.src, base, base+m[0]) {
+		if st.r.c.afterMask(b.src, base+m[0]) {
 			return
 		}
 		secret := src[s:e]

@@ -16,7 +16,7 @@ func (st *state) keyValue(b *buffer, a, e, p, n int, ri int32, mode int) {
 	eq := false     // the separator is =
 	spaced := false // the separator is blanks (--name value)
 	var q []byte    // the quote that opened the name, if any
-	if st.r.c.afterMask(src, a, p) {
+	if st.r.c.afterMask(src, p) {
 		return
 	}
 	if p > a {
@@ -486,11 +486,13 @@ func (c *compiled) inMask(src []byte, p int) bool {
 // earlier pass (see maskEnd). Masking creates a word boundary that was not
 // in the input, so a match there is left alone: redacting twice changes
 // nothing.
-func (c *compiled) afterMask(src []byte, a, p int) bool {
-	if p <= a || src[p-1] != ']' {
+func (c *compiled) afterMask(src []byte, p int) bool {
+	if p <= 0 || src[p-1] != ']' {
 		return false
 	}
-	lo := max(a, p-c.maxMask)
+	// The mask may lie before the range being scanned (a rule's window
+	// starts a few bytes before its keyword).
+	lo := max(0, p-c.maxMask)
 	k := bytes.LastIndex(src[lo:p], []byte(maskPrefix))
 	return k >= 0 && c.maskEnd(src, lo+k) == p
 }
