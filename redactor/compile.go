@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
+	"iter"
 	"regexp"
 	"regexp/syntax"
 	"sort"
@@ -653,33 +654,51 @@ func rarestRequired(s byteSet) (byte, bool) {
 // topLevelAlternation reports whether regex source s has a '|' outside all
 // groups and character classes.
 func topLevelAlternation(s string) bool {
-	depth, class := 0, false
-	for i := 0; i < len(s); i++ {
-		switch c := s[i]; {
-		case c == '\\':
-			i++
-		case class:
-			if c == ']' {
-				class = false
-			}
-		case c == '[':
-			class = true
-			// A ']' first in a class (or after '^') is a literal.
-			if i+1 < len(s) && s[i+1] == '^' {
-				i++
-			}
-			if i+1 < len(s) && s[i+1] == ']' {
-				i++
-			}
-		case c == '(':
+	depth := 0
+	for i := range regexSyntax(s) {
+		switch s[i] {
+		case '(':
 			depth++
-		case c == ')':
+		case ')':
 			depth--
-		case c == '|' && depth == 0:
-			return true
+		case '|':
+			if depth == 0 {
+				return true
+			}
 		}
 	}
 	return false
+}
+
+// regexSyntax yields the index of every byte of regex source s that is
+// syntax: neither escaped nor inside a character class.
+func regexSyntax(s string) iter.Seq[int] {
+	return func(yield func(int) bool) {
+		inClass := false
+		for i := 0; i < len(s); i++ {
+			switch c := s[i]; {
+			case c == '\\':
+				i++ // the escaped byte
+			case inClass:
+				if c == ']' {
+					inClass = false
+				}
+			case c == '[':
+				inClass = true
+				// A ']' first in a class (or after '^') is a member.
+				if i+1 < len(s) && s[i+1] == '^' {
+					i++
+				}
+				if i+1 < len(s) && s[i+1] == ']' {
+					i++
+				}
+			default:
+				if !yield(i) {
+					return
+				}
+			}
+		}
+	}
 }
 
 func boundaryOK(boundary string, src []byte, p int) bool {
@@ -710,39 +729,23 @@ const maxCountedRepeat = 32
 // skipped), which is far cheaper than printing a parsed syntax tree.
 func relaxRepeats(expr string) string {
 	var out strings.Builder
-	inClass := false
 	last := 0
-	for i := 0; i < len(expr); i++ {
-		switch c := expr[i]; {
-		case c == '\\':
-			i++ // the escaped byte
-		case inClass:
-			if c == ']' {
-				inClass = false
-			}
-		case c == '[':
-			inClass = true
-			if i+1 < len(expr) && expr[i+1] == '^' {
-				i++
-			}
-			if i+1 < len(expr) && expr[i+1] == ']' {
-				i++ // a leading ] is a member
-			}
-		case c == '{':
-			end := strings.IndexByte(expr[i:], '}')
-			if end < 0 {
-				continue
-			}
-			lo, hi, ok := strings.Cut(expr[i+1:i+end], ",")
-			if !ok || !isDigits(lo) || !isDigits(hi) || len(hi) > 6 {
-				continue
-			}
-			if n, _ := strconv.Atoi(hi); n > maxCountedRepeat {
-				out.WriteString(expr[last:i])
-				out.WriteString("{" + lo + ",}")
-				last = i + end + 1
-			}
-			i += end
+	for i := range regexSyntax(expr) {
+		if expr[i] != '{' || i < last {
+			continue
+		}
+		end := strings.IndexByte(expr[i:], '}')
+		if end < 0 {
+			continue
+		}
+		lo, hi, ok := strings.Cut(expr[i+1:i+end], ",")
+		if !ok || !isDigits(lo) || !isDigits(hi) || len(hi) > 6 {
+			continue
+		}
+		if n, _ := strconv.Atoi(hi); n > maxCountedRepeat {
+			out.WriteString(expr[last:i])
+			out.WriteString("{" + lo + ",}")
+			last = i + end + 1
 		}
 	}
 	if last == 0 {
