@@ -49,7 +49,7 @@ func FormatHint(name string) Format {
 		return FormatJSON
 	case ".ndjson", ".jsonl":
 		return FormatNDJSON
-	case ".csv":
+	case ".csv", ".tsv":
 		return FormatCSV
 	case ".log", ".txt":
 		return FormatText

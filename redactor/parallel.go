@@ -34,7 +34,7 @@ func (r *Redactor) StreamParallel(ctx context.Context, dst io.Writer, src io.Rea
 		return Stats{Bytes: int64(len(head))}, err
 	}
 	if f == FormatAuto {
-		f = sniff(head, hint)
+		f = sniff(head, hint, eof)
 	}
 	if f != FormatNDJSON {
 		return r.Stream(ctx, dst, io.MultiReader(bytes.NewReader(head), src), f, hint)

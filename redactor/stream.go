@@ -19,12 +19,21 @@ const (
 	detectSize = 64 << 10
 )
 
+// ErrTooLarge is wrapped by the error a Writer returns when a JSON document,
+// a form body, an NDJSON line or a CSV record is longer than
+// Config.MaxDocument: such input is refused, not redacted with a weaker rule
+// set. Raise MaxDocument to redact it.
+var ErrTooLarge = errors.New("input is larger than the maximum document size")
+
 // Writer redacts what is written to it and writes the result to an
-// underlying writer. Memory stays bounded: text and NDJSON are processed in
-// chunks (keeping an overlap so that a secret split across writes is still
-// seen whole), and only formats that must be read whole (a JSON document, a
-// form body) are buffered, up to Config.MaxDocument, beyond which the rest is
-// redacted with streaming text rules.
+// underlying writer. Memory stays bounded: text is processed in chunks
+// (keeping an overlap so that a secret split across writes is still seen
+// whole), NDJSON line by line and CSV record by record, and what must be
+// read whole (a JSON document, a form body, one NDJSON line or CSV record)
+// is buffered up to Config.MaxDocument. Past that limit Write fails with an
+// error wrapping ErrTooLarge rather than falling back to text rules, which
+// would not know the structure (CSV header columns, JSON name/value pairs):
+// what was already written is redacted, nothing after it is written.
 //
 // A Writer is not safe for concurrent use. Close flushes the remainder; it
 // does not close the underlying writer.
@@ -38,14 +47,19 @@ type Writer struct {
 	out    []byte
 	base   int64
 	line   int
-	// longLine is set while an NDJSON line or CSV record longer than
-	// MaxDocument is streamed through text rules.
-	longLine bool
-	header   []int32 // CSV: keyname rule per column, from the header row
-	sawHead  bool
-	stats    Stats
-	err      error
-	closed   bool
+	// nlFree is how many leading bytes of buf hold no line break (NDJSON),
+	// so that a long line is searched once, not once per chunk.
+	nlFree int
+	// CSV: the delimiter, the keyname rule per column from the header row,
+	// where the scan of the incomplete record stopped, and record ends.
+	delim   byte
+	header  []int32
+	sawHead bool
+	csvScan csvScan
+	recEnds []int
+	stats   Stats
+	err     error
+	closed  bool
 }
 
 // NewWriter returns a Writer that redacts input of format f into dst.
@@ -148,7 +162,7 @@ func (w *Writer) process(final bool) error {
 		if !final && len(w.buf) < detectSize {
 			return nil
 		}
-		w.format = sniff(w.buf, w.hint)
+		w.format = sniff(w.buf, w.hint, final)
 	}
 	switch w.format {
 	case FormatJSON, FormatForm:
@@ -156,15 +170,25 @@ func (w *Writer) process(final bool) error {
 			if len(w.buf) <= w.r.maxDoc {
 				return nil
 			}
-			// Too large to hold: fall back to streaming text rules.
-			w.format = FormatText
-			return w.text(false)
+			w.err = fmt.Errorf("redactor: %s document is longer than the maximum document size (%d bytes): %w", w.format, w.r.maxDoc, ErrTooLarge)
+			return w.err
 		}
 		w.whole()
 	case FormatNDJSON:
-		w.lines(final)
+		if err := w.lines(final); err != nil {
+			w.err = err
+			return err
+		}
 	case FormatCSV:
-		w.csv(final)
+		// Records before an over-long one are written, redacted.
+		err := w.csv(final)
+		if ferr := w.flush(); err == nil {
+			err = ferr
+		}
+		if err != nil {
+			w.err = err
+		}
+		return err
 	default:
 		return w.text(final)
 	}
@@ -343,36 +367,25 @@ func (w *Writer) text(final bool) error {
 
 // lines redacts NDJSON: each line as JSON, a malformed line as text. The
 // prefilter runs once over a batch of lines; lines it does not flag are
-// copied untouched.
-func (w *Writer) lines(final bool) {
+// copied untouched. A line longer than MaxDocument is refused.
+func (w *Writer) lines(final bool) error {
 	st := w.st
-	if w.longLine {
-		nl := bytes.IndexByte(w.buf, '\n')
-		if nl < 0 && !final {
-			w.streamLongLine()
-			return
-		}
-		end := len(w.buf)
-		if nl >= 0 {
-			end = nl + 1
-		}
-		w.textSlice(end)
-		w.longLine = false
-	}
 	end := len(w.buf)
 	if !final {
-		nl := bytes.LastIndexByte(w.buf, '\n')
+		// Only the bytes after nlFree can hold a line break.
+		nl := bytes.LastIndexByte(w.buf[min(w.nlFree, len(w.buf)):], '\n')
 		if nl < 0 {
+			w.nlFree = len(w.buf)
 			if len(w.buf) > w.r.maxDoc {
-				w.longLine = true
-				w.streamLongLine()
+				return fmt.Errorf("redactor: ndjson line at byte %d is longer than the maximum document size (%d bytes): %w", w.base, w.r.maxDoc, ErrTooLarge)
 			}
-			return
+			return nil
 		}
-		end = nl + 1
+		end = w.nlFree + nl + 1
 	}
+	w.nlFree = 0
 	if end == 0 {
-		return
+		return nil
 	}
 	// Batches of whole lines of about chunkSize keep the prefilter's
 	// scratch buffers small and reused, however much is buffered.
@@ -408,16 +421,7 @@ func (w *Writer) lines(final bool) {
 		off = be
 	}
 	w.consume(end)
-}
-
-// streamLongLine emits most of an over-long line through text rules and
-// keeps the overlap.
-func (w *Writer) streamLongLine() {
-	keep := w.st.r.c.overlap
-	if len(w.buf) <= keep*2 {
-		return
-	}
-	w.textSlice(len(w.buf) - keep)
+	return nil
 }
 
 // textSlice redacts w.buf[:end] as text and emits it. A span that crosses
@@ -461,20 +465,17 @@ func (r *Redactor) Append(dst, src []byte, f Format) ([]byte, Stats) {
 // processFinal runs the last processing step without writing anywhere.
 func (w *Writer) processFinal() error {
 	if w.format == FormatAuto {
-		w.format = sniff(w.buf, w.hint)
+		w.format = sniff(w.buf, w.hint, true)
 	}
+	// The input is held whole already: MaxDocument, a bound on what a
+	// Writer buffers, does not apply.
 	switch w.format {
 	case FormatJSON, FormatForm:
-		if len(w.buf) > w.r.maxDoc {
-			w.format = FormatText
-			w.textAll()
-			return nil
-		}
 		w.whole()
 	case FormatNDJSON:
-		w.lines(true)
+		_ = w.lines(true)
 	case FormatCSV:
-		w.csv(true)
+		_ = w.csv(true)
 	default:
 		w.textAll()
 	}
@@ -539,8 +540,9 @@ func (w *Writer) copyFrom(ctx context.Context, src io.Reader) (Stats, error) {
 	return w.stats, err
 }
 
-// sniff decides the format of the first bytes of an input.
-func sniff(b []byte, hint Format) Format {
+// sniff decides the format of the first bytes of an input; complete says b
+// is the whole input.
+func sniff(b []byte, hint Format, complete bool) Format {
 	t := bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
 	t = bytes.TrimLeft(t, " \t\r\n")
 	if len(t) == 0 {
@@ -558,7 +560,7 @@ func sniff(b []byte, hint Format) Format {
 		}
 		return FormatJSON
 	}
-	if hint == FormatCSV || looksCSV(t) {
+	if hint == FormatCSV || looksCSV(t, complete) {
 		return FormatCSV
 	}
 	if looksForm(t) {
@@ -574,43 +576,6 @@ func looksForm(t []byte) bool {
 		return false
 	}
 	return bytes.IndexByte(bytes.TrimRight(t, "\r\n"), '\n') < 0 && formRE.Match(t)
-}
-
-// looksCSV: at least two lines, each of the first few with the same number
-// (two or more) of comma-separated fields.
-func looksCSV(t []byte) bool {
-	fields := -1
-	lines := 0
-	for len(t) > 0 && lines < 5 {
-		end := bytes.IndexByte(t, '\n')
-		if end < 0 {
-			if lines == 0 {
-				return false
-			}
-			break
-		}
-		line := bytes.TrimRight(t[:end], "\r")
-		t = t[end+1:]
-		n := 1
-		inQ := false
-		for _, c := range line {
-			switch {
-			case c == '"':
-				inQ = !inQ
-			case c == ',' && !inQ:
-				n++
-			}
-		}
-		if inQ {
-			return lines > 0 // a quoted field spans lines: typical of CSV
-		}
-		if n < 2 || (fields >= 0 && n != fields) {
-			return false
-		}
-		fields = n
-		lines++
-	}
-	return lines >= 2
 }
 
 // find reports a finding for span sp of buffer b.
