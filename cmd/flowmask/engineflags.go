@@ -29,7 +29,7 @@ func (f *engineFlags) register(cmd *cobra.Command) {
 	fl.StringArrayVar(&f.disable, "disable-rule", nil, "disable the rule with this `ID` (repeatable)")
 	fl.StringVar(&f.mask, "mask", "label", "replacement: label ([REDACTED:rule]) or hash ([REDACTED:rule:hmac8], needs FLOWMASK_HASH_KEY)")
 	fl.StringVar(&f.allowFile, "allowlist", "", "YAML `FILE` of allowlist entries ({rule, path, value}) that silence false positives")
-	fl.IntVar(&f.maxDocument, "max-document", redactor.DefaultMaxDocument, "largest JSON document or form body read whole, in `bytes`; larger input is redacted with streaming text rules")
+	fl.IntVar(&f.maxDocument, "max-document", redactor.DefaultMaxDocument, "largest JSON document, NDJSON line, CSV record or form body read whole, in `bytes`; a larger one is refused with an error (exit 2)")
 	f.secrets.register(cmd)
 }
 

@@ -48,3 +48,34 @@ func checkCLIMasked(t *testing.T, name string, res result, in string) {
 		}
 	}
 }
+
+// TestMaxDocumentRefuses: one byte over --max-document, a run-history
+// document is refused with an error and a non-zero exit, never redacted
+// with text rules that miss its name/value pairs and sig values (issue
+// 17.3); the same document under the limit is redacted structurally.
+func TestMaxDocumentRefuses(t *testing.T) {
+	head := `{"properties":{"inputs":{"variables":[{"name":"DB_PASSWORD","type":"string","value":"Vq8tLr42mXpz"}]},` +
+		`"outputs":{"headers":{"Location":"https://prod-07.westeurope.logic.azure.com/workflows/abc/runs?api-version=2016-10-01&sp=%2Fruns&sv=1.0&sig=Nk2sQw9PzY4mT7vR1bXcLd0"}},"pad":"`
+	tail := `"}}`
+	const limit = 300000
+	doc := head + strings.Repeat("x", limit+1-len(head)-len(tail)) + tail
+	p := filepath.Join(t.TempDir(), "run.json")
+	if err := os.WriteFile(p, []byte(doc), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, cmd := range []string{"redact", "scan"} {
+		res := runBin(t, "", nil, cmd, "--max-document", "300000", p)
+		if res.code != 2 || !strings.Contains(res.stderr, "maximum document size") {
+			t.Errorf("%s: exit %d, stderr %q; want 2 and a max-document error", cmd, res.code, res.stderr)
+		}
+		for _, s := range []string{"Vq8tLr42mXpz", "Nk2sQw9PzY4mT7vR1bXcLd0"} {
+			if strings.Contains(res.stdout+res.stderr, s) {
+				t.Errorf("%s: %s leaked", cmd, s)
+			}
+		}
+	}
+	res := runBin(t, "", nil, "redact", "--max-document", "400000", p)
+	if res.code != 0 || strings.Contains(res.stdout, "Vq8tLr42mXpz") || strings.Contains(res.stdout, "Nk2sQw9PzY4mT7vR1bXcLd0") {
+		t.Errorf("under the limit: exit %d, stderr %q, a secret survived: %v", res.code, res.stderr, res.code == 0)
+	}
+}
