@@ -93,6 +93,7 @@ type state struct {
 	path    []pathElem
 	scratch []byte
 	onFind  func(Finding)
+	block   blockState
 }
 
 type window struct {
@@ -478,6 +479,7 @@ func (st *state) detectValue(b *buffer, ctx, a, e, ctxEnd int, mode int) {
 		return
 	}
 	first := len(st.spans)
+	st.block.limit = e
 	i, _ := slices.BinarySearchFunc(b.hits, int32(ctx), func(h kwHit, p int32) int { return int(h.pos - p) })
 	st.windows = st.windows[:0]
 	for ; i < len(b.hits) && int(b.hits[i].pos) < e; i++ {
@@ -614,7 +616,11 @@ func (st *state) addMatch(b *buffer, rl *rule, ri int32, base int, src []byte, m
 				return
 			}
 		}
-		st.spans = append(st.spans, span{start: base + s, end: base + e, rule: ri, high: high})
+		end := base + e
+		if bytes.HasPrefix(src[m[0]:], armorBegin) {
+			end = st.extendBlock(b, end) // whatever the window's length
+		}
+		st.spans = append(st.spans, span{start: base + s, end: end, rule: ri, high: high})
 	}
 }
 

@@ -57,6 +57,9 @@ type Writer struct {
 	sawHead bool
 	csvScan csvScan
 	recEnds []int
+	// inBlock is set while text input is inside a multi-line secret
+	// (a private key) that an earlier chunk opened.
+	inBlock bool
 	stats   Stats
 	err     error
 	closed  bool
@@ -354,6 +357,12 @@ func (w *Writer) text(final bool) error {
 	if n == 0 || (!final && n < chunkSize) {
 		return w.flush()
 	}
+	if w.inBlock {
+		w.maskBlockRest(final)
+		if n = len(w.buf); w.inBlock || n == 0 {
+			return w.flush()
+		}
+	}
 	commit := n
 	if !final {
 		commit = n - min(w.st.r.c.overlap, n/2)
@@ -361,7 +370,7 @@ func (w *Writer) text(final bool) error {
 			commit = nl + 1
 		}
 	}
-	w.textSlice(commit)
+	w.textSlice(commit, final)
 	return w.flush()
 }
 
@@ -425,18 +434,29 @@ func (w *Writer) lines(final bool) error {
 }
 
 // textSlice redacts w.buf[:end] as text and emits it. A span that crosses
-// end extends it.
-func (w *Writer) textSlice(end int) {
+// end extends it. Unless final, the buffer is not the end of the input: a
+// multi-line block with no END line in it is masked to near the buffer's
+// end and the next chunk continues it (see maskBlockRest).
+func (w *Writer) textSlice(end int, final bool) {
 	st := w.st
 	n := len(w.buf)
 	b := w.top(w.buf)
 	st.edits = st.edits[:0]
 	st.repl = st.repl[:0]
 	if len(b.hits) > 0 || len(b.lits) > 0 {
+		st.block.open = false
+		if !final {
+			st.block.stop = n - len(armorEnd)
+		}
 		st.detectText(b, 0, n, end, modeText, &st.edits)
+		st.block.stop = 0
 		for _, e := range st.edits {
 			end = max(end, e.end)
 		}
+		if st.block.open && !final && end >= n-len(armorEnd) {
+			w.inBlock = true
+		}
+		st.block.open = false
 	}
 	w.out = st.apply(w.out, w.buf[:end], st.edits)
 	w.consume(end)
@@ -485,7 +505,7 @@ func (w *Writer) processFinal() error {
 // textAll redacts the whole buffer as text in one pass.
 func (w *Writer) textAll() {
 	if len(w.buf) > 0 {
-		w.textSlice(len(w.buf))
+		w.textSlice(len(w.buf), true)
 	}
 }
 

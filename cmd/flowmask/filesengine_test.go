@@ -79,3 +79,42 @@ func TestMaxDocumentRefuses(t *testing.T) {
 		t.Errorf("under the limit: exit %d, stderr %q, a secret survived: %v", res.code, res.stderr, res.code == 0)
 	}
 }
+
+// TestRedactLongKey: a private key whose body is far longer than a rule's
+// match window, spanning several read chunks, is masked from BEGIN to END
+// by `redact` and reported once by `scan` (issue 17.6).
+func TestRedactLongKey(t *testing.T) {
+	var body strings.Builder
+	x := uint32(2463534242)
+	const b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
+	for i := 0; i < 9000; i++ { // 9000 lines of 64: 585 KB
+		for j := 0; j < 64; j++ {
+			x ^= x << 13
+			x ^= x >> 17
+			x ^= x << 5
+			body.WriteByte(b64[x%64])
+		}
+		body.WriteByte('\n')
+	}
+	in := "start\n-----BEGIN OPENSSH PRIVATE KEY-----\n" + body.String() + "-----END OPENSSH PRIVATE KEY-----\nend\n"
+	p := filepath.Join(t.TempDir(), "deploy.log")
+	if err := os.WriteFile(p, []byte(in), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := runBin(t, "", nil, "redact", p)
+	if res.code != 0 {
+		t.Fatalf("exit %d: %s", res.code, res.stderr)
+	}
+	for i, l := range strings.Split(body.String(), "\n") {
+		if l != "" && strings.Contains(res.stdout, l) {
+			t.Fatalf("body line %d survived", i+1)
+		}
+	}
+	if !strings.HasSuffix(res.stdout, "\n-----END OPENSSH PRIVATE KEY-----\nend\n") || strings.Count(res.stdout, "\n") != strings.Count(in, "\n") {
+		t.Errorf("END line, the text after it or the line count changed")
+	}
+	res = runBin(t, "", nil, "scan", "--report", "json", p)
+	if res.code != 1 || strings.Count(res.stdout, `"rule": "private-key-pem"`) != 1 {
+		t.Errorf("scan: exit %d, want 1 and one finding:\n%s", res.code, res.stdout)
+	}
+}
