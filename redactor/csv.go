@@ -195,7 +195,7 @@ func (w *Writer) csv(final bool) error {
 			}
 			rs = re
 		}
-		w.out = st.apply(w.out, src, st.edits)
+		w.emitEdits(src, st.edits)
 		w.consume(end)
 		if w.csvScan.started {
 			w.csvScan.pos -= end

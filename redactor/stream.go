@@ -344,8 +344,10 @@ func (w *Writer) whole() {
 	default: // invalid JSON is scanned as text, never passed unscanned
 		st.detectText(b, 0, len(src), len(src), modeText, &st.edits)
 	}
-	w.out = slices.Grow(w.out, len(src)+len(src)/8)
-	w.out = st.apply(w.out, src, st.edits)
+	if w.dst == nil {
+		w.out = slices.Grow(w.out, len(src)+len(src)/8)
+	}
+	w.emitEdits(src, st.edits)
 	w.consume(len(src))
 }
 
@@ -423,7 +425,7 @@ func (w *Writer) lines(final bool) error {
 				ls = next
 			}
 		}
-		w.out = st.apply(w.out, src, st.edits)
+		w.emitEdits(src, st.edits)
 		if st.onFind != nil {
 			line += bytes.Count(src, []byte{'\n'})
 		}
@@ -458,8 +460,42 @@ func (w *Writer) textSlice(end int, final bool) {
 		}
 		st.block.open = false
 	}
-	w.out = st.apply(w.out, w.buf[:end], st.edits)
+	w.emitEdits(w.buf[:end], st.edits)
 	w.consume(end)
+}
+
+// emitEdits appends src with edits applied to the output. A Writer writes a
+// long record out in pieces as it goes, so that the record is not held a
+// second time as output; one writing to io.Discard (a scan) builds no
+// output at all.
+func (w *Writer) emitEdits(src []byte, edits []edit) {
+	if w.dst == io.Discard {
+		return
+	}
+	if w.dst == nil || len(src) <= 2*chunkSize {
+		w.out = w.st.apply(w.out, src, edits)
+		return
+	}
+	prev := 0
+	for _, e := range edits {
+		w.emitFlushing(src[prev:e.start])
+		w.out = append(w.out, w.st.repl[e.off:e.off+e.n]...)
+		prev = e.end
+	}
+	w.emitFlushing(src[prev:])
+}
+
+// emitFlushing appends p to the output, writing the output out each time it
+// reaches chunkSize.
+func (w *Writer) emitFlushing(p []byte) {
+	for len(p) > 0 && w.err == nil {
+		k := min(len(p), chunkSize)
+		w.out = append(w.out, p[:k]...)
+		p = p[k:]
+		if len(w.out) >= chunkSize {
+			_ = w.flush()
+		}
+	}
 }
 
 func indexOr(b []byte, c byte, def int) int {
