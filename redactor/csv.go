@@ -75,6 +75,9 @@ func scanRecord(src []byte, rs int, delim byte, sc *csvScan, final bool) int {
 			}
 			q := i + k
 			if q+1 >= n {
+				if final {
+					return n // a quote at the end closes its field
+				}
 				i = q // the next byte decides
 				break
 			}
@@ -89,6 +92,9 @@ func scanRecord(src []byte, rs int, delim byte, sc *csvScan, final bool) int {
 				return q + 2
 			case '\r':
 				if q+2 >= n {
+					if final {
+						return n
+					}
 					i = q
 					goto more
 				}

@@ -136,6 +136,8 @@ func TestCSVAutoShort(t *testing.T) {
 		"password,user\n" + csvSecrets[0] + ",bob",
 		"\xef\xbb\xbfpassword,user\r\n" + csvSecrets[0] + ",bob\r\n",
 		"\xef\xbb\xbf\"password\";\"user\"\n\"" + csvSecrets[0] + "\";\"bob\"",
+		"user,password\n\"bob\nsmith\",\"" + csvSecrets[0] + "\"",
+		"user,password\n\"bob\",\"" + csvSecrets[0] + "\n\"\r",
 	} {
 		out, err := streamCSV(t, r, in, redactor.FormatAuto)
 		if err != nil {
