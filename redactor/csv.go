@@ -389,12 +389,13 @@ func looksCSV(t []byte, complete bool) bool {
 }
 
 // csvHeaderNames reports whether every cell of a header line is a short
-// column name: letters, digits, blanks and _ - . ( ) / #.
+// column name: letters, digits, blanks and _ - . ( ) / #, not starting with
+// a digit (a log line starts with a timestamp).
 func csvHeaderNames(line []byte, delim byte) bool {
 	ok := true
 	forCells(line, 0, len(line), delim, func(s, e int, _ bool) {
 		name := bytes.TrimSpace(line[s:e])
-		if len(name) == 0 || len(name) > 64 {
+		if len(name) == 0 || len(name) > 64 || name[0]-'0' < 10 {
 			ok = false
 			return
 		}

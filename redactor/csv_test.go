@@ -172,3 +172,25 @@ func TestCSVRecordTooLarge(t *testing.T) {
 	}
 	checkCSVMasked(t, in, out.String(), ",")
 }
+
+// TestCSVAutoNotLogs: a log whose columns are separated by '|' or tabs is
+// not taken for CSV by auto-detection: its first line is not a header.
+func TestCSVAutoNotLogs(t *testing.T) {
+	r := def(t)
+	for _, in := range []string{
+		"2026-12-02 10:00:01 | INFO | started\n2026-12-02 10:00:02 | INFO | password=hunter2222 ok\n",
+		"2026-12-02T10:00:01Z\tINFO\tstarted\n2026-12-02T10:00:02Z\tWARN\tpassword=hunter2222 ok\n",
+	} {
+		var out bytes.Buffer
+		w := r.NewWriter(&out, redactor.FormatAuto)
+		if _, err := w.Write([]byte(in)); err != nil {
+			t.Fatal(err)
+		}
+		if err := w.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if w.Format() != redactor.FormatText || strings.Contains(out.String(), "hunter2222") {
+			t.Errorf("%q: format %s, out %q", in, w.Format(), out.String())
+		}
+	}
+}
