@@ -3,6 +3,7 @@ package redactor_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -54,5 +55,26 @@ func TestLongRecordStreamedOut(t *testing.T) {
 				t.Errorf("a %d-byte record was written in one %d-byte Write: output held whole", len(tc.in), out.max)
 			}
 		})
+	}
+}
+
+// TestAutoJSONLineThenText: auto-detection takes a log whose first line is
+// a JSON object for a JSON document; past MaxDocument it is evidently not
+// one (text follows the first value), so it is redacted as text, as an
+// invalid document always was, rather than refused.
+func TestAutoJSONLineThenText(t *testing.T) {
+	r := newRedactor(t, redactor.Config{MaxDocument: 64 << 10})
+	in := `{"msg":"service started"}` + "\n" + strings.Repeat("2026-12-02 10:00:00 INFO request served in 3 ms\n", 20000) + "password=hunter2222\n"
+	var out bytes.Buffer
+	if _, err := r.Stream(context.Background(), &out, strings.NewReader(in), redactor.FormatAuto, redactor.FormatAuto); err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(out.String(), "hunter2222") || out.Len() != len(in)-len("hunter2222")+len("[REDACTED:password]") {
+		t.Errorf("secret survived or output changed (%d bytes in, %d out)", len(in), out.Len())
+	}
+	// One document over the limit is refused.
+	doc := `{"items":[` + strings.Repeat(`"abc",`, 60000) + `"x"],"password":"hunter2222"}`
+	if _, err := r.Stream(context.Background(), &out, strings.NewReader(doc), redactor.FormatAuto, redactor.FormatAuto); !errors.Is(err, redactor.ErrTooLarge) {
+		t.Errorf("err = %v; want ErrTooLarge", err)
 	}
 }

@@ -173,6 +173,13 @@ func (w *Writer) process(final bool) error {
 			if len(w.buf) <= w.r.maxDoc {
 				return nil
 			}
+			if w.format == FormatJSON && notOneValue(w.buf) {
+				// Not a JSON document (text after a first JSON line, as
+				// auto-detection may see in a log): a document that is
+				// not valid JSON is scanned as text, and so is this.
+				w.format = FormatText
+				return w.text(false)
+			}
 			w.err = fmt.Errorf("redactor: %s document is longer than the maximum document size (%d bytes): %w", w.format, w.r.maxDoc, ErrTooLarge)
 			return w.err
 		}
@@ -594,6 +601,35 @@ func (w *Writer) copyFrom(ctx context.Context, src io.Reader) (Stats, error) {
 	}
 	err := w.Close()
 	return w.stats, err
+}
+
+// notOneValue reports whether b cannot be the start of one JSON document:
+// its first value (found by counting brackets outside strings) ends, and
+// something other than blanks follows it.
+func notOneValue(b []byte) bool {
+	b = bytes.TrimPrefix(b, utf8BOM)
+	depth, started := 0, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch c {
+		case '"':
+			e, _ := stringEnd(b, i+1, len(b))
+			i = e
+			started = true
+		case '{', '[':
+			depth++
+			started = true
+		case '}', ']':
+			depth--
+		case ' ', '\t', '\r', '\n':
+		default:
+			started = true
+		}
+		if started && depth <= 0 && (c == '}' || c == ']' || c == '"') {
+			return len(bytes.TrimLeft(b[i+1:], " \t\r\n")) > 0
+		}
+	}
+	return false
 }
 
 // sniff decides the format of the first bytes of an input; complete says b
