@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,6 +23,17 @@ func TestRedactCSVExports(t *testing.T) {
 		}
 		res := runBin(t, "", nil, "redact", p)
 		checkCLIMasked(t, name, res, in)
+		// scan reports each credential cell, and never its value.
+		res = runBin(t, "", nil, "scan", "--report", "json", p)
+		var found []struct {
+			Line int `json:"line"`
+		}
+		if err := json.Unmarshal([]byte(res.stdout), &found); err != nil || res.code != 1 || len(found) < strings.Count(in, "\n")-1 {
+			t.Errorf("scan %s: exit %d, %d findings (%v); want 1 and one per data row:\n%s", name, res.code, len(found), err, res.stdout)
+		}
+		if strings.Contains(res.stdout, "Qm4vTz81LpWe") || strings.Contains(res.stdout, "Hy62KsPq0dXr") {
+			t.Errorf("scan %s: the report shows a secret", name)
+		}
 	}
 	in := "api_key,owner\nQm4vTz81LpWe,ops"
 	res := runBin(t, in, nil, "redact")
