@@ -1,0 +1,90 @@
+package redactor
+
+import "slices"
+
+// maxFound caps the values remembered per window for propagate: a window
+// with more secrets than that is masked rule by rule only beyond it.
+const maxFound = 4096
+
+// propagate masks, in src (the window's input, or decoded content one
+// level down), every occurrence of a value that a rule masked somewhere in
+// the window and that edits leave visible: a token logged twice, the
+// second time without its key name (acme token = 'X' | 'X'). Occurrences
+// are found with the matcher of known values, so the value's encoded forms
+// (JSON-escaped, URL-escaped, base64, hex) are found too. Each occurrence
+// is masked with the label of the rule that found the value; the parts of
+// it that an edit already covers stay as they are. It returns edits with
+// the new ones merged in, sorted.
+//
+// It costs nothing in a window where no rule masked anything, and one
+// matcher build and pass over src where one did.
+func (st *state) propagate(src []byte, edits []edit) []edit {
+	vals := st.foundList[:0]
+	for _, f := range st.foundVals {
+		vals = append(vals, st.found[f.off:f.off+f.n])
+	}
+	st.foundList = vals
+	set := st.builder.Build(vals)
+	st.foundHits = set.Append(st.foundHits[:0], src)
+	if len(st.foundHits) == 0 {
+		return edits
+	}
+	// Edits are sorted and disjoint: find the parts of each occurrence
+	// they leave visible.
+	pieces := st.pieces[:0]
+	for _, m := range st.foundHits {
+		p := m.Start
+		i, _ := slices.BinarySearchFunc(edits, m.Start, func(e edit, s int) int { return e.end - s - 1 })
+		for ; i < len(edits) && edits[i].start < m.End; i++ {
+			if edits[i].end <= p {
+				continue
+			}
+			if edits[i].start > p {
+				pieces = append(pieces, span{start: p, end: edits[i].start, rule: int32(m.Value)})
+			}
+			p = max(p, edits[i].end)
+		}
+		if p < m.End {
+			pieces = append(pieces, span{start: p, end: m.End, rule: int32(m.Value)})
+		}
+	}
+	st.pieces = pieces
+	if len(pieces) == 0 {
+		return edits
+	}
+	slices.SortFunc(pieces, func(x, y span) int { return x.start - y.start })
+	b := &st.top
+	if st.depth > 0 {
+		b = st.nested[st.depth]
+	}
+	first := len(edits)
+	for i := 0; i < len(pieces); {
+		cur := pieces[i]
+		j := i + 1
+		for ; j < len(pieces) && pieces[j].start <= cur.end; j++ {
+			cur.end = max(cur.end, pieces[j].end)
+		}
+		i = j
+		fv := st.foundVals[cur.rule]
+		rl := &st.r.c.rules[fv.rule]
+		off := len(st.repl)
+		// The label is the one the value got where it was found (a hash
+		// mask is computed from the value, not from its encoded form).
+		st.repl = st.r.label(st.repl, rl, st.found[fv.off:fv.off+fv.n])
+		for _, ch := range src[cur.start:cur.end] {
+			if ch == '\n' {
+				st.repl = append(st.repl, '\n')
+			}
+		}
+		edits = append(edits, edit{start: cur.start, end: cur.end, off: off, n: len(st.repl) - off})
+		st.counts[fv.rule]++
+		st.total++
+		if st.onFind != nil {
+			st.find(b, span{start: cur.start, end: cur.end, rule: fv.rule}, rl, 0)
+		}
+	}
+	if first > 0 {
+		slices.SortFunc(edits, func(x, y edit) int { return x.start - y.start })
+	}
+	return edits
+}
