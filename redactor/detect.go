@@ -729,7 +729,7 @@ func (st *state) emit(b *buffer, sp span, out *[]edit) {
 		}
 	}
 	*out = append(*out, edit{start: sp.start, end: sp.end, off: off, n: len(st.repl) - off})
-	if int(sp.rule) != st.r.litRule && len(secret) >= literal.MinLen && len(st.foundVals) < maxFound {
+	if int(sp.rule) != st.r.litRule && len(secret) >= literal.MinLen && len(st.foundVals) < maxFound && spreadable(secret) {
 		// Known values are masked everywhere already.
 		st.foundVals = append(st.foundVals, foundValue{off: len(st.found), n: len(secret), rule: sp.rule})
 		st.found = append(st.found, secret...)

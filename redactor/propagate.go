@@ -88,3 +88,29 @@ func (st *state) propagate(src []byte, edits []edit) []edit {
 	}
 	return edits
 }
+
+// spreadable reports whether a masked value is distinctive enough to mask
+// wherever else it occurs: it mixes character classes as tokens and
+// passwords do (letters with digits or symbols, or upper-case letters
+// inside a word). A plain word or phrase ("disabled", "Not configured") or
+// a run of digits ("20240101") that a key-name rule masked is a secret
+// where it was found, but the same word elsewhere is most likely prose or
+// a date, so it is not spread.
+func spreadable(v []byte) bool {
+	var digit, letter, sym, innerUpper bool
+	for i, c := range v {
+		switch {
+		case c-'0' < 10:
+			digit = true
+		case c-'a' < 26:
+			letter = true
+		case c-'A' < 26:
+			letter = true
+			innerUpper = innerUpper || (i > 0 && isAlpha(v[i-1]))
+		case c == ' ' || c == '-' || c == '_' || c == '.':
+		default:
+			sym = true
+		}
+	}
+	return (letter && (digit || sym || innerUpper)) || (digit && sym)
+}

@@ -115,3 +115,19 @@ func TestFoundValueNotGuessed(t *testing.T) {
 		t.Errorf("allowlisted value spread:\n%s", out)
 	}
 }
+
+// TestFoundWordsNotSpread: a plain word or a digit run masked under a key
+// name stays masked there, but the same word elsewhere is prose or a date.
+func TestFoundWordsNotSpread(t *testing.T) {
+	r := def(t)
+	for _, c := range []struct{ in, keep string }{
+		{`{"auth_token":"disabled","msg":"feature disabled by admin"}`, "feature disabled by admin"},
+		{`{"password":"Not configured","msg":"proxy Not configured"}`, "proxy Not configured"},
+		{"code=20240101\nbuild date 20240101\n", "build date 20240101"},
+	} {
+		out := r.String(c.in)
+		if !strings.Contains(out, c.keep) {
+			t.Errorf("%q spread: %s", c.in, out)
+		}
+	}
+}
