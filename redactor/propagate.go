@@ -10,8 +10,9 @@ const maxFound = 4096
 // level down), every occurrence of a value that a rule masked somewhere in
 // the window and that edits leave visible: a token logged twice, the
 // second time without its key name (acme token = 'X' | 'X'). Occurrences
-// are found with the matcher of known values, so the value's encoded forms
-// (JSON-escaped, URL-escaped, base64, hex) are found too. Each occurrence
+// are found with the matcher of known values, limited to the value and its
+// JSON- and URL-escaped forms (base64 and hex forms would cost a sampling
+// step of one byte for short values, on every window that holds a secret). Each occurrence
 // is masked with the label of the rule that found the value; the parts of
 // it that an edit already covers stay as they are. It returns edits with
 // the new ones merged in, sorted.
@@ -24,6 +25,7 @@ func (st *state) propagate(src []byte, edits []edit) []edit {
 		vals = append(vals, st.found[f.off:f.off+f.n])
 	}
 	st.foundList = vals
+	st.builder.Plain = true
 	set := st.builder.Build(vals)
 	st.foundHits = set.Append(st.foundHits[:0], src)
 	if len(st.foundHits) == 0 {

@@ -118,6 +118,11 @@ func Build(values [][]byte) *Set {
 // caller that builds a small set per document allocates nothing once warm.
 // The zero value is ready to use. Not safe for concurrent use.
 type Builder struct {
+	// Plain limits the forms to the value itself and its JSON- and
+	// URL-escaped forms: no base64 or hex, whose forms are many and, for
+	// short values, short (a smaller sampling step).
+	Plain bool
+
 	set   Set
 	arena []byte
 	forms []form
@@ -328,6 +333,9 @@ func (b *Builder) addForms(v []byte, vi int32) {
 				add()
 			}
 		}
+	}
+	if b.Plain {
+		return
 	}
 	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
 		for shift := 0; shift < 3; shift++ {
