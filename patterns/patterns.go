@@ -164,13 +164,28 @@ func DefaultWith(packs ...string) (*Set, error) {
 	return loadFS(builtin, "rules", packs)
 }
 
-// Packs returns the names of the embedded opt-in packs, sorted.
+// Packs returns the names of the embedded opt-in packs, sorted. It reads
+// only the files' top-level pack lines, without parsing the rules.
 func Packs() []string {
-	s, err := loadFS(builtin, "rules", nil)
-	if err != nil {
-		return nil
+	ents, _ := fs.ReadDir(builtin, "rules")
+	var packs []string
+	for _, e := range ents {
+		data, err := fs.ReadFile(builtin, path.Join("rules", e.Name()))
+		if err != nil {
+			continue
+		}
+		for line := range strings.Lines(string(data)) {
+			if p, ok := strings.CutPrefix(line, "pack:"); ok {
+				p = strings.Trim(strings.TrimSpace(p), `"'`)
+				if p != "" && !slices.Contains(packs, p) {
+					packs = append(packs, p)
+				}
+				break
+			}
+		}
 	}
-	return s.packs
+	sort.Strings(packs)
+	return packs
 }
 
 // LoadFS loads every *.yaml file in dir of fsys, in name order, leaving out
