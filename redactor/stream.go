@@ -476,11 +476,14 @@ func (w *Writer) textSlice(end int, final bool) {
 // second time as output; one writing to io.Discard (a scan) builds no
 // output at all.
 func (w *Writer) emitEdits(src []byte, edits []edit) {
+	// Every path spreads found values: a scan reports their other
+	// occurrences, and a long record masks them.
+	edits = w.st.spread(src, edits)
 	if w.dst == io.Discard {
 		return
 	}
 	if w.dst == nil || len(src) <= 2*chunkSize {
-		w.out = w.st.apply(w.out, src, edits)
+		w.out = w.st.applyEdits(w.out, src, edits)
 		return
 	}
 	prev := 0
