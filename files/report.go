@@ -1,0 +1,83 @@
+package files
+
+import (
+	"encoding/json"
+	"fmt"
+	"io"
+
+	"github.com/flowmask/flowmask/patterns"
+	"github.com/flowmask/flowmask/redactor"
+	"github.com/flowmask/flowmask/sarif"
+)
+
+// ReportFormats are the --report values WriteReport takes.
+var ReportFormats = []string{"text", "json", "sarif"}
+
+// WriteReport writes findings as text, json or sarif (2.1.0). The findings'
+// strings must already be masked (ScanFile and ScanStream do it); version
+// is the tool version SARIF names. incomplete says that some input could
+// not be read, so a text report never says plainly "no secrets found".
+func WriteReport(w io.Writer, format, version string, findings []Finding, incomplete bool) error {
+	switch format {
+	case "json":
+		if findings == nil {
+			findings = []Finding{}
+		}
+		enc := json.NewEncoder(w)
+		enc.SetIndent("", "  ")
+		return enc.Encode(findings)
+	case "sarif":
+		desc := ruleDescriptions()
+		used := map[string]string{}
+		results := make([]sarif.Result, 0, len(findings))
+		for _, f := range findings {
+			used[f.Rule] = desc[f.Rule]
+			loc := sarif.Location{PhysicalLocation: sarif.Physical{
+				ArtifactLocation: sarif.Artifact{URI: f.File},
+				Region:           &sarif.Region{StartLine: f.Line, StartColumn: f.Column},
+			}}
+			if f.Path != "" {
+				loc.LogicalLocations = []sarif.Logical{{FullyQualifiedName: f.Path}}
+			}
+			results = append(results, sarif.Result{
+				RuleID:     f.Rule,
+				Level:      "error",
+				Message:    sarif.Message{Text: fmt.Sprintf("%s secret (%d bytes): %s", f.Rule, f.Length, f.Preview)},
+				Locations:  []sarif.Location{loc},
+				Properties: map[string]any{"confidence": f.Confidence, "offset": f.Offset},
+			})
+		}
+		return sarif.New(version, used, results).Write(w)
+	case "text":
+		for _, f := range findings {
+			path := ""
+			if f.Path != "" {
+				path = " at " + f.Path
+			}
+			if _, err := fmt.Fprintf(w, "%s:%d:%d: %s %s (%d bytes, %s confidence, offset %d)%s\n", f.File, f.Line, f.Column, f.Rule, f.Preview, f.Length, f.Confidence, f.Offset, path); err != nil {
+				return err
+			}
+		}
+		if len(findings) == 0 {
+			msg := "no secrets found"
+			if incomplete {
+				msg = "no secrets found in the input that could be read (some could not: see standard error)"
+			}
+			_, err := fmt.Fprintln(w, msg)
+			return err
+		}
+		return nil
+	}
+	return fmt.Errorf("unknown report format %q (want text, json or sarif)", format)
+}
+
+// ruleDescriptions maps the embedded rules' IDs to their descriptions.
+func ruleDescriptions() map[string]string {
+	m := map[string]string{redactor.LiteralRuleID: "A known secret value (from --secrets-file, --secret-env or a secrets source)"}
+	if set, err := patterns.Default(); err == nil {
+		for _, r := range set.Rules {
+			m[r.ID] = r.Description
+		}
+	}
+	return m
+}
