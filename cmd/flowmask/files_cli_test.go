@@ -489,3 +489,19 @@ func TestScanReportsReadableFiles(t *testing.T) {
 		t.Errorf("clean+bad: code %d out %q", res.code, res.stdout)
 	}
 }
+
+// TestAuditNamedNonFlowIsError: a file named explicitly that is not a flow
+// definition or solution is an error, not a silent pass (issue 16.4).
+func TestAuditNamedNonFlowIsError(t *testing.T) {
+	dir := t.TempDir()
+	name := filepath.Join(dir, "app-settings.json")
+	os.WriteFile(name, []byte(`{"logging":{"level":"info"},"retries":3}`), 0o644)
+	res := cli(t, "", "audit", name)
+	if res.code == exitOK || !strings.Contains(res.stderr, "app-settings.json") {
+		t.Errorf("code %d out %q err %q", res.code, res.stdout, res.stderr)
+	}
+	// In a walked directory it is still skipped (with a note on stderr).
+	if res := cli(t, "", "audit", dir); res.code != exitOK {
+		t.Errorf("dir: code %d err %q", res.code, res.stderr)
+	}
+}
