@@ -8,6 +8,7 @@ import (
 	"io"
 	"testing"
 
+	"github.com/flowmask/flowmask/files"
 	"github.com/flowmask/flowmask/redactor"
 )
 
@@ -55,6 +56,27 @@ func BenchmarkRedactDense(b *testing.B) {
 	for b.Loop() {
 		if _, err := r.Stream(context.Background(), io.Discard, bytes.NewReader(in), redactor.FormatJSON, redactor.FormatAuto); err != nil {
 			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkScanFrontEndDense is BenchmarkScanDense through the file front
+// end of `flowmask scan` (package files): masking of what a report shows
+// and the text report included.
+func BenchmarkScanFrontEndDense(b *testing.B) {
+	in := denseArray(*scanFindings)
+	e := &files.Engine{Redactor: newRedactor(b, nil), Format: redactor.FormatJSON}
+	b.SetBytes(int64(len(in)))
+	for b.Loop() {
+		var fs []files.Finding
+		if err := e.ScanStream(context.Background(), bytes.NewReader(in), "-", func(f files.Finding) { fs = append(fs, f) }); err != nil {
+			b.Fatal(err)
+		}
+		if err := files.WriteReport(io.Discard, "text", "bench", fs, false); err != nil {
+			b.Fatal(err)
+		}
+		if len(fs) != *scanFindings {
+			b.Fatalf("%d findings", len(fs))
 		}
 	}
 }

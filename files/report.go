@@ -1,9 +1,11 @@
 package files
 
 import (
+	"bufio"
 	"encoding/json"
 	"fmt"
 	"io"
+	"strconv"
 
 	"github.com/flowmask/flowmask/patterns"
 	"github.com/flowmask/flowmask/redactor"
@@ -49,12 +51,34 @@ func WriteReport(w io.Writer, format, version string, findings []Finding, incomp
 		}
 		return sarif.New(version, used, results).Write(w)
 	case "text":
+		bw := bufio.NewWriterSize(w, 64<<10)
+		defer bw.Flush()
+		w := bw
+		var line []byte
 		for _, f := range findings {
-			path := ""
+			// FILE:LINE:COL: RULE PREVIEW (N bytes, C confidence, offset O)[ at PATH]
+			line = append(line[:0], f.File...)
+			line = append(line, ':')
+			line = strconv.AppendInt(line, int64(f.Line), 10)
+			line = append(line, ':')
+			line = strconv.AppendInt(line, int64(f.Column), 10)
+			line = append(line, ": "...)
+			line = append(line, f.Rule...)
+			line = append(line, ' ')
+			line = append(line, f.Preview...)
+			line = append(line, " ("...)
+			line = strconv.AppendInt(line, int64(f.Length), 10)
+			line = append(line, " bytes, "...)
+			line = append(line, f.Confidence...)
+			line = append(line, " confidence, offset "...)
+			line = strconv.AppendInt(line, f.Offset, 10)
+			line = append(line, ')')
 			if f.Path != "" {
-				path = " at " + f.Path
+				line = append(line, " at "...)
+				line = append(line, f.Path...)
 			}
-			if _, err := fmt.Fprintf(w, "%s:%d:%d: %s %s (%d bytes, %s confidence, offset %d)%s\n", f.File, f.Line, f.Column, f.Rule, f.Preview, f.Length, f.Confidence, f.Offset, path); err != nil {
+			line = append(line, '\n')
+			if _, err := w.Write(line); err != nil {
 				return err
 			}
 		}
@@ -63,10 +87,11 @@ func WriteReport(w io.Writer, format, version string, findings []Finding, incomp
 			if incomplete {
 				msg = "no secrets found in the input that could be read (some could not: see standard error)"
 			}
-			_, err := fmt.Fprintln(w, msg)
-			return err
+			if _, err := fmt.Fprintln(w, msg); err != nil {
+				return err
+			}
 		}
-		return nil
+		return bw.Flush()
 	}
 	return fmt.Errorf("unknown report format %q (want text, json or sarif)", format)
 }

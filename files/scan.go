@@ -64,19 +64,25 @@ func (e *Engine) scan(ctx context.Context, src io.Reader, name string, fn func(F
 // scanText runs the engine over decoded text, masking what a report shows.
 func (e *Engine) scanText(ctx context.Context, src io.Reader, name, hintName string, fn func(Finding)) error {
 	masked := e.Mask(name)
-	paths := map[string]string{}
-	_, err := e.Redactor.Scan(ctx, src, e.Format, redactor.FormatHint(hintName), func(f redactor.Finding) {
-		if f.Path != "" {
-			p, ok := paths[f.Path]
-			if !ok {
-				p = e.Mask(f.Path)
-				if len(paths) < 4096 {
-					paths[f.Path] = p
-				}
-			}
-			f.Path = p
+	// Paths and previews repeat (one per rule or per array element shape):
+	// masking each distinct one once keeps a dense scan linear and cheap.
+	seen := map[string]string{}
+	mask := func(s string) string {
+		if s == "" {
+			return s
 		}
-		f.Preview = e.Mask(f.Preview)
+		m, ok := seen[s]
+		if !ok {
+			m = e.Mask(s)
+			if len(seen) < 4096 {
+				seen[s] = m
+			}
+		}
+		return m
+	}
+	_, err := e.Redactor.Scan(ctx, src, e.Format, redactor.FormatHint(hintName), func(f redactor.Finding) {
+		f.Path = mask(f.Path)
+		f.Preview = mask(f.Preview)
 		fn(Finding{File: masked, Finding: f})
 	})
 	return err
