@@ -484,6 +484,11 @@ func TestScanReportsReadableFiles(t *testing.T) {
 	if !strings.Contains(res.stdout, "good.log") || !strings.Contains(res.stderr, "bad.log.gz") {
 		t.Errorf("out %q err %q", res.stdout, res.stderr)
 	}
+	// A missing input is named too; the others are still reported.
+	res = cli(t, "", "scan", filepath.Join(dir, "gone.log"), good)
+	if res.code != exitIncomplete || !strings.Contains(res.stdout, "good.log:1:") || !strings.Contains(res.stderr, "gone.log") {
+		t.Errorf("missing input: code %d out %q err %q", res.code, res.stdout, res.stderr)
+	}
 	res = cli(t, "", "scan", bad, clean)
 	if res.code != exitIncomplete || strings.Contains(res.stdout, "no secrets found\n") {
 		t.Errorf("clean+bad: code %d out %q", res.code, res.stdout)

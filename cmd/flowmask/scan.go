@@ -64,12 +64,29 @@ data; the report covers everything that was read.`,
 					return fail(exitUsage, fmt.Errorf("stdin: %w", err))
 				}
 			}
-			inputs, skips, err := files.Expand(args, ff.walk)
+			// A named input that cannot be found is named, not fatal: the
+			// report covers the others (exit 3).
+			var present []string
+			for _, a := range args {
+				if _, err := os.Stat(a); err != nil {
+					fmt.Fprintln(cmd.ErrOrStderr(), "flowmask: not scanned:", maskedError(e, err))
+					incomplete = true
+					continue
+				}
+				present = append(present, a)
+			}
+			if len(args) > 0 && len(present) == 0 {
+				prog.stop()
+				return fail(exitUsage, fmt.Errorf("none of the %d inputs could be found", len(args)))
+			}
+			inputs, skips, err := files.Expand(present, ff.walk)
 			if err != nil {
 				prog.stop()
 				return fail(exitUsage, err)
 			}
-			incomplete = reportSkips(cmd.ErrOrStderr(), e, skips)
+			if reportSkips(cmd.ErrOrStderr(), e, skips) {
+				incomplete = true
+			}
 			for _, in := range inputs {
 				if err := e.ScanFile(ctx, in.Path, add); err != nil {
 					// Report every readable file; name the others.
