@@ -48,7 +48,7 @@ func (e *Engine) note(format string, args ...any) {
 	}
 }
 
-// Errorf is fmt.Errorf for an error about input name: the name is masked.
+// errorf wraps err with the input's name, masked.
 func (e *Engine) errorf(name string, err error) error {
 	return fmt.Errorf("%s: %w", e.Mask(name), err)
 }
@@ -59,7 +59,7 @@ func (e *Engine) errorf(name string, err error) error {
 func (e *Engine) RedactFile(ctx context.Context, name string, dst io.Writer) error {
 	f, err := os.Open(name)
 	if err != nil {
-		return e.errorf(name, errText2(err))
+		return e.errorf(name, withoutPath(err))
 	}
 	defer f.Close()
 	if err := e.redact(ctx, f, dst, name); err != nil {
@@ -160,14 +160,14 @@ func (e *Engine) live(ctx context.Context, src io.Reader, dst io.Writer) error {
 		if err := ctx.Err(); err != nil {
 			return err
 		}
-		// Take every complete line already buffered, up to a batch size.
-		for br.Buffered() > 0 && len(batch) < 1<<20 {
-			chunk, err := br.ReadSlice('\n')
-			if err != nil {
-				// A partial line: keep it for the next round.
-				batch = append(batch, chunk...)
+		// Take every complete line already buffered, up to a batch size,
+		// without waiting for more input.
+		for len(batch) < 1<<20 {
+			avail, _ := br.Peek(br.Buffered())
+			if bytes.IndexByte(avail, '\n') < 0 {
 				break
 			}
+			chunk, _ := br.ReadSlice('\n')
 			batch = append(batch, chunk...)
 		}
 		if n := bytes.LastIndexByte(batch, '\n'); n >= 0 {
@@ -264,9 +264,9 @@ func (e *Engine) redactMember(ctx context.Context, src io.Reader, dst io.Writer,
 	return enc.Close()
 }
 
-// errText2 drops the path from an *fs.PathError (the caller names the file,
+// withoutPath drops the path from an *fs.PathError (the caller names the file,
 // masked).
-func errText2(err error) error {
+func withoutPath(err error) error {
 	var pe *os.PathError
 	if errors.As(err, &pe) {
 		return pe.Err

@@ -26,7 +26,7 @@ type Finding struct {
 func (e *Engine) ScanFile(ctx context.Context, name string, fn func(Finding)) error {
 	f, err := os.Open(name)
 	if err != nil {
-		return e.errorf(name, errText2(err))
+		return e.errorf(name, withoutPath(err))
 	}
 	defer f.Close()
 	err = e.scan(ctx, f, name, fn)

@@ -343,7 +343,9 @@ func TestRedactLiveNDJSON(t *testing.T) {
 		line, _ := bufio.NewReader(stdout).ReadString('\n')
 		got <- line
 	}()
-	io.WriteString(stdin, `{"level":"info","password":"`+password1+`"}`+"\n")
+	// A complete line followed by the start of the next one: the complete
+	// line must not wait for the rest.
+	io.WriteString(stdin, `{"level":"info","password":"`+password1+`"}`+"\n"+`{"level":"debug","tok`)
 	select {
 	case line := <-got:
 		if line != `{"level":"info","password":"[REDACTED:password]"}`+"\n" {
