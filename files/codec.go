@@ -13,6 +13,7 @@ import (
 	"github.com/flowmask/flowmask/redactor/charset"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zstd"
+	"github.com/ulikunitz/xz"
 )
 
 // Compression is the container an input came in, found by magic bytes.
@@ -33,7 +34,8 @@ func (c Compression) String() string {
 }
 
 // ErrUnsupported is wrapped by errors for input flowmask recognises but
-// cannot read or write back (xz, bzip2 output, encrypted zip members).
+// cannot read or write back (bzip2 output, encrypted zip members, nested
+// compression).
 var ErrUnsupported = errors.New("unsupported input")
 
 // sniffCompression reads the magic bytes at the start of head.
@@ -126,7 +128,12 @@ func decode(r io.Reader) (*decoded, error) {
 	case Bzip2:
 		text = bzip2.NewReader(br)
 	case Xz:
-		return nil, fmt.Errorf("xz-compressed input cannot be read (decompress it first, e.g. xz -dc FILE | flowmask ...): %w", ErrUnsupported)
+		tail := &xzTail{r: br}
+		xr, err := xz.NewReader(tail)
+		if err != nil {
+			return nil, fmt.Errorf("xz: %w", err)
+		}
+		text = &xzChecked{r: xr, tail: tail}
 	case Zip:
 		return nil, errZip
 	}
@@ -185,6 +192,13 @@ func newEncoder(dst io.Writer, l Layout, plain bool) (*encoder, error) {
 			}
 			e.Writer = zw
 			e.closers = append(e.closers, zw)
+		case Xz:
+			xw, err := xz.NewWriter(dst)
+			if err != nil {
+				return nil, err
+			}
+			e.Writer = xw
+			e.closers = append(e.closers, xw)
 		case Bzip2:
 			return nil, fmt.Errorf("bzip2 input can be read but not written back compressed (use --decompress to write it plain): %w", ErrUnsupported)
 		}
@@ -231,4 +245,47 @@ func peekAvailable(br *bufio.Reader, n int) ([]byte, error) {
 			return b, err
 		}
 	}
+}
+
+// xzTail passes xz bytes through and remembers the last two bytes before
+// any trailing zero padding: a complete xz file ends with its stream
+// footer's magic "YZ". ulikunitz/xz reads a stream cut off before a block
+// header as a clean end, so without this check a truncated file would
+// read as short, clean text.
+type xzTail struct {
+	r          io.Reader
+	prev, last byte
+	zeros      int
+}
+
+func (t *xzTail) Read(p []byte) (int, error) {
+	n, err := t.r.Read(p)
+	for _, c := range p[:n] {
+		if c == 0 {
+			t.zeros++
+			continue
+		}
+		if t.zeros > 0 {
+			t.prev = 0
+		} else {
+			t.prev = t.last
+		}
+		t.last, t.zeros = c, 0
+	}
+	return n, err
+}
+
+// xzChecked turns the end of an xz stream whose input did not end with a
+// stream footer into io.ErrUnexpectedEOF.
+type xzChecked struct {
+	r    io.Reader
+	tail *xzTail
+}
+
+func (x *xzChecked) Read(p []byte) (int, error) {
+	n, err := x.r.Read(p)
+	if err == io.EOF && (x.tail.prev != 'Y' || x.tail.last != 'Z' || x.tail.zeros%4 != 0) {
+		err = fmt.Errorf("truncated xz stream: %w", io.ErrUnexpectedEOF)
+	}
+	return n, err
 }

@@ -38,6 +38,7 @@ func TestLayoutRoundTrip(t *testing.T) {
 		{Charset: charset.UTF32LE, BOM: charset.UTF32LE.BOM()},
 		{Compression: Gzip},
 		{Compression: Zstd, Charset: charset.UTF16LE, BOM: charset.UTF16LE.BOM()},
+		{Compression: Xz},
 	}
 	for _, l := range layouts {
 		b := encodeLayout(t, text, l)
@@ -56,11 +57,11 @@ func TestLayoutRoundTrip(t *testing.T) {
 	}
 }
 
-// TestDecodeRefuses: xz, bzip2 output, nested compression and truncated
-// gzip are errors.
+// TestDecodeRefuses: corrupt xz, bzip2 output, nested compression and
+// truncated gzip are errors.
 func TestDecodeRefuses(t *testing.T) {
 	if _, err := decode(bytes.NewReader([]byte("\xfd7zXZ\x00rest"))); err == nil {
-		t.Error("xz accepted")
+		t.Error("corrupt xz accepted")
 	}
 	if _, err := newEncoder(io.Discard, Layout{Compression: Bzip2}, false); err == nil {
 		t.Error("bzip2 output accepted")
@@ -69,6 +70,18 @@ func TestDecodeRefuses(t *testing.T) {
 	outer := encodeLayout(t, string(inner), Layout{Compression: Gzip})
 	if _, err := decode(bytes.NewReader(outer)); err == nil {
 		t.Error("gzip in gzip accepted")
+	}
+	// An xz stream cut before its first block or at any later point is an
+	// error (the decoder alone reads the first case as a clean end).
+	xzb := encodeLayout(t, "password=hunter22\n", Layout{Compression: Xz})
+	for _, n := range []int{12, 16, 24, len(xzb) / 2, len(xzb) - 1} {
+		d, err := decode(bytes.NewReader(xzb[:n]))
+		if err == nil {
+			_, err = io.ReadAll(d)
+		}
+		if err == nil {
+			t.Errorf("xz cut at %d of %d bytes read as clean", n, len(xzb))
+		}
 	}
 	trunc := encodeLayout(t, "password=hunter22\n", Layout{Compression: Gzip})
 	d, err := decode(bytes.NewReader(trunc[:len(trunc)-6]))

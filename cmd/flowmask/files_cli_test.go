@@ -105,9 +105,10 @@ func gzipBytes(t *testing.T, b []byte) []byte {
 	return buf.Bytes()
 }
 
-// TestCompressedInput: gzip, zstd, bzip2 and zip input is decoded,
+// TestCompressedInput: gzip, zstd, xz, bzip2 and zip input is decoded,
 // redacted and written back in the same compression (plain with
-// --decompress); xz and corrupt input are errors, never "clean" (issue 17.4).
+// --decompress; bzip2 only plain); corrupt input is an error, never
+// "clean" (issue 17.4).
 func TestCompressedInput(t *testing.T) {
 	dir := t.TempDir()
 	plain := []byte("2026-12-02 INFO connecting\npassword=" + password1 + "\nauthorization: Bearer " + ghToken + "\n")
@@ -178,14 +179,31 @@ func TestCompressedInput(t *testing.T) {
 			t.Errorf("redact --decompress bz2: code %d out %q", res.code, res.stdout)
 		}
 	}
-	// xz is recognised and refused, never reported clean.
-	xzName := filepath.Join(dir, "app.log.xz")
+	// xz is read and written back as xz; corrupt xz is an error, never clean.
+	if xzBin, err := exec.LookPath("xz"); err == nil {
+		name := filepath.Join(dir, "xz-app.log")
+		os.WriteFile(name, plain, 0o644)
+		if out, err := exec.Command(xzBin, "-k", name).CombinedOutput(); err != nil {
+			t.Fatalf("xz: %v %s", err, out)
+		}
+		if res := cli(t, "", "scan", name+".xz"); res.code != exitFindings {
+			t.Errorf("scan xz: code %d err %q", res.code, res.stderr)
+		}
+		res := cli(t, "", "redact", name+".xz")
+		dec := exec.Command(xzBin, "-dc")
+		dec.Stdin = strings.NewReader(res.stdout)
+		text, err := dec.Output()
+		if res.code != 0 || err != nil || bytes.Contains(text, []byte(password1)) || !bytes.HasPrefix(text, []byte("2026-12-02 INFO")) {
+			t.Errorf("redact xz: code %d %v %q", res.code, err, text)
+		}
+	}
+	xzName := filepath.Join(dir, "corrupt.log.xz")
 	os.WriteFile(xzName, []byte("\xfd7zXZ\x00\x00\x04\xe6\xd6\xb4\x46"), 0o644)
-	if res := cli(t, "", "scan", xzName); res.code == exitOK || res.code == exitFindings || !strings.Contains(res.stderr, "xz") || strings.Contains(res.stdout, "no secrets found\n") {
-		t.Errorf("scan xz: code %d out %q err %q", res.code, res.stdout, res.stderr)
+	if res := cli(t, "", "scan", xzName); res.code != exitIncomplete || !strings.Contains(res.stderr, "xz") || strings.Contains(res.stdout, "no secrets found\n") {
+		t.Errorf("scan corrupt xz: code %d out %q err %q", res.code, res.stdout, res.stderr)
 	}
 	if res := cli(t, "", "redact", xzName); res.code == exitOK {
-		t.Errorf("redact xz: code %d", res.code)
+		t.Errorf("redact corrupt xz: code %d", res.code)
 	}
 	// A corrupt gzip is an error, not clean.
 	bad := filepath.Join(dir, "bad.log.gz")
