@@ -2,6 +2,7 @@ package files
 
 import (
 	"bytes"
+	"encoding/hex"
 	"io"
 	"testing"
 
@@ -83,6 +84,25 @@ func TestDecodeRefuses(t *testing.T) {
 			t.Errorf("xz cut at %d of %d bytes read as clean", n, len(xzb))
 		}
 	}
+	// Every cut of a gzip, zstd or bzip2 stream that keeps the magic bytes
+	// is an error too (shorter, it is scanned as the text it is).
+	bz2, _ := hex.DecodeString(bzip2Hex)
+	for _, full := range [][]byte{
+		encodeLayout(t, "password=hunter22\n", Layout{Compression: Gzip}),
+		encodeLayout(t, "password=hunter22\n", Layout{Compression: Zstd}),
+		bz2,
+	} {
+		for n := 4; n < len(full); n++ {
+			d, err := decode(bytes.NewReader(full[:n]))
+			if err == nil {
+				_, err = io.ReadAll(d)
+				d.close()
+			}
+			if err == nil {
+				t.Errorf("% x cut at %d of %d bytes read as clean", full[:4], n, len(full))
+			}
+		}
+	}
 	trunc := encodeLayout(t, "password=hunter22\n", Layout{Compression: Gzip})
 	d, err := decode(bytes.NewReader(trunc[:len(trunc)-6]))
 	if err == nil {
@@ -114,3 +134,6 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// bzip2Hex is "password=hunter22\n" compressed by bzip2 1.0.8.
+const bzip2Hex = "425a68393141592653599190efb80000054980001010022641de802000314c00014c9899a8da268385fc59917e24ae0bb9229c284848c877dc00"
