@@ -42,6 +42,9 @@ type buffer struct {
 	ppos   int     // otherwise: the whole buffer sits at this parent offset
 	base   int64   // top level only: stream offset of src[0]
 	line   int     // top level only: line number of src[0], 1-based
+	col0   int     // top level only: bytes of src[0]'s line before src[0]
+	// cur is the position cursor of findings (see position).
+	cur position
 }
 
 type kwHit struct {

@@ -47,6 +47,7 @@ type Writer struct {
 	out    []byte
 	base   int64
 	line   int
+	col    int // bytes of the current line before base (for findings)
 	// nlFree is how many leading bytes of buf hold no line break (NDJSON),
 	// so that a long line is searched once, not once per chunk.
 	nlFree int
@@ -153,7 +154,13 @@ func (w *Writer) flush() error {
 // consume drops the first n bytes of the buffer after they were emitted.
 func (w *Writer) consume(n int) {
 	if w.st.onFind != nil {
-		w.line += bytes.Count(w.buf[:n], []byte{'\n'})
+		done := w.buf[:n]
+		w.line += bytes.Count(done, []byte{'\n'})
+		if nl := bytes.LastIndexByte(done, '\n'); nl >= 0 {
+			w.col = n - nl - 1
+		} else {
+			w.col += n
+		}
 	}
 	w.base += int64(n)
 	k := copy(w.buf, w.buf[n:])
@@ -216,6 +223,11 @@ func (w *Writer) topAt(src []byte, base int64, line int) *buffer {
 	st := w.st
 	b := &st.top
 	b.src, b.parent, b.pmap, b.base, b.line = src, nil, nil, base, line
+	b.col0 = 0
+	if base == w.base {
+		b.col0 = w.col
+	}
+	b.cur = position{}
 	st.prepare(b)
 	return b
 }
@@ -684,8 +696,7 @@ func (st *state) find(b *buffer, sp span, rl *rule, keep int) {
 		}
 		b = b.parent
 	}
-	line := b.line + bytes.Count(b.src[:pos], []byte{'\n'})
-	col := pos - bytes.LastIndexByte(b.src[:pos], '\n')
+	line, col := b.position(pos)
 	conf := "medium"
 	if sp.high {
 		conf = "high"

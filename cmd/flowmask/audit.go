@@ -134,6 +134,9 @@ func runAudit(ctx context.Context, o *auditOptions, args []string, stdout, stder
 			return usage(err)
 		}
 		if rep.Kind == audit.KindNone {
+			if in.explicit {
+				return usage(fmt.Errorf("%s: not a workflow definition, flow or solution", in.name))
+			}
 			fmt.Fprintf(stderr, "flowmask: audit: skipped %s: not a workflow definition, flow or solution\n", in.name)
 			continue
 		}

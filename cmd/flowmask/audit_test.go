@@ -147,7 +147,7 @@ func testAuditExitCodes(t *testing.T, bin string) {
 		{name: "fail-on none", give: []string{"--fail-on", "none", filepath.Join(flows, "consumption.json")}, wantCode: 0},
 		{name: "note hidden by default", give: []string{"--report", "json", filepath.Join(rules, "insecure-http-endpoint", "negative.json")}, wantCode: 0, wantOut: "[]"},
 		{name: "directory walk", give: []string{flows}, wantCode: 1, wantErr: "skipped " + filepath.Join(flows, "notes.txt") + ": not a .json or .zip file"},
-		{name: "unrecognised json named", give: []string{filepath.Join(flows, "package.json")}, wantCode: 0, wantErr: "not a workflow definition"},
+		{name: "unrecognised json named", give: []string{filepath.Join(flows, "package.json")}, wantCode: 2, wantErr: "not a workflow definition"},
 		{name: "large json walked", give: []string{bigDir}, wantCode: 0, wantErr: "skipped " + big + ": JSON file larger than 64 MiB"},
 		{name: "large json named", give: []string{big}, wantCode: 2, wantErr: "too large"},
 		{name: "hardcoded secret", give: []string{"--report", "json", filepath.Join(rules, "hardcoded-secret", "positive.json")}, wantCode: 1, wantOut: `"hardcoded-secret"`},

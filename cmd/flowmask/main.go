@@ -16,6 +16,10 @@ const (
 	exitOK       = 0
 	exitFindings = 1 // scan and audit: something was found
 	exitUsage    = 2 // usage or I/O error
+	// exitIncomplete: redact and scan did their work on every input they
+	// could read, but something could not be read or was skipped though it
+	// could hold data (named on stderr).
+	exitIncomplete = 3
 )
 
 // exitError carries an exit code out of a command.

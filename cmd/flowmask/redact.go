@@ -6,29 +6,73 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 
-	"github.com/flowmask/flowmask/redactor"
+	"github.com/flowmask/flowmask/files"
 	"github.com/spf13/cobra"
 )
 
+// fileFlags are the input flags redact and scan share.
+type fileFlags struct {
+	walk files.WalkOptions
+}
+
+func (f *fileFlags) register(cmd *cobra.Command) {
+	fl := cmd.Flags()
+	fl.BoolVar(&f.walk.Hidden, "hidden", false, "include hidden files and directories (name starting with a dot) found in directories")
+	fl.StringArrayVar(&f.walk.Include, "include", nil, "in directories, only read files whose name or relative path matches this `GLOB` (repeatable)")
+	fl.StringArrayVar(&f.walk.Exclude, "exclude", nil, "in directories, skip files and directories whose name or relative path matches this `GLOB` (repeatable)")
+	fl.BoolVar(&f.walk.FollowSymlinks, "follow-symlinks", false, "follow symlinks that point outside the given directories (links inside them are always followed)")
+}
+
+// reportSkips names every skipped entry on stderr and says whether one of
+// them could hold data.
+func reportSkips(w io.Writer, e *files.Engine, skips []files.Skip) (dataSkipped bool) {
+	for _, s := range skips {
+		fmt.Fprintf(w, "flowmask: skipped %s: %s\n", e.Mask(s.Path), s.Reason)
+		dataSkipped = dataSkipped || s.MayHoldData
+	}
+	return dataSkipped
+}
+
+// maskedError is an error whose text went through the engine's masking, so
+// that a file name or key holding a secret is not printed.
+func maskedError(e *files.Engine, err error) error {
+	if err == nil || e == nil {
+		return err
+	}
+	return errors.New(e.Mask(err.Error()))
+}
+
 func newRedactCmd() *cobra.Command {
 	var ef engineFlags
+	var ff fileFlags
 	var outDir string
 	var workers int
+	var force, decompress bool
 	cmd := &cobra.Command{
-		Use:   "redact [flags] [FILE...]",
+		Use:   "redact [flags] [FILE|DIR...]",
 		Short: "Remove secrets from files or standard input",
 		Long: `Redact reads run-history exports, NDJSON or text logs, CSV or form bodies and
 writes them with every secret replaced by [REDACTED:<rule>]. JSON keeps its
 shape: only string values change. With no FILE it reads standard input and
 writes standard output. NDJSON is redacted on all CPUs (see --workers), in
-batches of whole lines written in input order.`,
+batches of whole lines written in input order.
+
+Compressed input (gzip, zstd, bzip2, zip) is found by its magic bytes,
+decoded, redacted and written back in the same compression (plain with
+--decompress; bzip2 only plain). UTF-16/UTF-32 text (with a BOM, or BOM-less
+UTF-16) is decoded and written back in its encoding. Directories need
+--out-dir and keep their tree below it. Exit status: 0 done, 2 error, 3
+incomplete (something that could hold data was skipped or unreadable).
+See docs/files.md.`,
 		Example: `  # stdin to stdout, format detected from the content
   flowmask redact < run-history.json > clean.json
 
-  # several files into a directory (written atomically)
-  flowmask redact --out-dir clean/ runs/*.json app.log
+  # several files into a directory (written atomically, paths kept)
+  flowmask redact --out-dir clean/ runs/*.json a/app.log b/app.log
+
+  # a directory tree, only the logs, compressed ones too
+  flowmask redact --out-dir clean/ --include '*.log' --include '*.log.gz' /var/log/app
 
   # also mask the values of known secrets
   flowmask redact --secret-env DB_PASSWORD --secrets-file secrets.txt app.log`,
@@ -44,99 +88,60 @@ batches of whole lines written in input order.`,
 			}
 			prog := newProgress(os.Stderr, "redact", false)
 			defer prog.stop()
+			e := &files.Engine{Redactor: r, Format: format, Workers: workers, Decompress: decompress, Count: prog.reader, Notes: cmd.ErrOrStderr()}
+			fail := func(code int, err error) error { return &exitError{code: code, err: maskedError(e, err)} }
 			if len(args) == 0 {
 				if outDir != "" {
-					return &exitError{code: exitUsage, err: errors.New("--out-dir needs FILE arguments")}
+					return fail(exitUsage, errors.New("--out-dir needs FILE arguments"))
 				}
-				_, err := r.StreamParallel(ctx, os.Stdout, prog.reader(os.Stdin), format, redactor.FormatAuto, workers)
-				if err != nil {
-					return &exitError{code: exitUsage, err: fmt.Errorf("stdin: %w", err)}
+				if err := e.RedactStream(ctx, cmd.InOrStdin(), cmd.OutOrStdout()); err != nil {
+					return fail(exitUsage, fmt.Errorf("stdin: %w", err))
 				}
 				return nil
 			}
-			if outDir == "" && len(args) > 0 {
-				for _, name := range args {
-					if err := redactFile(ctx, r, format, workers, name, os.Stdout, prog); err != nil {
-						return &exitError{code: exitUsage, err: err}
+			inputs, skips, err := files.Expand(args, ff.walk)
+			if err != nil {
+				return fail(exitUsage, err)
+			}
+			incomplete := reportSkips(cmd.ErrOrStderr(), e, skips)
+			if outDir == "" {
+				for _, in := range inputs {
+					if !in.Named {
+						return fail(exitUsage, fmt.Errorf("%s is a directory: use --out-dir", in.Path))
 					}
 				}
-				return nil
-			}
-			if err := os.MkdirAll(outDir, 0o755); err != nil {
-				return &exitError{code: exitUsage, err: fmt.Errorf("--out-dir: %w", err)}
-			}
-			for _, name := range args {
-				if err := redactToDir(ctx, r, format, workers, name, outDir, prog); err != nil {
-					return &exitError{code: exitUsage, err: err}
+				for _, in := range inputs {
+					if err := e.RedactFile(ctx, in.Path, cmd.OutOrStdout()); err != nil {
+						return fail(exitUsage, err)
+					}
 				}
+			} else {
+				targets, err := files.Place(inputs, outDir, decompress, force)
+				if err != nil {
+					return fail(exitUsage, err)
+				}
+				var failed []error
+				for _, t := range targets {
+					if err := e.RedactTo(ctx, t); err != nil {
+						fmt.Fprintln(cmd.ErrOrStderr(), "flowmask:", maskedError(e, err))
+						failed = append(failed, err)
+					}
+				}
+				if len(failed) > 0 {
+					return fail(exitIncomplete, fmt.Errorf("%d of %d inputs could not be redacted (see above); the others were written", len(failed), len(targets)))
+				}
+			}
+			if incomplete {
+				return fail(exitIncomplete, errors.New("something that could hold data was skipped (see above)"))
 			}
 			return nil
 		},
 	}
 	ef.register(cmd)
+	ff.register(cmd)
 	cmd.Flags().IntVar(&workers, "workers", 0, "goroutines redacting NDJSON batches; 0 means one per CPU, 1 one in all")
-	cmd.Flags().StringVar(&outDir, "out-dir", "", "write each FILE to `DIR` under its base name (atomically) instead of standard output")
+	cmd.Flags().StringVar(&outDir, "out-dir", "", "write each input to `DIR` under its path relative to the inputs' common parent (atomically) instead of standard output")
+	cmd.Flags().BoolVar(&force, "force", false, "with --out-dir, overwrite existing files (also an input, to redact in place)")
+	cmd.Flags().BoolVar(&decompress, "decompress", false, "write compressed input out decompressed (dropping .gz/.zst/.bz2 from --out-dir names)")
 	return cmd
-}
-
-func redactFile(ctx context.Context, r *redactor.Redactor, format redactor.Format, workers int, name string, dst io.Writer, prog *progress) error {
-	f, err := os.Open(name)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	if _, err := r.StreamParallel(ctx, dst, prog.reader(f), format, redactor.FormatHint(name), workers); err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	return nil
-}
-
-// redactToDir writes name's redacted copy to dir/base(name) through a
-// temporary file and a rename, so a reader never sees half a file. An output
-// that would overwrite its own input is refused.
-func redactToDir(ctx context.Context, r *redactor.Redactor, format redactor.Format, workers int, name, dir string, prog *progress) error {
-	target := filepath.Join(dir, filepath.Base(name))
-	if same, err := sameFile(name, target); err != nil {
-		return err
-	} else if same {
-		return fmt.Errorf("%s: the output %s would overwrite the input", name, target)
-	}
-	tmp, err := os.CreateTemp(dir, "."+filepath.Base(name)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := redactFile(ctx, r, format, workers, name, tmp, prog); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return fmt.Errorf("%s: %w", target, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("%s: %w", target, err)
-	}
-	if st, err := os.Stat(name); err == nil {
-		_ = os.Chmod(tmp.Name(), st.Mode().Perm())
-	}
-	if err := os.Rename(tmp.Name(), target); err != nil {
-		return fmt.Errorf("%s: %w", target, err)
-	}
-	return nil
-}
-
-func sameFile(a, b string) (bool, error) {
-	sa, err := os.Stat(a)
-	if err != nil {
-		return false, err
-	}
-	sb, err := os.Stat(b)
-	if errors.Is(err, os.ErrNotExist) {
-		return false, nil
-	}
-	if err != nil {
-		return false, err
-	}
-	return os.SameFile(sa, sb), nil
 }

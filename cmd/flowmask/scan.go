@@ -2,43 +2,37 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
-	"io"
-	"io/fs"
 	"os"
-	"path/filepath"
-	"strings"
+	"slices"
 	"sync"
 
-	"github.com/flowmask/flowmask/patterns"
-	"github.com/flowmask/flowmask/redactor"
+	"github.com/flowmask/flowmask/files"
 	"github.com/spf13/cobra"
 )
 
-// scanFinding is one finding of `flowmask scan`, in every report format.
-type scanFinding struct {
-	File string `json:"file"`
-	redactor.Finding
-}
-
 func newScanCmd() *cobra.Command {
 	var ef engineFlags
+	var ff fileFlags
 	var report string
 	cmd := &cobra.Command{
 		Use:   "scan [flags] [FILE|DIR...]",
 		Short: "Report secrets in files or standard input without changing them",
-		Long: `Scan reports each secret found (rule, file, line, column, JSON path, a masked
-preview) and never the secret itself. A directory is walked recursively
-(hidden directories such as .git are skipped). Exit status: 0 when clean, 1
-when something was found, 2 on errors.`,
+		Long: `Scan reports each secret found (rule, file, line, column, byte offset, JSON
+path, a masked preview) and never the secret itself: file names, JSON paths
+and keys in the report are masked like the data. A directory is walked
+recursively (hidden files and directories need --hidden); compressed and
+UTF-16/32 input is decoded as redact does. Everything skipped is named on
+standard error.
+
+Exit status: 0 clean, 1 secrets found, 2 usage or fatal error (no report),
+3 incomplete: some input could not be read, or something skipped could hold
+data; the report covers everything that was read.`,
 		Example: `  flowmask scan run-history.json exports/
   flowmask scan --report sarif logs/*.ndjson > flowmask.sarif
   kubectl logs deploy/app | flowmask scan --report json`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			switch report {
-			case "text", "json", "sarif":
-			default:
+			if !slices.Contains(files.ReportFormats, report) {
 				return &exitError{code: exitUsage, err: fmt.Errorf("--report: unknown format %q (want text, json or sarif)", report)}
 			}
 			logger := newLogger()
@@ -51,145 +45,70 @@ when something was found, 2 on errors.`,
 				ctx = context.Background()
 			}
 			prog := newProgress(os.Stderr, "scan", true)
+			e := &files.Engine{Redactor: r, Format: format, Count: prog.reader, Notes: cmd.ErrOrStderr()}
+			fail := func(code int, err error) error { return &exitError{code: code, err: maskedError(e, err)} }
 			var (
 				mu       sync.Mutex
-				findings []scanFinding
+				findings []files.Finding
 			)
-			scanOne := func(name string, src io.Reader, hint redactor.Format) error {
-				_, err := r.Scan(ctx, prog.reader(src), format, hint, func(f redactor.Finding) {
-					mu.Lock()
-					findings = append(findings, scanFinding{File: name, Finding: f})
-					mu.Unlock()
-					prog.findings.Add(1)
-				})
-				return err
+			add := func(f files.Finding) {
+				mu.Lock()
+				findings = append(findings, f)
+				mu.Unlock()
+				prog.findings.Add(1)
 			}
+			incomplete := false
 			if len(args) == 0 {
-				err = scanOne("-", os.Stdin, redactor.FormatAuto)
-			}
-			files, werr := expandDirs(args)
-			if werr != nil {
-				return &exitError{code: exitUsage, err: werr}
-			}
-			for _, name := range files {
-				f, oerr := os.Open(name)
-				if oerr != nil {
-					err = oerr
-					break
+				if err := e.ScanStream(ctx, cmd.InOrStdin(), "-", add); err != nil {
+					prog.stop()
+					return fail(exitUsage, fmt.Errorf("stdin: %w", err))
 				}
-				err = scanOne(name, f, redactor.FormatHint(name))
-				f.Close()
-				if err != nil {
-					err = fmt.Errorf("%s: %w", name, err)
-					break
+			}
+			// A named input that cannot be found is named, not fatal: the
+			// report covers the others (exit 3).
+			var present []string
+			for _, a := range args {
+				if _, err := os.Stat(a); err != nil {
+					fmt.Fprintln(cmd.ErrOrStderr(), "flowmask: not scanned:", maskedError(e, err))
+					incomplete = true
+					continue
+				}
+				present = append(present, a)
+			}
+			if len(args) > 0 && len(present) == 0 {
+				prog.stop()
+				return fail(exitUsage, fmt.Errorf("none of the %d inputs could be found", len(args)))
+			}
+			inputs, skips, err := files.Expand(present, ff.walk)
+			if err != nil {
+				prog.stop()
+				return fail(exitUsage, err)
+			}
+			if reportSkips(cmd.ErrOrStderr(), e, skips) {
+				incomplete = true
+			}
+			for _, in := range inputs {
+				if err := e.ScanFile(ctx, in.Path, add); err != nil {
+					// Report every readable file; name the others.
+					fmt.Fprintln(cmd.ErrOrStderr(), "flowmask: not scanned:", maskedError(e, err))
+					incomplete = true
 				}
 			}
 			prog.stop()
-			if err != nil {
-				return &exitError{code: exitUsage, err: err}
+			if err := files.WriteReport(cmd.OutOrStdout(), report, version, findings, incomplete); err != nil {
+				return fail(exitUsage, err)
 			}
-			if werr := writeScanReport(os.Stdout, report, findings); werr != nil {
-				return &exitError{code: exitUsage, err: werr}
-			}
-			if len(findings) > 0 {
+			switch {
+			case incomplete:
+				return &exitError{code: exitIncomplete}
+			case len(findings) > 0:
 				return &exitError{code: exitFindings}
 			}
 			return nil
 		},
 	}
 	ef.register(cmd)
+	ff.register(cmd)
 	cmd.Flags().StringVar(&report, "report", "text", "report format: text, json or sarif (2.1.0)")
 	return cmd
-}
-
-func writeScanReport(w io.Writer, format string, findings []scanFinding) error {
-	switch format {
-	case "json":
-		if findings == nil {
-			findings = []scanFinding{}
-		}
-		enc := json.NewEncoder(w)
-		enc.SetIndent("", "  ")
-		return enc.Encode(findings)
-	case "sarif":
-		desc := ruleDescriptions()
-		used := map[string]string{}
-		results := make([]sarifResult, 0, len(findings))
-		for _, f := range findings {
-			used[f.Rule] = desc[f.Rule]
-			loc := sarifLocation{PhysicalLocation: sarifPhysical{
-				ArtifactLocation: sarifArtifact{URI: f.File},
-				Region:           &sarifRegion{StartLine: f.Line, StartColumn: f.Column},
-			}}
-			if f.Path != "" {
-				loc.LogicalLocations = []sarifLogical{{FullyQualifiedName: f.Path}}
-			}
-			results = append(results, sarifResult{
-				RuleID:     f.Rule,
-				Level:      "error",
-				Message:    sarifMessage{Text: fmt.Sprintf("%s secret (%d bytes): %s", f.Rule, f.Length, f.Preview)},
-				Locations:  []sarifLocation{loc},
-				Properties: map[string]any{"confidence": f.Confidence},
-			})
-		}
-		return newSARIF(used, results).write(w)
-	default:
-		for _, f := range findings {
-			path := ""
-			if f.Path != "" {
-				path = " at " + f.Path
-			}
-			if _, err := fmt.Fprintf(w, "%s:%d:%d: %s %s (%d bytes, %s confidence)%s\n", f.File, f.Line, f.Column, f.Rule, f.Preview, f.Length, f.Confidence, path); err != nil {
-				return err
-			}
-		}
-		if len(findings) == 0 {
-			_, err := fmt.Fprintln(w, "no secrets found")
-			return err
-		}
-		return nil
-	}
-}
-
-// ruleDescriptions maps the embedded rules' IDs to their descriptions.
-func ruleDescriptions() map[string]string {
-	m := map[string]string{redactor.LiteralRuleID: "A known secret value (from --secrets-file, --secret-env or a secrets source)"}
-	if set, err := patterns.DefaultWith(patterns.Packs()...); err == nil {
-		for _, r := range set.Rules {
-			m[r.ID] = r.Description
-		}
-	}
-	return m
-}
-
-// expandDirs replaces each directory argument with the regular files below
-// it, in lexical order, skipping hidden directories.
-func expandDirs(args []string) ([]string, error) {
-	var out []string
-	for _, a := range args {
-		st, err := os.Stat(a)
-		if err != nil {
-			return nil, err
-		}
-		if !st.IsDir() {
-			out = append(out, a)
-			continue
-		}
-		err = filepath.WalkDir(a, func(p string, d fs.DirEntry, err error) error {
-			if err != nil {
-				return err
-			}
-			if d.IsDir() && p != a && strings.HasPrefix(d.Name(), ".") {
-				return filepath.SkipDir
-			}
-			if d.Type().IsRegular() {
-				out = append(out, p)
-			}
-			return nil
-		})
-		if err != nil {
-			return nil, err
-		}
-	}
-	return out, nil
 }
