@@ -242,6 +242,18 @@ func LoadConfig(name string) (*FileConfig, error) {
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	dec.KnownFields(true)
 	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			errs := make([]error, len(te.Errors))
+			for i, e := range te.Errors {
+				// "line 3: field topic not found in type kafka.Config"
+				if l, msg, ok := strings.Cut(strings.TrimPrefix(e, "line "), ": "); ok {
+					e = l + ": " + msg
+				}
+				errs[i] = fmt.Errorf("%s:%s", name, e)
+			}
+			return nil, errors.Join(errs...)
+		}
 		return nil, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
 	}
 	if doc.Kafka == nil {
