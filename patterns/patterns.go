@@ -28,6 +28,7 @@ import (
 	"path"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -63,6 +64,10 @@ var Validators = map[string]string{
 	"base64":       "the secret decodes as standard or URL-safe base64",
 	"base64-len":   "the secret decodes as base64 to exactly N bytes (base64-len:N)",
 	"hex":          "the secret is hexadecimal",
+	"luhn":         "the secret's digits (blanks and dashes ignored) pass the Luhn check of payment card numbers",
+	"iban-mod97":   "the secret (blanks ignored) is an IBAN whose check digits pass ISO 13616 mod 97",
+	"ssn":          "the secret is a US social security number that can be issued (area not 000, 666 or 9xx; group not 00; serial not 0000)",
+	"ip":           "the secret parses as an IPv4 or IPv6 address",
 }
 
 // Rule is one detection rule as written in a rules file.
@@ -128,25 +133,72 @@ type Rule struct {
 
 	// Source is "file:line" of the rule's definition (set by the loader).
 	Source string `yaml:"-"`
+	// Pack is the opt-in pack the rule belongs to, from its file's pack
+	// field; "" for the rules that are always on.
+	Pack string `yaml:"-"`
 }
 
 // File is the layout of one rules file.
 type File struct {
+	// Pack names the opt-in pack of the file's rules (such as "pii"):
+	// Default leaves them out, DefaultWith adds the packs asked for.
+	Pack  string `yaml:"pack,omitempty"`
 	Rules []Rule `yaml:"rules"`
 }
 
 // Set is an ordered list of rules with unique IDs.
 type Set struct {
 	Rules []Rule
+	// packs lists the opt-in packs seen while loading.
+	packs []string
 }
 
-// Default returns the embedded rule library.
+// Default returns the embedded rule library, without the opt-in packs.
 func Default() (*Set, error) {
 	return LoadFS(builtin, "rules")
 }
 
-// LoadFS loads every *.yaml file in dir of fsys, in name order.
+// DefaultWith returns the embedded rule library with the rules of the
+// named opt-in packs (see Packs). An unknown pack is an error.
+func DefaultWith(packs ...string) (*Set, error) {
+	return loadFS(builtin, "rules", packs)
+}
+
+// Packs returns the names of the embedded opt-in packs, sorted. It reads
+// only the files' top-level pack lines, without parsing the rules.
+func Packs() []string {
+	ents, _ := fs.ReadDir(builtin, "rules")
+	var packs []string
+	for _, e := range ents {
+		data, err := fs.ReadFile(builtin, path.Join("rules", e.Name()))
+		if err != nil {
+			continue
+		}
+		for line := range strings.Lines(string(data)) {
+			if p, ok := strings.CutPrefix(line, "pack:"); ok {
+				p = strings.Trim(strings.TrimSpace(p), `"'`)
+				if p != "" && !slices.Contains(packs, p) {
+					packs = append(packs, p)
+				}
+				break
+			}
+		}
+	}
+	sort.Strings(packs)
+	return packs
+}
+
+// LoadFS loads every *.yaml file in dir of fsys, in name order, leaving out
+// the rules of opt-in packs.
 func LoadFS(fsys fs.FS, dir string) (*Set, error) {
+	return loadFS(fsys, dir, nil)
+}
+
+func loadFS(fsys fs.FS, dir string, packs []string) (*Set, error) {
+	want := make(map[string]bool, len(packs))
+	for _, p := range packs {
+		want[p] = true
+	}
 	ents, err := fs.ReadDir(fsys, dir)
 	if err != nil {
 		return nil, fmt.Errorf("read rules: %w", err)
@@ -165,8 +217,24 @@ func LoadFS(fsys fs.FS, dir string) (*Set, error) {
 		if err != nil {
 			return nil, err
 		}
+		if len(rules) > 0 && rules[0].Pack != "" {
+			p := rules[0].Pack
+			if !slices.Contains(s.packs, p) {
+				s.packs = append(s.packs, p)
+			}
+			if !want[p] {
+				continue
+			}
+			delete(want, p)
+		}
 		if err := s.Add(rules...); err != nil {
 			return nil, err
+		}
+	}
+	sort.Strings(s.packs)
+	for p := range want {
+		if !slices.Contains(s.packs, p) {
+			return nil, fmt.Errorf("rule pack %q does not exist (packs: %s)", p, strings.Join(s.packs, ", "))
 		}
 	}
 	return s, nil
@@ -245,10 +313,14 @@ func Parse(name string, data []byte) ([]Rule, error) {
 	}
 	lines := ruleLines(&root)
 	var errs []error
+	if f.Pack != "" && !idRE.MatchString(f.Pack) {
+		errs = append(errs, fmt.Errorf("%s: pack: %q must be kebab-case (a-z, 0-9, '-')", name, f.Pack))
+	}
 	for i := range f.Rules {
 		r := &f.Rules[i]
 		fl := lines.at(i)
 		r.Source = name + ":" + strconv.Itoa(fl.line)
+		r.Pack = f.Pack
 		if r.Kind == "" {
 			r.Kind = KindRegex
 		}

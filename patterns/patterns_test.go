@@ -406,10 +406,10 @@ func TestParseErrors(t *testing.T) {
     description: d
     keywords: [xy]
     regex: 'ab'
-    validators: [luhn]
+    validators: [crc64-iso]
     examples: ['ab']
 `,
-			want: []string{`x.yaml:6: rule "foo": validators: unknown validator "luhn"`},
+			want: []string{`x.yaml:6: rule "foo": validators: unknown validator "crc64-iso"`},
 		},
 	}
 	for _, tt := range tests {

@@ -131,6 +131,8 @@ type RouteConfig struct {
 	Rules []string `yaml:"rules"`
 	// DisableRules are rule IDs to turn off on this route.
 	DisableRules []string `yaml:"disable_rules"`
+	// Packs are opt-in rule packs to turn on for this route (pii, pii-ip).
+	Packs []string `yaml:"packs"`
 	// Allow silences matches, as in the allowlist file of `redact`.
 	Allow []redactor.Allow `yaml:"allow"`
 	// OnInvalidJSON is what happens to a body that must be JSON and is not:

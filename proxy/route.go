@@ -101,13 +101,13 @@ func (s *Server) compileRoute(i int, rc RouteConfig, lits []redactor.Literal, ha
 	routeLits := append(append([]redactor.Literal(nil), lits...), rt.ownLits...)
 	// Routes with the same rules share one compiled rule set (the largest
 	// part of the proxy's memory); WithLiterals adds the known secrets.
-	key := fmt.Sprintf("%q|%q|%v|%d|%d", rc.Rules, rc.DisableRules, allow, mask, rc.Limits.MaxDocument)
+	key := fmt.Sprintf("%q|%q|%q|%v|%d|%d", rc.Rules, rc.DisableRules, rc.Packs, allow, mask, rc.Limits.MaxDocument)
 	if shared := cache[key]; shared != nil {
 		rt.base = shared.WithLiterals(routeLits)
 	} else {
-		set, err := patterns.Default()
+		set, err := patterns.DefaultWith(rc.Packs...)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", p, err)
+			return nil, fmt.Errorf("%s.packs: %w", p, err)
 		}
 		for _, f := range rc.Rules {
 			rules, err := patterns.LoadFile(f)

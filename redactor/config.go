@@ -49,7 +49,7 @@ func FormatHint(name string) Format {
 		return FormatJSON
 	case ".ndjson", ".jsonl":
 		return FormatNDJSON
-	case ".csv":
+	case ".csv", ".tsv":
 		return FormatCSV
 	case ".log", ".txt":
 		return FormatText
@@ -123,8 +123,9 @@ type Config struct {
 	Literals []Literal
 	// Allow lists matches to leave alone.
 	Allow []Allow
-	// MaxDocument caps what is read whole before falling back to streaming
-	// text rules. Zero means DefaultMaxDocument.
+	// MaxDocument caps what a Writer reads whole (a JSON document, a form
+	// body, one NDJSON line or CSV record); a larger one is refused with an
+	// error wrapping ErrTooLarge. Zero means DefaultMaxDocument.
 	MaxDocument int
 	// Logger receives warnings about the configuration. Nil means no logs.
 	Logger *zap.Logger

@@ -93,6 +93,22 @@ type state struct {
 	path    []pathElem
 	scratch []byte
 	onFind  func(Finding)
+	block   blockState
+
+	// found holds the values rules masked in the current window (see
+	// propagate), back to back; foundVals indexes them.
+	found     []byte
+	foundVals []foundValue
+	foundHits []literal.Match
+	pieces    []span
+	builder   literal.Builder
+	foundList [][]byte
+}
+
+// foundValue is a value a rule masked: found[off:off+n], masked by rule.
+type foundValue struct {
+	off, n int
+	rule   int32
 }
 
 type window struct {
@@ -117,6 +133,10 @@ func (r *Redactor) putState(st *state) {
 		st.scratch = nil
 	}
 	st.onFind = nil
+	st.found, st.foundVals = st.found[:0], st.foundVals[:0]
+	if cap(st.found) > 1<<20 {
+		st.found = nil
+	}
 	st.top = buffer{low: st.top.low[:0], hits: st.top.hits[:0], lits: st.top.lits[:0]}
 	if cap(st.top.low) > 4<<20 {
 		st.top.low = nil
@@ -478,6 +498,7 @@ func (st *state) detectValue(b *buffer, ctx, a, e, ctxEnd int, mode int) {
 		return
 	}
 	first := len(st.spans)
+	st.block.limit = e
 	i, _ := slices.BinarySearchFunc(b.hits, int32(ctx), func(h kwHit, p int32) int { return int(h.pos - p) })
 	st.windows = st.windows[:0]
 	for ; i < len(b.hits) && int(b.hits[i].pos) < e; i++ {
@@ -614,7 +635,11 @@ func (st *state) addMatch(b *buffer, rl *rule, ri int32, base int, src []byte, m
 				return
 			}
 		}
-		st.spans = append(st.spans, span{start: base + s, end: base + e, rule: ri, high: high})
+		end := base + e
+		if bytes.HasPrefix(src[m[0]:], armorBegin) {
+			end = st.extendBlock(b, end) // whatever the window's length
+		}
+		st.spans = append(st.spans, span{start: base + s, end: end, rule: ri, high: high})
 	}
 }
 
@@ -710,6 +735,11 @@ func (st *state) emit(b *buffer, sp span, out *[]edit) {
 		}
 	}
 	*out = append(*out, edit{start: sp.start, end: sp.end, off: off, n: len(st.repl) - off})
+	if int(sp.rule) != st.r.litRule && len(secret) >= literal.MinLen && len(st.foundVals) < maxFound && spreadable(secret) {
+		// Known values are masked everywhere already.
+		st.foundVals = append(st.foundVals, foundValue{off: len(st.found), n: len(secret), rule: sp.rule})
+		st.found = append(st.found, secret...)
+	}
 	st.counts[sp.rule]++
 	st.total++
 	if st.onFind != nil {
@@ -717,8 +747,28 @@ func (st *state) emit(b *buffer, sp span, out *[]edit) {
 	}
 }
 
-// apply appends src with edits applied to dst.
+// apply appends src with edits applied to dst, after masking every other
+// occurrence of the values the edits' rules found (see propagate). At the
+// top level it ends the window: the found values are forgotten.
 func (st *state) apply(dst, src []byte, edits []edit) []byte {
+	return st.applyEdits(dst, src, st.spread(src, edits))
+}
+
+// spread returns edits plus the edits that mask every other occurrence of
+// the values the edits' rules found (see propagate). At the top level it
+// ends the window: the found values are forgotten.
+func (st *state) spread(src []byte, edits []edit) []edit {
+	if len(st.foundVals) > 0 {
+		edits = st.propagate(src, edits)
+		if st.depth == 0 {
+			st.found, st.foundVals = st.found[:0], st.foundVals[:0]
+		}
+	}
+	return edits
+}
+
+// applyEdits appends src with edits applied to dst.
+func (st *state) applyEdits(dst, src []byte, edits []edit) []byte {
 	prev := 0
 	for _, e := range edits {
 		dst = append(dst, src[prev:e.start]...)

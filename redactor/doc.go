@@ -13,8 +13,13 @@
 //     parameters, form fields, headers, name=value pairs, connection-string
 //     segments).
 //   - Known secret values (Config.Literals) are masked with their encoded
-//     forms (base64 at every alignment, URL, JSON and hex escapes) by an 8-byte
-//     prefix hash filter that stays small for tens of thousands of values.
+//     forms (base64 at every alignment, URL, JSON and hex escapes) by one
+//     matcher over every value and form: an 8-byte window hash tested
+//     against a blocked Bloom filter, which stays small and fast for tens
+//     of thousands of values.
+//   - A value a rule masks is masked wherever else it occurs in the same
+//     window (a JSON document, an NDJSON batch, a text chunk), in its plain,
+//     JSON- and URL-escaped forms, by the same matcher built per window.
 //   - JSON is validated with valyala/fastjson and then walked at token level:
 //     only string values change, everything else is copied byte for byte, a
 //     string that holds JSON is redacted as JSON, and base64 Logic Apps
@@ -23,5 +28,8 @@
 //
 // A Redactor is immutable after New and safe for concurrent use. Append
 // redacts a buffer; NewWriter and Stream redact a stream in bounded memory;
-// Scan reports Findings, which never hold secret bytes.
+// Scan reports Findings, which never hold secret bytes. NameRule,
+// AppendValue and ScanValue serve front ends that hold a name and a value
+// apart (attributes, headers, settings). Opt-in rule packs (pii) come from
+// patterns.DefaultWith.
 package redactor

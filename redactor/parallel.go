@@ -18,8 +18,9 @@ const parallelBlock = 1 << 20
 // StreamParallel is Stream with up to workers goroutines (0 means
 // GOMAXPROCS) for NDJSON, whose lines are independent: batches of whole
 // lines are redacted concurrently and written in input order, with the
-// same output as Stream. Other formats, and NDJSON once a line outgrows
-// MaxDocument, are streamed by one goroutine as Stream does. Memory stays
+// same output as Stream. Other formats are streamed by one goroutine as
+// Stream does; a line longer than MaxDocument ends the stream with
+// ErrTooLarge, as it does Stream's. Memory stays
 // bounded at a few batches per worker.
 func (r *Redactor) StreamParallel(ctx context.Context, dst io.Writer, src io.Reader, f, hint Format, workers int) (Stats, error) {
 	if workers <= 0 {
@@ -34,7 +35,7 @@ func (r *Redactor) StreamParallel(ctx context.Context, dst io.Writer, src io.Rea
 		return Stats{Bytes: int64(len(head))}, err
 	}
 	if f == FormatAuto {
-		f = sniff(head, hint)
+		f = sniff(head, hint, eof)
 	}
 	if f != FormatNDJSON {
 		return r.Stream(ctx, dst, io.MultiReader(bytes.NewReader(head), src), f, hint)
@@ -134,8 +135,8 @@ func (r *Redactor) parallelNDJSON(ctx context.Context, dst io.Writer, src io.Rea
 			cut = bytes.LastIndexByte(pending, '\n') + 1
 			if cut == 0 {
 				if len(pending) > r.maxDoc {
-					// A line longer than MaxDocument: the Writer streams
-					// it through text rules without holding it whole.
+					// A line longer than MaxDocument: the Writer
+					// refuses it (ErrTooLarge) after the lines before.
 					if err := finish(); err != nil {
 						return total, err
 					}

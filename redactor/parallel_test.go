@@ -78,19 +78,34 @@ func TestStreamParallelMatchesStream(t *testing.T) {
 		in     []byte
 		format redactor.Format
 		maxDoc int
+		// tooLarge: both refuse the input (a line over MaxDocument).
+		tooLarge bool
 	}{
-		{"ndjson", corpus, redactor.FormatNDJSON, 0},
-		{"auto ndjson", corpus, redactor.FormatAuto, 0},
-		{"no final newline", corpus[:len(corpus)-1], redactor.FormatNDJSON, 0},
-		{"line over a batch", long, redactor.FormatNDJSON, 0},
-		{"line over max document", long, redactor.FormatNDJSON, 64 << 10},
-		{"auto json document", doc, redactor.FormatAuto, 0},
-		{"empty", nil, redactor.FormatNDJSON, 0},
+		{"ndjson", corpus, redactor.FormatNDJSON, 0, false},
+		{"auto ndjson", corpus, redactor.FormatAuto, 0, false},
+		{"no final newline", corpus[:len(corpus)-1], redactor.FormatNDJSON, 0, false},
+		{"line over a batch", long, redactor.FormatNDJSON, 0, false},
+		{"line over max document", long, redactor.FormatNDJSON, 64 << 10, true},
+		{"auto json document", doc, redactor.FormatAuto, 0, false},
+		{"empty", nil, redactor.FormatNDJSON, 0, false},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			r := newRedactor(t, redactor.Config{MaxDocument: tc.maxDoc, Literals: []redactor.Literal{{Source: "test", Value: canary}}})
 			var want bytes.Buffer
 			ws, err := r.Stream(context.Background(), &want, bytes.NewReader(tc.in), tc.format, redactor.FormatAuto)
+			if tc.tooLarge {
+				if !errors.Is(err, redactor.ErrTooLarge) {
+					t.Fatalf("Stream: err = %v; want ErrTooLarge", err)
+				}
+				_, err := r.StreamParallel(context.Background(), io.Discard, bytes.NewReader(tc.in), tc.format, redactor.FormatAuto, 2)
+				if !errors.Is(err, redactor.ErrTooLarge) {
+					t.Fatalf("StreamParallel: err = %v; want ErrTooLarge", err)
+				}
+				if bytes.Contains(want.Bytes(), []byte("swordfish99")) {
+					t.Error("a secret survived")
+				}
+				return
+			}
 			if err != nil {
 				t.Fatal(err)
 			}

@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -475,17 +476,19 @@ func TestChunkBoundary(t *testing.T) {
 	}
 }
 
-// TestLargeJSONFallsBackToText: a document over MaxDocument is not held
-// whole but still redacted.
-func TestLargeJSONFallsBackToText(t *testing.T) {
+// TestLargeJSONRefused: a document over MaxDocument is not held whole, nor
+// redacted with text rules that know nothing of its structure: it is refused
+// with ErrTooLarge and nothing of it is written (issue 17.3).
+func TestLargeJSONRefused(t *testing.T) {
 	r := newRedactor(t, redactor.Config{MaxDocument: 1 << 10})
 	in := `{"items":[` + strings.Repeat(`{"n":"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx"},`, 20000) + `{"password":"hunter22"}]}`
 	var buf bytes.Buffer
-	if _, err := r.Stream(context.Background(), &buf, strings.NewReader(in), redactor.FormatJSON, 0); err != nil {
-		t.Fatal(err)
+	_, err := r.Stream(context.Background(), &buf, strings.NewReader(in), redactor.FormatJSON, 0)
+	if !errors.Is(err, redactor.ErrTooLarge) {
+		t.Fatalf("err = %v; want ErrTooLarge", err)
 	}
-	if strings.Contains(buf.String(), "hunter22") || !json.Valid(buf.Bytes()) {
-		t.Errorf("large document: secret survived or JSON broken (%d bytes)", buf.Len())
+	if buf.Len() != 0 {
+		t.Errorf("%d bytes written for a refused document", buf.Len())
 	}
 }
 

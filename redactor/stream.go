@@ -19,12 +19,21 @@ const (
 	detectSize = 64 << 10
 )
 
+// ErrTooLarge is wrapped by the error a Writer returns when a JSON document,
+// a form body, an NDJSON line or a CSV record is longer than
+// Config.MaxDocument: such input is refused, not redacted with a weaker rule
+// set. Raise MaxDocument to redact it.
+var ErrTooLarge = errors.New("input is larger than the maximum document size")
+
 // Writer redacts what is written to it and writes the result to an
-// underlying writer. Memory stays bounded: text and NDJSON are processed in
-// chunks (keeping an overlap so that a secret split across writes is still
-// seen whole), and only formats that must be read whole (a JSON document, a
-// form body) are buffered, up to Config.MaxDocument, beyond which the rest is
-// redacted with streaming text rules.
+// underlying writer. Memory stays bounded: text is processed in chunks
+// (keeping an overlap so that a secret split across writes is still seen
+// whole), NDJSON line by line and CSV record by record, and what must be
+// read whole (a JSON document, a form body, one NDJSON line or CSV record)
+// is buffered up to Config.MaxDocument. Past that limit Write fails with an
+// error wrapping ErrTooLarge rather than falling back to text rules, which
+// would not know the structure (CSV header columns, JSON name/value pairs):
+// what was already written is redacted, nothing after it is written.
 //
 // A Writer is not safe for concurrent use. Close flushes the remainder; it
 // does not close the underlying writer.
@@ -38,14 +47,22 @@ type Writer struct {
 	out    []byte
 	base   int64
 	line   int
-	// longLine is set while an NDJSON line or CSV record longer than
-	// MaxDocument is streamed through text rules.
-	longLine bool
-	header   []int32 // CSV: keyname rule per column, from the header row
-	sawHead  bool
-	stats    Stats
-	err      error
-	closed   bool
+	// nlFree is how many leading bytes of buf hold no line break (NDJSON),
+	// so that a long line is searched once, not once per chunk.
+	nlFree int
+	// CSV: the delimiter, the keyname rule per column from the header row,
+	// where the scan of the incomplete record stopped, and record ends.
+	delim   byte
+	header  []int32
+	sawHead bool
+	csvScan csvScan
+	recEnds []int
+	// inBlock is set while text input is inside a multi-line secret
+	// (a private key) that an earlier chunk opened.
+	inBlock bool
+	stats   Stats
+	err     error
+	closed  bool
 }
 
 // NewWriter returns a Writer that redacts input of format f into dst.
@@ -148,7 +165,7 @@ func (w *Writer) process(final bool) error {
 		if !final && len(w.buf) < detectSize {
 			return nil
 		}
-		w.format = sniff(w.buf, w.hint)
+		w.format = sniff(w.buf, w.hint, final)
 	}
 	switch w.format {
 	case FormatJSON, FormatForm:
@@ -156,15 +173,32 @@ func (w *Writer) process(final bool) error {
 			if len(w.buf) <= w.r.maxDoc {
 				return nil
 			}
-			// Too large to hold: fall back to streaming text rules.
-			w.format = FormatText
-			return w.text(false)
+			if w.format == FormatJSON && notOneValue(w.buf) {
+				// Not a JSON document (text after a first JSON line, as
+				// auto-detection may see in a log): a document that is
+				// not valid JSON is scanned as text, and so is this.
+				w.format = FormatText
+				return w.text(false)
+			}
+			w.err = fmt.Errorf("redactor: %s document is longer than the maximum document size (%d bytes): %w", w.format, w.r.maxDoc, ErrTooLarge)
+			return w.err
 		}
 		w.whole()
 	case FormatNDJSON:
-		w.lines(final)
+		if err := w.lines(final); err != nil {
+			w.err = err
+			return err
+		}
 	case FormatCSV:
-		w.csv(final)
+		// Records before an over-long one are written, redacted.
+		err := w.csv(final)
+		if ferr := w.flush(); err == nil {
+			err = ferr
+		}
+		if err != nil {
+			w.err = err
+		}
+		return err
 	default:
 		return w.text(final)
 	}
@@ -317,8 +351,10 @@ func (w *Writer) whole() {
 	default: // invalid JSON is scanned as text, never passed unscanned
 		st.detectText(b, 0, len(src), len(src), modeText, &st.edits)
 	}
-	w.out = slices.Grow(w.out, len(src)+len(src)/8)
-	w.out = st.apply(w.out, src, st.edits)
+	if w.dst == nil {
+		w.out = slices.Grow(w.out, len(src)+len(src)/8)
+	}
+	w.emitEdits(src, st.edits)
 	w.consume(len(src))
 }
 
@@ -330,6 +366,12 @@ func (w *Writer) text(final bool) error {
 	if n == 0 || (!final && n < chunkSize) {
 		return w.flush()
 	}
+	if w.inBlock {
+		w.maskBlockRest(final)
+		if n = len(w.buf); w.inBlock || n == 0 {
+			return w.flush()
+		}
+	}
 	commit := n
 	if !final {
 		commit = n - min(w.st.r.c.overlap, n/2)
@@ -337,42 +379,31 @@ func (w *Writer) text(final bool) error {
 			commit = nl + 1
 		}
 	}
-	w.textSlice(commit)
+	w.textSlice(commit, final)
 	return w.flush()
 }
 
 // lines redacts NDJSON: each line as JSON, a malformed line as text. The
 // prefilter runs once over a batch of lines; lines it does not flag are
-// copied untouched.
-func (w *Writer) lines(final bool) {
+// copied untouched. A line longer than MaxDocument is refused.
+func (w *Writer) lines(final bool) error {
 	st := w.st
-	if w.longLine {
-		nl := bytes.IndexByte(w.buf, '\n')
-		if nl < 0 && !final {
-			w.streamLongLine()
-			return
-		}
-		end := len(w.buf)
-		if nl >= 0 {
-			end = nl + 1
-		}
-		w.textSlice(end)
-		w.longLine = false
-	}
 	end := len(w.buf)
 	if !final {
-		nl := bytes.LastIndexByte(w.buf, '\n')
+		// Only the bytes after nlFree can hold a line break.
+		nl := bytes.LastIndexByte(w.buf[min(w.nlFree, len(w.buf)):], '\n')
 		if nl < 0 {
+			w.nlFree = len(w.buf)
 			if len(w.buf) > w.r.maxDoc {
-				w.longLine = true
-				w.streamLongLine()
+				return fmt.Errorf("redactor: ndjson line at byte %d is longer than the maximum document size (%d bytes): %w", w.base, w.r.maxDoc, ErrTooLarge)
 			}
-			return
+			return nil
 		}
-		end = nl + 1
+		end = w.nlFree + nl + 1
 	}
+	w.nlFree = 0
 	if end == 0 {
-		return
+		return nil
 	}
 	// Batches of whole lines of about chunkSize keep the prefilter's
 	// scratch buffers small and reused, however much is buffered.
@@ -401,41 +432,80 @@ func (w *Writer) lines(final bool) {
 				ls = next
 			}
 		}
-		w.out = st.apply(w.out, src, st.edits)
+		w.emitEdits(src, st.edits)
 		if st.onFind != nil {
 			line += bytes.Count(src, []byte{'\n'})
 		}
 		off = be
 	}
 	w.consume(end)
-}
-
-// streamLongLine emits most of an over-long line through text rules and
-// keeps the overlap.
-func (w *Writer) streamLongLine() {
-	keep := w.st.r.c.overlap
-	if len(w.buf) <= keep*2 {
-		return
-	}
-	w.textSlice(len(w.buf) - keep)
+	return nil
 }
 
 // textSlice redacts w.buf[:end] as text and emits it. A span that crosses
-// end extends it.
-func (w *Writer) textSlice(end int) {
+// end extends it. Unless final, the buffer is not the end of the input: a
+// multi-line block with no END line in it is masked to near the buffer's
+// end and the next chunk continues it (see maskBlockRest).
+func (w *Writer) textSlice(end int, final bool) {
 	st := w.st
 	n := len(w.buf)
 	b := w.top(w.buf)
 	st.edits = st.edits[:0]
 	st.repl = st.repl[:0]
 	if len(b.hits) > 0 || len(b.lits) > 0 {
+		st.block.open = false
+		if !final {
+			st.block.stop = n - len(armorEnd)
+		}
 		st.detectText(b, 0, n, end, modeText, &st.edits)
+		st.block.stop = 0
 		for _, e := range st.edits {
 			end = max(end, e.end)
 		}
+		if st.block.open && !final && end >= n-len(armorEnd) {
+			w.inBlock = true
+		}
+		st.block.open = false
 	}
-	w.out = st.apply(w.out, w.buf[:end], st.edits)
+	w.emitEdits(w.buf[:end], st.edits)
 	w.consume(end)
+}
+
+// emitEdits appends src with edits applied to the output. A Writer writes a
+// long record out in pieces as it goes, so that the record is not held a
+// second time as output; one writing to io.Discard (a scan) builds no
+// output at all.
+func (w *Writer) emitEdits(src []byte, edits []edit) {
+	// Every path spreads found values: a scan reports their other
+	// occurrences, and a long record masks them.
+	edits = w.st.spread(src, edits)
+	if w.dst == io.Discard {
+		return
+	}
+	if w.dst == nil || len(src) <= 2*chunkSize {
+		w.out = w.st.applyEdits(w.out, src, edits)
+		return
+	}
+	prev := 0
+	for _, e := range edits {
+		w.emitFlushing(src[prev:e.start])
+		w.out = append(w.out, w.st.repl[e.off:e.off+e.n]...)
+		prev = e.end
+	}
+	w.emitFlushing(src[prev:])
+}
+
+// emitFlushing appends p to the output, writing the output out each time it
+// reaches chunkSize.
+func (w *Writer) emitFlushing(p []byte) {
+	for len(p) > 0 && w.err == nil {
+		k := min(len(p), chunkSize)
+		w.out = append(w.out, p[:k]...)
+		p = p[k:]
+		if len(w.out) >= chunkSize {
+			_ = w.flush()
+		}
+	}
 }
 
 func indexOr(b []byte, c byte, def int) int {
@@ -461,20 +531,17 @@ func (r *Redactor) Append(dst, src []byte, f Format) ([]byte, Stats) {
 // processFinal runs the last processing step without writing anywhere.
 func (w *Writer) processFinal() error {
 	if w.format == FormatAuto {
-		w.format = sniff(w.buf, w.hint)
+		w.format = sniff(w.buf, w.hint, true)
 	}
+	// The input is held whole already: MaxDocument, a bound on what a
+	// Writer buffers, does not apply.
 	switch w.format {
 	case FormatJSON, FormatForm:
-		if len(w.buf) > w.r.maxDoc {
-			w.format = FormatText
-			w.textAll()
-			return nil
-		}
 		w.whole()
 	case FormatNDJSON:
-		w.lines(true)
+		_ = w.lines(true)
 	case FormatCSV:
-		w.csv(true)
+		_ = w.csv(true)
 	default:
 		w.textAll()
 	}
@@ -484,7 +551,7 @@ func (w *Writer) processFinal() error {
 // textAll redacts the whole buffer as text in one pass.
 func (w *Writer) textAll() {
 	if len(w.buf) > 0 {
-		w.textSlice(len(w.buf))
+		w.textSlice(len(w.buf), true)
 	}
 }
 
@@ -539,8 +606,38 @@ func (w *Writer) copyFrom(ctx context.Context, src io.Reader) (Stats, error) {
 	return w.stats, err
 }
 
-// sniff decides the format of the first bytes of an input.
-func sniff(b []byte, hint Format) Format {
+// notOneValue reports whether b cannot be the start of one JSON document:
+// its first value (found by counting brackets outside strings) ends, and
+// something other than blanks follows it.
+func notOneValue(b []byte) bool {
+	b = bytes.TrimPrefix(b, utf8BOM)
+	depth, started := 0, false
+	for i := 0; i < len(b); i++ {
+		c := b[i]
+		switch c {
+		case '"':
+			e, _ := stringEnd(b, i+1, len(b))
+			i = e
+			started = true
+		case '{', '[':
+			depth++
+			started = true
+		case '}', ']':
+			depth--
+		case ' ', '\t', '\r', '\n':
+		default:
+			started = true
+		}
+		if started && depth <= 0 && (c == '}' || c == ']' || c == '"') {
+			return len(bytes.TrimLeft(b[i+1:], " \t\r\n")) > 0
+		}
+	}
+	return false
+}
+
+// sniff decides the format of the first bytes of an input; complete says b
+// is the whole input.
+func sniff(b []byte, hint Format, complete bool) Format {
 	t := bytes.TrimPrefix(b, []byte("\xef\xbb\xbf"))
 	t = bytes.TrimLeft(t, " \t\r\n")
 	if len(t) == 0 {
@@ -558,7 +655,7 @@ func sniff(b []byte, hint Format) Format {
 		}
 		return FormatJSON
 	}
-	if hint == FormatCSV || looksCSV(t) {
+	if hint == FormatCSV || looksCSV(t, complete) {
 		return FormatCSV
 	}
 	if looksForm(t) {
@@ -574,43 +671,6 @@ func looksForm(t []byte) bool {
 		return false
 	}
 	return bytes.IndexByte(bytes.TrimRight(t, "\r\n"), '\n') < 0 && formRE.Match(t)
-}
-
-// looksCSV: at least two lines, each of the first few with the same number
-// (two or more) of comma-separated fields.
-func looksCSV(t []byte) bool {
-	fields := -1
-	lines := 0
-	for len(t) > 0 && lines < 5 {
-		end := bytes.IndexByte(t, '\n')
-		if end < 0 {
-			if lines == 0 {
-				return false
-			}
-			break
-		}
-		line := bytes.TrimRight(t[:end], "\r")
-		t = t[end+1:]
-		n := 1
-		inQ := false
-		for _, c := range line {
-			switch {
-			case c == '"':
-				inQ = !inQ
-			case c == ',' && !inQ:
-				n++
-			}
-		}
-		if inQ {
-			return lines > 0 // a quoted field spans lines: typical of CSV
-		}
-		if n < 2 || (fields >= 0 && n != fields) {
-			return false
-		}
-		fields = n
-		lines++
-	}
-	return lines >= 2
 }
 
 // find reports a finding for span sp of buffer b.

@@ -46,6 +46,10 @@ func validate(vs []validator, secret []byte) bool {
 			ok = d != nil && len(d) == v.arg
 		case "hex":
 			ok = isHex(secret)
+		default:
+			if f := piiValidators[v.name]; f != nil {
+				ok = f(secret)
+			}
 		}
 		if !ok {
 			return false

@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"os"
+	"strings"
 
 	"github.com/flowmask/flowmask/patterns"
 	"github.com/flowmask/flowmask/redactor"
@@ -16,6 +17,7 @@ type engineFlags struct {
 	format      string
 	rules       []string
 	disable     []string
+	packs       []string
 	mask        string
 	allowFile   string
 	maxDocument int
@@ -27,9 +29,10 @@ func (f *engineFlags) register(cmd *cobra.Command) {
 	fl.StringVar(&f.format, "format", "auto", "input format: auto, json, ndjson, text, csv or form")
 	fl.StringArrayVar(&f.rules, "rules", nil, "add the rules of this YAML `FILE` (repeatable)")
 	fl.StringArrayVar(&f.disable, "disable-rule", nil, "disable the rule with this `ID` (repeatable)")
+	fl.StringSliceVar(&f.packs, "packs", nil, "turn on opt-in rule `PACKS` (comma-separated or repeated): "+strings.Join(patterns.Packs(), ", "))
 	fl.StringVar(&f.mask, "mask", "label", "replacement: label ([REDACTED:rule]) or hash ([REDACTED:rule:hmac8], needs FLOWMASK_HASH_KEY)")
 	fl.StringVar(&f.allowFile, "allowlist", "", "YAML `FILE` of allowlist entries ({rule, path, value}) that silence false positives")
-	fl.IntVar(&f.maxDocument, "max-document", redactor.DefaultMaxDocument, "largest JSON document or form body read whole, in `bytes`; larger input is redacted with streaming text rules")
+	fl.IntVar(&f.maxDocument, "max-document", redactor.DefaultMaxDocument, "largest JSON document, NDJSON line, CSV record or form body read whole, in `bytes`; a larger one is refused with an error (exit 2)")
 	f.secrets.register(cmd)
 }
 
@@ -59,7 +62,7 @@ func (f *engineFlags) buildWith(logger *zap.Logger, loadSecrets bool) (*redactor
 	if err != nil {
 		return nil, 0, fmt.Errorf("--mask: %w", err)
 	}
-	set, err := loadRules(f.rules, f.disable)
+	set, err := loadRules(f.rules, f.disable, f.packs...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -88,12 +91,12 @@ func (f *engineFlags) buildWith(logger *zap.Logger, loadSecrets bool) (*redactor
 	return r, format, nil
 }
 
-// loadRules returns the embedded rules plus the user's files, minus the
-// disabled ones.
-func loadRules(files, disable []string) (*patterns.Set, error) {
-	set, err := patterns.Default()
+// loadRules returns the embedded rules with the opt-in packs asked for,
+// plus the user's files, minus the disabled ones.
+func loadRules(files, disable []string, packs ...string) (*patterns.Set, error) {
+	set, err := patterns.DefaultWith(packs...)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("--packs: %w", err)
 	}
 	for _, name := range files {
 		rules, err := patterns.LoadFile(name)

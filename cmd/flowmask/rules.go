@@ -51,7 +51,8 @@ Exit status 1 when an example fails.`,
 		Example: `  flowmask rules test
   flowmask rules test my-rules.yaml`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			set, err := loadRules(args, nil)
+			// The opt-in packs' examples are tested with the packs on.
+			set, err := loadRules(args, nil, patterns.Packs()...)
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}

@@ -154,7 +154,7 @@ func writeScanReport(w io.Writer, format string, findings []scanFinding) error {
 // ruleDescriptions maps the embedded rules' IDs to their descriptions.
 func ruleDescriptions() map[string]string {
 	m := map[string]string{redactor.LiteralRuleID: "A known secret value (from --secrets-file, --secret-env or a secrets source)"}
-	if set, err := patterns.Default(); err == nil {
+	if set, err := patterns.DefaultWith(patterns.Packs()...); err == nil {
 		for _, r := range set.Rules {
 			m[r.ID] = r.Description
 		}

@@ -419,8 +419,9 @@ func (d *doc) secretParams(params *node) {
 
 // secretName asks the engine whether a value stored under name would be a
 // secret (a key-name rule such as password or client-secret matches it).
-func secretName(ctx context.Context, r *redactor.Redactor, name string) bool {
-	return len(detectValue(ctx, r, "flowmask-probe-value", []seg{keySeg(name)}, false)) > 0
+func secretName(_ context.Context, r *redactor.Redactor, name string) bool {
+	_, ok := r.NameRule(name)
+	return ok
 }
 
 // checkParams reports secure parameters with defaults and secrets in
@@ -533,13 +534,6 @@ func (d *doc) check(a *action) {
 	}
 }
 
-// credential header names, normalised (lower case, no '-', '_' or '.').
-var credHeaderWords = []string{"authorization", "apikey", "token", "secret", "password", "subscriptionkey", "functionskey", "cookie", "signature", "accesskey"}
-
-func normName(s string) string {
-	return strings.NewReplacer("-", "", "_", "", ".", "", " ", "").Replace(strings.ToLower(s))
-}
-
 // checkHTTP reports an HTTP action or trigger that sends credentials
 // without secure inputs.
 func (d *doc) checkHTTP(a *action, in *node, sec map[string]bool) {
@@ -549,12 +543,8 @@ func (d *doc) checkHTTP(a *action, in *node, sec map[string]bool) {
 	var why []string
 	if h := in.get("headers"); h.isObject() {
 		for i, k := range h.keys {
-			nk := normName(k)
-			for _, w := range credHeaderWords {
-				if strings.Contains(nk, w) && !h.vals[i].empty() {
-					why = append(why, fmt.Sprintf("header %q", k))
-					break
-				}
+			if _, ok := d.a.r.NameRule(k); ok && !h.vals[i].empty() {
+				why = append(why, fmt.Sprintf("header %q", k))
 			}
 		}
 	}

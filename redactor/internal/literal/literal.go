@@ -2,15 +2,18 @@
 // buffers.
 //
 // A Set is built once from the values and is read-only afterwards, so it is
-// safe for concurrent use. Matching hashes 8-byte windows of the input and
-// tests a bitset of up to 32 bits per indexed window; only on a bitset
-// hit does it look the window up in a bucketed index and verify the
-// candidates. When every pattern is longer than 8 bytes it hashes only every
-// step-th window (see Set.step), since each occurrence of a pattern then
-// holds one of those windows at a known offset. That runs at a few hundred
-// MB/s whatever the number of values, and 10,000 values with all their
-// variants take about 16 MiB, where an Aho-Corasick trie would take
-// gigabytes.
+// safe for concurrent use. All the values and all their encoded forms are
+// patterns of one matcher, searched in one pass. Matching hashes 8-byte
+// windows of the input and tests two bits of one 64-bit word of a blocked
+// Bloom filter per window; only when both are set does it look the window
+// up in a bucketed index and verify the candidates. When every pattern is
+// longer than 8 bytes it hashes only every step-th window (see Set.step),
+// since each occurrence of a pattern then holds one of those windows at a
+// known offset. Most windows are turned away by one multiplication and one
+// bit test, whatever the number of values; with 10,000 values (about
+// 130,000 patterns with their forms) the filter lets about 4% through,
+// where a one-bit filter let a fifth through, and the whole matcher takes
+// about 25 MiB, where an Aho-Corasick trie would take gigabytes.
 package literal
 
 import (
@@ -18,12 +21,10 @@ import (
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
+	"hash/maphash"
 	"math/bits"
-	"net/url"
 	"slices"
-	"strings"
 	"unicode/utf8"
-	"unsafe"
 )
 
 // MinLen is the shortest value (and encoded variant) that is matched. Shorter
@@ -31,25 +32,40 @@ import (
 const MinLen = 8
 
 const (
-	mult = 0x9E3779B97F4A7C15
+	mult  = 0x9E3779B97F4A7C15
+	mult2 = 0xC2B2AE3D27D4EB4F
 	// maxStep bounds the sampling step, and so the index entries per
 	// pattern (one per offset below the step).
 	maxStep  = 8
 	stepBits = 3
+	// The filter has about filterBits bits per index entry, from 2^16 to
+	// 2^maxFilterLog bits: with two bits set per entry that lets about 4%
+	// of the windows of text through when the filter is full, while a
+	// filter of 1 MiB still mostly stays in the CPU's cache.
+	filterBits   = 10
+	maxFilterLog = 23
 )
 
 // Set is an immutable dictionary of literal patterns.
 type Set struct {
-	bits    []uint64
-	bitsLog int
+	// filter is a blocked Bloom filter: word h1>>(64-filterLog) holds two
+	// bits chosen by h2 for each indexed window.
+	filter    []uint64
+	filterLog int
 	// The index of windows, bucketed by the top bucketBits bits of their
 	// hash: bucket i holds entries[start[i]:start[i+1]]. Flat arrays build
 	// in one counting sort, with none of a map's per-key allocations.
 	start      []uint32
 	entries    []entry
 	bucketBits int
-	pats       [][]byte
-	values     int
+	// pats are the patterns, as spans of arena: offsets rather than
+	// slices, so the garbage collector has no pointers to scan.
+	pats  []span
+	arena []byte
+	// vals holds, per pattern, the index in Build's input of the value
+	// it is a form of.
+	vals   []int32
+	values int
 	// step is how far apart the hashed windows of the input are: the
 	// shortest pattern less 7, so that every occurrence of every pattern
 	// starts at most step-1 bytes before a hashed window that lies
@@ -57,16 +73,36 @@ type Set struct {
 	step int
 }
 
-// entry is one indexed window: the pattern holding it, packed as
-// id<<stepBits | offset.
+// span is arena[start:end].
+type span struct{ start, end uint32 }
+
+func (s *Set) pat(id uint32) []byte {
+	p := s.pats[id]
+	return s.arena[p.start:p.end]
+}
+
+// entry is one indexed window: a fingerprint of its 8 bytes and the
+// pattern holding it, packed as id<<stepBits | offset.
 type entry struct {
-	key uint64
+	key uint32
 	ref uint32
 }
+
+func fingerprint(k uint64) uint32 { return uint32(k) ^ uint32(k>>32) }
+
+// The filter word of a window with hash h (k*mult) is h>>wordShift. Its
+// first bit is chosen by the 6 bits of h below the word index, so that most
+// windows are turned away with one multiplication; its second by a second
+// hash, k*mult2, computed only for the windows the first bit lets through.
+func firstBit(h uint64, wordShift int) uint64 { return 1 << (h >> (wordShift - 6) & 63) }
+func secondBit(k uint64) uint64               { return 1 << (k * mult2 >> 58) }
 
 // Match is one occurrence of a pattern in the input.
 type Match struct {
 	Start, End int
+	// Value is the index, in the values given to Build, of the value
+	// whose form occurs.
+	Value int
 }
 
 // Build returns a Set that matches every value and its encoded variants:
@@ -74,64 +110,121 @@ type Match struct {
 // and lower-case hex, standard and URL-safe base64 at all three alignments,
 // and hex. Values shorter than MinLen are ignored; callers warn about them.
 func Build(values [][]byte) *Set {
-	s := &Set{step: maxStep}
-	seen := make(map[string]struct{}, len(values)*8)
-	var scratch [][]byte
+	var b Builder
+	return b.Build(values)
+}
+
+// Builder builds Sets, reusing its memory from one build to the next: a
+// caller that builds a small set per document allocates nothing once warm.
+// The zero value is ready to use. Not safe for concurrent use.
+type Builder struct {
+	// Plain limits the forms to the value itself and its JSON- and
+	// URL-escaped forms: no base64 or hex, whose forms are many and, for
+	// short values, short (a smaller sampling step).
+	Plain bool
+
+	set   Set
+	arena []byte
+	forms []form
+	// seen maps a hash of each pattern kept so far to its id: no
+	// pointers in it either.
+	seen    map[uint64]uint32
+	fill    []uint32
+	scratch []byte
+	seed    maphash.Seed
+}
+
+// form is one encoded form of values[value], arena[start:end].
+type form struct {
+	start, end int
+	value      int32
+}
+
+// Build is the package's Build. The Set it returns is valid until the next
+// call: it shares the Builder's memory.
+func (b *Builder) Build(values [][]byte) *Set {
+	s := &b.set
+	*s = Set{filter: s.filter, start: s.start, entries: s.entries, pats: s.pats[:0], vals: s.vals[:0], step: maxStep}
+	if b.seed == (maphash.Seed{}) {
+		b.seed = maphash.MakeSeed()
+	}
+	b.arena, b.forms = b.arena[:0], b.forms[:0]
+	total := 0
 	for _, v := range values {
+		total += len(v)
+	}
+	// The forms of a value take about 16 times its length (six base64
+	// forms, two hex forms, escapes), and there are up to 15 of them.
+	b.arena = slices.Grow(b.arena, 16*total)
+	b.forms = slices.Grow(b.forms, 15*len(values))
+	for vi, v := range values {
 		if len(v) < MinLen {
 			continue
 		}
 		s.values++
-		scratch = Variants(scratch[:0], v)
-		for _, p := range scratch {
-			if len(p) < MinLen {
-				continue
-			}
-			// Patterns are never modified, so a string sharing their bytes
-			// is a safe map key and saves a copy of each.
-			key := unsafe.String(&p[0], len(p))
-			if _, dup := seen[key]; dup {
-				continue
-			}
-			seen[key] = struct{}{}
-			s.pats = append(s.pats, p)
-			s.step = min(s.step, len(p)-MinLen+1)
+		b.addForms(v, int32(vi))
+	}
+	if b.seen == nil {
+		b.seen = make(map[uint64]uint32, len(b.forms))
+	}
+	clear(b.seen)
+	s.arena = b.arena
+	s.pats = slices.Grow(s.pats, len(b.forms))
+	s.vals = slices.Grow(s.vals, len(b.forms))
+	for _, f := range b.forms {
+		p := b.arena[f.start:f.end]
+		if len(p) < MinLen {
+			continue
 		}
+		h := maphash.Bytes(b.seed, p)
+		if id, dup := b.seen[h]; dup && bytes.Equal(s.pat(id), p) {
+			continue
+		}
+		b.seen[h] = uint32(len(s.pats))
+		s.pats = append(s.pats, span{uint32(f.start), uint32(f.end)})
+		s.vals = append(s.vals, f.value)
+		s.step = min(s.step, len(p)-MinLen+1)
 	}
 	n := len(s.pats) * s.step
-	// About 1 bit in 32 set, for few false hits, up to 512 KiB: a larger
-	// bitset misses the cache on every window, which costs more than the
-	// false hits it saves. A few hundred values take 8 KiB.
-	s.bitsLog = min(max(16, bits.Len(uint(n))+5), 22)
-	s.bits = make([]uint64, 1<<s.bitsLog/64)
+	s.filterLog = min(max(16, bits.Len(uint(n*filterBits))), maxFilterLog)
+	s.filter = resize(s.filter, 1<<s.filterLog/64)
 	s.bucketBits = max(4, bits.Len(uint(n)))
-	s.start = make([]uint32, 1<<s.bucketBits+1)
-	hashes := make([]uint64, 0, n)
-	for _, p := range s.pats {
+	s.start = resize(s.start, 1<<s.bucketBits+1)
+	wordShift := 64 - (s.filterLog - 6)
+	for id := range s.pats {
+		p := s.pat(uint32(id))
 		for off := range s.step {
 			k := binary.LittleEndian.Uint64(p[off:])
 			h := k * mult
-			b := h >> (64 - s.bitsLog)
-			s.bits[b>>6] |= 1 << (b & 63)
-			hashes = append(hashes, h)
+			s.filter[h>>wordShift] |= firstBit(h, wordShift) | secondBit(k)
 			s.start[h>>(64-s.bucketBits)+1]++
 		}
 	}
 	for i := 1; i < len(s.start); i++ {
 		s.start[i] += s.start[i-1]
 	}
-	s.entries = make([]entry, n)
-	fill := append([]uint32(nil), s.start[:len(s.start)-1]...)
-	i := 0
-	for id, p := range s.pats {
+	s.entries = slices.Grow(s.entries[:0], n)[:n]
+	b.fill = append(b.fill[:0], s.start[:len(s.start)-1]...)
+	for id := range s.pats {
+		p := s.pat(uint32(id))
 		for off := range s.step {
-			bkt := hashes[i] >> (64 - s.bucketBits)
-			s.entries[fill[bkt]] = entry{key: binary.LittleEndian.Uint64(p[off:]), ref: uint32(id)<<stepBits | uint32(off)}
-			fill[bkt]++
-			i++
+			k := binary.LittleEndian.Uint64(p[off:])
+			bkt := k * mult >> (64 - s.bucketBits)
+			s.entries[b.fill[bkt]] = entry{key: fingerprint(k), ref: uint32(id)<<stepBits | uint32(off)}
+			b.fill[bkt]++
 		}
 	}
 	return s
+}
+
+// resize returns s with n zeroed elements, reusing its memory.
+func resize[T any](s []T, n int) []T {
+	if cap(s) >= n {
+		s = s[:n]
+		clear(s)
+		return s
+	}
+	return make([]T, n)
 }
 
 // Len reports how many values (not variants) the set holds.
@@ -157,24 +250,28 @@ func (s *Set) Append(dst []Match, buf []byte) []Match {
 	if s == nil || len(s.pats) == 0 || len(buf) < MinLen {
 		return dst
 	}
-	bits := s.bits
+	filter := s.filter
+	wordShift := 64 - (s.filterLog - 6)
 	first := len(dst)
 	last := len(buf) - MinLen
 	for j := 0; j <= last; j += s.step {
 		k := binary.LittleEndian.Uint64(buf[j:])
-		h := (k * mult) >> (64 - s.bitsLog)
-		if bits[h>>6]&(1<<(h&63)) == 0 {
+		h := k * mult
+		w := filter[h>>wordShift]
+		if w&firstBit(h, wordShift) == 0 || w&secondBit(k) == 0 {
 			continue
 		}
-		bkt := (k * mult) >> (64 - s.bucketBits)
+		bkt := h >> (64 - s.bucketBits)
+		fp := fingerprint(k)
 		for _, e := range s.entries[s.start[bkt]:s.start[bkt+1]] {
-			if e.key != k {
+			if e.key != fp {
 				continue
 			}
 			i := j - int(e.ref&(1<<stepBits-1))
-			p := s.pats[e.ref>>stepBits]
+			id := e.ref >> stepBits
+			p := s.pat(id)
 			if i >= 0 && len(p) <= len(buf)-i && bytes.Equal(buf[i:i+len(p)], p) {
-				dst = append(dst, Match{Start: i, End: i + len(p)})
+				dst = append(dst, Match{Start: i, End: i + len(p), Value: int(s.vals[id])})
 			}
 		}
 	}
@@ -192,44 +289,71 @@ func byStart(a, b Match) int { return a.Start - b.Start }
 // differs from v (most secrets need no JSON or URL escaping). The result may
 // hold forms shorter than MinLen.
 func Variants(dst [][]byte, v []byte) [][]byte {
-	first := len(dst)
-	dst = append(dst, v)
-	add := func(b []byte) {
-		for _, d := range dst[first:] {
-			if bytes.Equal(d, b) {
+	var b Builder
+	b.addForms(v, 0)
+	for _, f := range b.forms {
+		dst = append(dst, b.arena[f.start:f.end:f.end])
+	}
+	return dst
+}
+
+// addForms appends v and its encoded forms to the arena, each once.
+func (b *Builder) addForms(v []byte, vi int32) {
+	first := len(b.forms)
+	mark := len(b.arena)
+	// add records arena[mark:] as a form unless an earlier form of v
+	// has the same bytes, then starts the next form.
+	add := func() {
+		p := b.arena[mark:]
+		for _, f := range b.forms[first:] {
+			if bytes.Equal(b.arena[f.start:f.end], p) {
+				b.arena = b.arena[:mark]
 				return
 			}
 		}
-		dst = append(dst, b)
+		b.forms = append(b.forms, form{start: mark, end: len(b.arena), value: vi})
+		mark = len(b.arena)
 	}
+	b.arena = append(b.arena, v...)
+	add()
 	if needsJSONEscape(v) {
-		add(jsonEscape(v, false))
-		add(jsonEscape(v, true))
+		b.arena = jsonEscape(b.arena, v, false, false)
+		add()
+		b.arena = jsonEscape(b.arena, v, true, false)
+		add()
 	}
 	if bytes.IndexByte(v, '/') >= 0 { // PHP and others escape '/' as \/
-		add(bytes.ReplaceAll(jsonEscape(v, false), []byte("/"), []byte(`\/`)))
+		b.arena = jsonEscape(b.arena, v, false, true)
+		add()
 	}
 	if needsURLEscape(v) {
-		q := url.QueryEscape(string(v))
-		p := url.PathEscape(string(v))
-		add([]byte(q))
-		add([]byte(lowerHexEscapes(q)))
-		add([]byte(p))
-		add([]byte(lowerHexEscapes(p)))
-	}
-	scratch := make([]byte, len(v)+2)
-	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
-		for shift := 0; shift < 3; shift++ {
-			if b := base64Inner(enc, v, shift, scratch); b != nil {
-				add(b)
+		for _, path := range []bool{false, true} {
+			for _, lowerHex := range []bool{false, true} {
+				b.arena = urlEscape(b.arena, v, path, lowerHex)
+				add()
 			}
 		}
 	}
-	h := make([]byte, 2*len(v))
-	hex.Encode(h, v)
-	add(h)
-	add(bytes.ToUpper(h))
-	return dst
+	if b.Plain {
+		return
+	}
+	for _, enc := range []*base64.Encoding{base64.StdEncoding, base64.URLEncoding} {
+		for shift := 0; shift < 3; shift++ {
+			if b.base64Inner(enc, v, shift) {
+				add()
+			}
+		}
+	}
+	b.arena = hex.AppendEncode(b.arena, v)
+	add()
+	k := len(b.arena)
+	b.arena = hex.AppendEncode(b.arena, v)
+	for i := k; i < len(b.arena); i++ {
+		if c := b.arena[i]; c >= 'a' && c <= 'f' {
+			b.arena[i] = c - 'a' + 'A'
+		}
+	}
+	add()
 }
 
 // needsJSONEscape reports whether jsonEscape (plain or HTML-safe) would
@@ -254,16 +378,16 @@ func needsURLEscape(v []byte) bool {
 	return false
 }
 
-// base64Inner returns the part of the base64 encoding of v that does not
-// depend on the bytes around it, when v starts at an offset ≡ shift (mod 3)
-// inside a longer encoded message. scratch holds at least len(v)+2 bytes.
-func base64Inner(enc *base64.Encoding, v []byte, shift int, scratch []byte) []byte {
-	buf := scratch[:shift+len(v)]
-	clear(buf[:shift])
-	copy(buf[shift:], v)
-	out := make([]byte, enc.EncodedLen(len(buf)))
-	enc.Encode(out, buf)
-	out = bytes.TrimRight(out, "=")
+// base64Inner appends to the arena the part of the base64 encoding of v
+// that does not depend on the bytes around it, when v starts at an offset
+// ≡ shift (mod 3) inside a longer encoded message. It reports false, and
+// appends nothing, when no character is independent.
+func (b *Builder) base64Inner(enc *base64.Encoding, v []byte, shift int) bool {
+	b.scratch = append(append(b.scratch[:0], 0, 0, 0)[:shift], v...)
+	buf := b.scratch
+	mark := len(b.arena)
+	b.arena = enc.AppendEncode(b.arena, buf)
+	out := bytes.TrimRight(b.arena[mark:], "=")
 	// Leading characters that mix padding bits with v's bits.
 	lead := [3]int{0, 2, 3}[shift]
 	// Trailing characters that would mix v's last bits with what follows.
@@ -271,44 +395,53 @@ func base64Inner(enc *base64.Encoding, v []byte, shift int, scratch []byte) []by
 		out = out[:len(out)-1]
 	}
 	if lead >= len(out) {
-		return nil
+		b.arena = b.arena[:mark]
+		return false
 	}
-	return out[lead:]
+	n := copy(b.arena[mark:], out[lead:])
+	b.arena = b.arena[:mark+n]
+	return true
 }
 
-func lowerHexEscapes(s string) string {
-	if !strings.Contains(s, "%") {
-		return s
+// urlEscape appends v escaped as url.QueryEscape (path false) or
+// url.PathEscape (path true) would, with lower-case hex digits if lowerHex.
+func urlEscape(dst, v []byte, path, lowerHex bool) []byte {
+	digits := "0123456789ABCDEF"
+	if lowerHex {
+		digits = "0123456789abcdef"
 	}
-	b := []byte(s)
-	for i := 0; i+2 < len(b); i++ {
-		if b[i] == '%' {
-			b[i+1] = toLowerHex(b[i+1])
-			b[i+2] = toLowerHex(b[i+2])
-			i += 2
+	for _, c := range v {
+		switch {
+		case 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9' || c == '-' || c == '_' || c == '.' || c == '~':
+			dst = append(dst, c)
+		case path && (c == '$' || c == '&' || c == '+' || c == ':' || c == '=' || c == '@'):
+			dst = append(dst, c)
+		case !path && c == ' ':
+			dst = append(dst, '+')
+		default:
+			dst = append(dst, '%', digits[c>>4], digits[c&0xF])
 		}
 	}
-	return string(b)
+	return dst
 }
 
-func toLowerHex(c byte) byte {
-	if c >= 'A' && c <= 'F' {
-		return c + 'a' - 'A'
-	}
-	return c
-}
-
-// jsonEscape escapes v for the inside of a JSON string; html also escapes
-// <, > and & as encoding/json does by default.
-func jsonEscape(v []byte, html bool) []byte {
+// jsonEscape appends v escaped for the inside of a JSON string; html also
+// escapes <, > and & as encoding/json does by default, and slash escapes
+// '/' as \/ as PHP does.
+func jsonEscape(out, v []byte, html, slash bool) []byte {
 	const hexd = "0123456789abcdef"
-	out := make([]byte, 0, len(v)+8)
 	for i := 0; i < len(v); {
 		c := v[i]
 		if c < utf8.RuneSelf {
 			switch {
 			case c == '"' || c == '\\':
 				out = append(out, '\\', c)
+			case c == '/' && slash:
+				out = append(out, '\\', '/')
+			case c == '\b':
+				out = append(out, '\\', 'b')
+			case c == '\f':
+				out = append(out, '\\', 'f')
 			case c == '\n':
 				out = append(out, '\\', 'n')
 			case c == '\r':

@@ -3,8 +3,13 @@ package literal_test
 import (
 	"bytes"
 	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"math/rand/v2"
+	"net/url"
+	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/flowmask/flowmask/redactor/internal/literal"
 )
@@ -16,7 +21,7 @@ func TestAppendFindsEveryOccurrence(t *testing.T) {
 	}
 	in := []byte("a secret-value-123 b secret-value-1 c short")
 	got := s.Append(nil, in)
-	want := []literal.Match{{2, 16}, {2, 18}, {21, 35}}
+	want := []literal.Match{{Start: 2, End: 16, Value: 0}, {Start: 2, End: 18, Value: 1}, {Start: 21, End: 35, Value: 0}}
 	if len(got) != len(want) {
 		t.Fatalf("got %v; want %v", got, want)
 	}
@@ -115,7 +120,7 @@ func TestAgainstNaive(t *testing.T) {
 					if i > 0 && m.Start < got[i-1].Start {
 						t.Fatalf("round %d: matches out of order: %v", round, got)
 					}
-					gotSet[m] = true
+					gotSet[literal.Match{Start: m.Start, End: m.End}] = true
 				}
 				for _, m := range want {
 					if !gotSet[m] {
@@ -144,5 +149,35 @@ func BenchmarkAppend10k(b *testing.B) {
 	var dst []literal.Match
 	for b.Loop() {
 		dst = s.Append(dst[:0], in)
+	}
+}
+
+// TestVariantsMatchStdlib: the URL and base64 forms are the standard
+// library's, for values with every kind of byte.
+func TestVariantsMatchStdlib(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	for range 500 {
+		v := make([]byte, 8+rng.IntN(24))
+		for i := range v {
+			if rng.IntN(3) == 0 {
+				v[i] = byte(rng.IntN(256))
+			} else {
+				v[i] = byte(' ' + rng.IntN(95))
+			}
+		}
+		forms := map[string]bool{}
+		for _, f := range literal.Variants(nil, v) {
+			forms[string(f)] = true
+		}
+		want := []string{string(v), url.QueryEscape(string(v)), url.PathEscape(string(v)), hex.EncodeToString(v), strings.ToUpper(hex.EncodeToString(v))}
+		js, _ := json.Marshal(string(v))
+		if utf8.Valid(v) {
+			want = append(want, string(js[1:len(js)-1]))
+		}
+		for _, w := range want {
+			if !forms[w] {
+				t.Fatalf("value %q: form %q missing from %q", v, w, literal.Variants(nil, v))
+			}
+		}
 	}
 }

@@ -1,0 +1,44 @@
+package corpus
+
+import (
+	"fmt"
+	"io"
+)
+
+// LongRecordSecrets are the two secrets of a long-record input: one under a
+// credential name after the long part, one in a second, short record.
+var LongRecordSecrets = []string{"Tq83vXm2LpWz", "Hm29sKq7VbNc"}
+
+// WriteLongRecord writes about size bytes of one very long record of kind
+// "ndjson" (one JSON line holding an array of small objects, then a
+// password field) or "csv" (a header with a password column and one record
+// whose quoted notes cell holds many lines with "" escapes and commas),
+// followed by a short second record. It is the input of issue 17.9.
+func WriteLongRecord(w io.Writer, kind string, size int) error {
+	var err error
+	put := func(format string, args ...any) {
+		if err == nil {
+			_, err = fmt.Fprintf(w, format, args...)
+		}
+	}
+	switch kind {
+	case "ndjson":
+		put(`{"msg":"start","items":[`)
+		for i := 0; i < size/64 && err == nil; i++ {
+			if i > 0 {
+				put(",")
+			}
+			put(`{"id":%d,"note":"event %08d ok","v":"abcdefgh"}`, i, i)
+		}
+		put(`],"password":"%s"}`+"\n"+`{"msg":"token=%s"}`+"\n", LongRecordSecrets[0], LongRecordSecrets[1])
+	case "csv":
+		put("id,password,notes\n1,%s,\"", LongRecordSecrets[0])
+		for i := 0; i < size/64 && err == nil; i++ {
+			put("line %08d of a long \"\"quoted\"\" note, with commas\n", i)
+		}
+		put("\"\n2,%s,short\n", LongRecordSecrets[1])
+	default:
+		return fmt.Errorf("unknown long-record kind %q (want ndjson or csv)", kind)
+	}
+	return err
+}
