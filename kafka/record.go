@@ -71,21 +71,11 @@ func (p *Pipeline) transform(red *redactor.Redactor, in *kgo.Record) (*kgo.Recor
 	return out, st, nil
 }
 
-// redactHeader redacts a header value as an HTTP header line, so the
-// engine's name rules (Authorization, X-Api-Key, *-Token ...) see its name.
+// redactHeader redacts a header value as the value of a field named by the
+// header: name rules (Authorization, X-Api-Key, *-Token ...) mask it whole,
+// other values are scanned.
 func redactHeader(red *redactor.Redactor, name string, value []byte) ([]byte, redactor.Stats) {
-	line := make([]byte, 0, len(name)+2+len(value))
-	line = append(append(append(line, name...), ": "...), value...)
-	out, st := red.Append(make([]byte, 0, len(line)+32), line, redactor.FormatText)
-	if st.Redactions == 0 {
-		return value, st
-	}
-	prefix := len(name) + 2
-	if len(out) >= prefix && string(out[:prefix]) == string(line[:prefix]) {
-		return out[prefix:], st
-	}
-	// The engine changed the name itself: keep nothing of the value.
-	return []byte("[REDACTED:header]"), st
+	return red.AppendValue(make([]byte, 0, len(value)+16), name, value)
 }
 
 // deadLetter is what replaces a poison record: the reason and where the
