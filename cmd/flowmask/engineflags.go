@@ -44,8 +44,16 @@ func newLogger() *zap.Logger {
 	return zap.New(core)
 }
 
-// build compiles the Redactor the flags describe.
+// build compiles the Redactor the flags describe, with the known secrets
+// of the secret flags loaded once.
 func (f *engineFlags) build(logger *zap.Logger) (*redactor.Redactor, redactor.Format, error) {
+	return f.buildWith(logger, true)
+}
+
+// buildWith compiles the Redactor the flags describe; without loadSecrets
+// it masks no known secrets (a long-running command tracks them with a
+// secrets.Manager instead).
+func (f *engineFlags) buildWith(logger *zap.Logger, loadSecrets bool) (*redactor.Redactor, redactor.Format, error) {
 	format, err := redactor.ParseFormat(f.format)
 	if err != nil {
 		return nil, 0, fmt.Errorf("--format: %w", err)
@@ -71,8 +79,10 @@ func (f *engineFlags) build(logger *zap.Logger) (*redactor.Redactor, redactor.Fo
 			return nil, 0, err
 		}
 	}
-	if cfg.Literals, err = f.secrets.literals(logger); err != nil {
-		return nil, 0, err
+	if loadSecrets {
+		if cfg.Literals, err = f.secrets.literals(logger); err != nil {
+			return nil, 0, err
+		}
 	}
 	r, err := redactor.New(cfg)
 	if err != nil {

@@ -1,0 +1,137 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/twmb/franz-go/pkg/kfake"
+	"github.com/twmb/franz-go/pkg/kgo"
+	"github.com/twmb/franz-go/pkg/sasl/plain"
+)
+
+// TestKafkaBinary runs `flowmask kafka` against an in-process Kafka with
+// SASL/PLAIN (password from the environment), checks that planted secrets
+// are masked in the output topic and absent from the logs, that /readyz
+// and /metrics answer, and that SIGTERM exits cleanly.
+func TestKafkaBinary(t *testing.T) {
+	const user, pass = "flowmask", "broker-pass-Zq81"
+	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "raw", "clean"),
+		kfake.EnableSASL(), kfake.Superuser("PLAIN", user, pass))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	auth := kgo.SASL(plain.Auth{User: user, Pass: pass}.AsMechanism())
+	cl, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), auth)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cl.Close()
+	secret := "sk_live_" + strings.Repeat("4eC39HqLyjWDarjtT1zdp7dc", 1)
+	password := fmt.Sprintf("Pw-%d-x9Q", time.Now().UnixNano())
+	var recs []*kgo.Record
+	for i := range 30 {
+		recs = append(recs, &kgo.Record{Topic: "raw", Key: fmt.Appendf(nil, "k%d", i%5),
+			Value: fmt.Appendf(nil, `{"i":%d,"stripe":"%s","db":"Server=db;Password=%s;"}`, i, secret, password)})
+	}
+	if err := cl.ProduceSync(context.Background(), recs...).FirstErr(); err != nil {
+		t.Fatal(err)
+	}
+
+	cmd := exec.Command(flowmaskBin(t), "kafka", "--brokers", c.ListenAddrs()[0], "--in", "raw", "--out", "clean",
+		"--group", "fm", "--sasl", "plain", "--sasl-username", user, "--sasl-password-env", "KAFKA_PASS", "--tls=false",
+		"--admin", "127.0.0.1:0")
+	cmd.Env = append(os.Environ(), "KAFKA_PASS="+pass)
+	stderr := &lockedBuf{}
+	errPipe, _ := cmd.StderrPipe()
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	admin := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(errPipe)
+		for sc.Scan() {
+			stderr.Write(append(sc.Bytes(), '\n'))
+			var m map[string]any
+			if json.Unmarshal(sc.Bytes(), &m) == nil && m["msg"] == "listening" {
+				admin <- m["admin"].(string)
+			}
+		}
+	}()
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	defer func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+		}
+	}()
+	var addr string
+	select {
+	case addr = <-admin:
+	case err := <-done:
+		t.Fatalf("flowmask kafka exited: %v\n%s", err, stderr.String())
+	case <-time.After(30 * time.Second):
+		t.Fatalf("no admin listener:\n%s", stderr.String())
+	}
+
+	out, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), auth, kgo.ConsumeTopics("clean"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer out.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	var got []*kgo.Record
+	for len(got) < len(recs) && ctx.Err() == nil {
+		got = append(got, out.PollFetches(ctx).Records()...)
+	}
+	if len(got) != len(recs) {
+		t.Fatalf("%d of %d records in the output topic\n%s", len(got), len(recs), stderr.String())
+	}
+	for _, r := range got {
+		if strings.Contains(string(r.Value), secret) || strings.Contains(string(r.Value), password) {
+			t.Fatalf("secret in the output topic: %s", r.Value)
+		}
+		if !strings.Contains(string(r.Value), `"i":`) || !json.Valid(r.Value) {
+			t.Fatalf("output record damaged: %s", r.Value)
+		}
+	}
+	for _, path := range []string{"/readyz", "/metrics"} {
+		resp, err := http.Get("http://" + addr + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		body := new(strings.Builder)
+		bufio.NewReader(resp.Body).WriteTo(body) //nolint:errcheck
+		resp.Body.Close()
+		if resp.StatusCode != 200 {
+			t.Fatalf("%s: %d %s", path, resp.StatusCode, body)
+		}
+		if path == "/metrics" && !strings.Contains(body.String(), `flowmask_kafka_records_total{result="out"} 30`) {
+			t.Fatalf("metrics lack the output count:\n%s", body)
+		}
+	}
+	cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("exit after SIGTERM: %v\n%s", err, stderr.String())
+		}
+	case <-time.After(40 * time.Second):
+		t.Fatal("no exit after SIGTERM")
+	}
+	for _, s := range []string{secret, password, pass} {
+		if strings.Contains(stderr.String(), s) {
+			t.Fatalf("a secret is in the logs:\n%s", stderr.String())
+		}
+	}
+}

@@ -1,0 +1,94 @@
+package kafka_test
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/flowmask/flowmask/kafka"
+)
+
+func writeFile(t *testing.T, body string) string {
+	t.Helper()
+	name := filepath.Join(t.TempDir(), "flowmask.yaml")
+	if err := os.WriteFile(name, []byte(body), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return name
+}
+
+func TestLoadConfig(t *testing.T) {
+	name := writeFile(t, `listen: 127.0.0.1:8080   # the proxy's settings may share the file
+routes: []
+kafka:
+  brokers: [ns.servicebus.windows.net:9093]
+  in: diagnostics
+  out: diagnostics-clean
+  group: flowmask
+  dead_letter: diagnostics-dlq
+  exactly_once: true
+  sasl:
+    mechanism: plain
+    username: $ConnectionString
+    password_env: EVENTHUB_CONNECTION_STRING
+secrets:
+  env: [DB_PASSWORD]
+`)
+	cfg, err := kafka.LoadConfig(name)
+	if err != nil {
+		t.Fatal(err)
+	}
+	k := cfg.Kafka
+	if k.In != "diagnostics" || k.DeadLetter != "diagnostics-dlq" || !k.ExactlyOnce || k.TransactionalID == "" || !k.UseTLS() ||
+		k.MaxRecord != kafka.DefaultMaxRecord || len(cfg.Secrets.Env) != 1 {
+		t.Fatalf("loaded %+v", cfg)
+	}
+}
+
+func TestLoadConfigErrorsNameFileLineField(t *testing.T) {
+	name := writeFile(t, `kafka:
+  brokers: [localhost]
+  in: logs
+  out: logs
+  format: xml
+  sasl:
+    mechanism: plain
+`)
+	_, err := kafka.LoadConfig(name)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	// Sorted by line; a missing key is reported at its parent's line.
+	want := []string{
+		name + ":1: kafka.group: the consumer group ID is required",
+		name + ":2: kafka.brokers[0]: ",
+		name + ":4: kafka.out: must differ from in",
+		name + ":5: kafka.format: ",
+		name + ":6: kafka.sasl.username: required for plain",
+		name + ":6: kafka.sasl.password_file: set exactly one",
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != len(want) {
+		t.Fatalf("got %d errors, want %d:\n%v", len(lines), len(want), err)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) {
+			t.Errorf("error %d = %q; want prefix %q", i, lines[i], w)
+		}
+	}
+	// The same file gives the same message every time.
+	for range 5 {
+		if _, again := kafka.LoadConfig(name); again.Error() != err.Error() {
+			t.Fatalf("errors changed order:\n%v\n---\n%v", err, again)
+		}
+	}
+}
+
+func TestLoadConfigUnknownKey(t *testing.T) {
+	name := writeFile(t, "kafka:\n  brokers: [a:1]\n  topic: x\n")
+	_, err := kafka.LoadConfig(name)
+	if err == nil || !strings.Contains(err.Error(), name+":3: field topic not found") {
+		t.Fatalf("err = %v", err)
+	}
+}
