@@ -65,7 +65,7 @@ token=smoke-token-$RANDOM$RANDOM$RANDOM
 known=known-secret-$RANDOM$RANDOM$RANDOM
 printf '%s\n' "$token" >"$work/tokens"
 printf '%s\n' "$known" >"$work/known"
-# Like kubernetes/configmap.yaml, on loopback with free ports.
+# Like kubernetes/fleet/configmap.yaml, on loopback with free ports.
 cat >"$work/config.yaml" <<YAML
 listen: 127.0.0.1:0
 admin: 127.0.0.1:0
