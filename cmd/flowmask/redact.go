@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 
 	"github.com/flowmask/flowmask/redactor"
 	"github.com/spf13/cobra"
@@ -33,7 +34,7 @@ batches of whole lines written in input order.`,
   # also mask the values of known secrets
   flowmask redact --secret-env DB_PASSWORD --secrets-file secrets.txt app.log`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			logger := newLogger()
+			logger := newLogger(cmd.ErrOrStderr())
 			r, format, err := ef.build(logger)
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
@@ -48,7 +49,11 @@ batches of whole lines written in input order.`,
 				if outDir != "" {
 					return &exitError{code: exitUsage, err: errors.New("--out-dir needs FILE arguments")}
 				}
-				_, err := r.StreamParallel(ctx, os.Stdout, prog.reader(os.Stdin), format, redactor.FormatAuto, workers)
+				stdin, err := openInput(ctx, stdinName)
+				if err != nil {
+					return &exitError{code: exitUsage, err: err}
+				}
+				_, err = r.StreamParallel(ctx, cmd.OutOrStdout(), prog.reader(stdin), format, redactor.FormatAuto, workers)
 				if err != nil {
 					return &exitError{code: exitUsage, err: fmt.Errorf("stdin: %w", err)}
 				}
@@ -56,11 +61,14 @@ batches of whole lines written in input order.`,
 			}
 			if outDir == "" && len(args) > 0 {
 				for _, name := range args {
-					if err := redactFile(ctx, r, format, workers, name, os.Stdout, prog); err != nil {
+					if err := redactFile(ctx, r, format, workers, name, cmd.OutOrStdout(), prog); err != nil {
 						return &exitError{code: exitUsage, err: err}
 					}
 				}
 				return nil
+			}
+			if slices.Contains(args, stdinName) {
+				return &exitError{code: exitUsage, err: errors.New("--out-dir: standard input (-) has no name to write it under; redirect standard output instead")}
 			}
 			if err := os.MkdirAll(outDir, 0o755); err != nil {
 				return &exitError{code: exitUsage, err: fmt.Errorf("--out-dir: %w", err)}
@@ -80,7 +88,7 @@ batches of whole lines written in input order.`,
 }
 
 func redactFile(ctx context.Context, r *redactor.Redactor, format redactor.Format, workers int, name string, dst io.Writer, prog *progress) error {
-	f, err := os.Open(name)
+	f, err := openInput(ctx, name)
 	if err != nil {
 		return err
 	}

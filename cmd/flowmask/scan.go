@@ -41,7 +41,7 @@ when something was found, 2 on errors.`,
 			default:
 				return &exitError{code: exitUsage, err: fmt.Errorf("--report: unknown format %q (want text, json or sarif)", report)}
 			}
-			logger := newLogger()
+			logger := newLogger(cmd.ErrOrStderr())
 			r, format, err := ef.build(logger)
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
@@ -65,14 +65,14 @@ when something was found, 2 on errors.`,
 				return err
 			}
 			if len(args) == 0 {
-				err = scanOne("-", os.Stdin, redactor.FormatAuto)
+				args = []string{stdinName}
 			}
 			files, werr := expandDirs(args)
 			if werr != nil {
 				return &exitError{code: exitUsage, err: werr}
 			}
 			for _, name := range files {
-				f, oerr := os.Open(name)
+				f, oerr := openInput(ctx, name)
 				if oerr != nil {
 					err = oerr
 					break
@@ -88,7 +88,7 @@ when something was found, 2 on errors.`,
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
-			if werr := writeScanReport(os.Stdout, report, findings); werr != nil {
+			if werr := writeScanReport(cmd.OutOrStdout(), report, findings); werr != nil {
 				return &exitError{code: exitUsage, err: werr}
 			}
 			if len(findings) > 0 {
@@ -167,6 +167,10 @@ func ruleDescriptions() map[string]string {
 func expandDirs(args []string) ([]string, error) {
 	var out []string
 	for _, a := range args {
+		if a == stdinName {
+			out = append(out, a)
+			continue
+		}
 		st, err := os.Stat(a)
 		if err != nil {
 			return nil, err
