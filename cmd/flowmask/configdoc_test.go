@@ -17,7 +17,7 @@ import (
 )
 
 // configDocs are the pages whose YAML examples document the config file.
-var configDocs = []string{"configuration.md", "forward.md", "secrets.md"}
+var configDocs = []string{"configuration.md", "forward.md", "secrets.md", "shippers.md"}
 
 var yamlBlock = regexp.MustCompile("(?ms)^```yaml\n(.*?)^```")
 
