@@ -69,7 +69,7 @@ type shipperRequest struct {
 	body        []byte
 	gzip        bool
 	records     func(body []byte) ([]map[string]any, error) // what the sink received, record by record
-	needsNDJSON bool                                         // needs the body helper's NDJSON change
+	needsNDJSON bool                                        // needs the body helper's NDJSON change
 }
 
 func jsonArrayRecords(body []byte) ([]map[string]any, error) {
