@@ -294,3 +294,28 @@ secrets:
 		t.Errorf("check of broken YAML: exit %d %q %q", res.code, res.stdout, res.stderr)
 	}
 }
+
+// FuzzConfigCheck: checkConfig never panics, and every line it prints names
+// the file, in line order.
+func FuzzConfigCheck(f *testing.F) {
+	f.Add([]byte("listen: 127.0.0.1:8080\nroutes:\n  - upstrem: x\n    limits: {max_body_bytes: 17179869185GiB}\nforward:\n  intercpt: [x]\n"))
+	f.Add([]byte("routes: [\n"))
+	f.Add([]byte("secrets:\n  keyvaults:\n    - url: http://x\n"))
+	f.Add([]byte("{forward: {allow: [bad]}, routes: [{upstream: nope}]}"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		prev := -1
+		for _, line := range checkConfig("f.yaml", data) {
+			if !strings.HasPrefix(line, "f.yaml:") {
+				t.Fatalf("line %q does not name the file", line)
+			}
+			n := 0
+			if m := errLine.FindStringSubmatch(line); m != nil && m[1] == "f.yaml" {
+				fmt.Sscan(m[2], &n) //nolint:errcheck
+			}
+			if n < prev {
+				t.Fatalf("line %q out of order after line %d", line, prev)
+			}
+			prev = n
+		}
+	})
+}
