@@ -184,6 +184,8 @@ func TestHelmChartRefuses(t *testing.T) {
 		{"misspelt value", map[string]any{"autoscalling": map[string]any{"enabled": false}}, "autoscalling"},
 		{"bad port", map[string]any{"ports": map[string]any{"admin": 0}}, "admin"},
 		{"no network policy", map[string]any{"networkPolicy": map[string]any{"enabled": false}}, "no NetworkPolicy restricts ingress"},
+		{"misspelt monitoring value", map[string]any{"serviceMonitor": map[string]any{"enabeld": true}}, "enabeld"},
+		{"bad scrape interval", map[string]any{"serviceMonitor": map[string]any{"enabled": true, "interval": "often"}}, "interval"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -12,13 +12,14 @@ import (
 	"github.com/flowmask/flowmask/deploy/internal/kcheck"
 )
 
-// readManifests decodes every file of deploy/kubernetes, with optional text
-// edits applied first (file name -> old -> new).
+// readManifests decodes every file of deploy/kubernetes/fleet and
+// deploy/kubernetes/sidecar, with optional text edits applied first (file
+// base name -> old -> new).
 func readManifests(t *testing.T, edits map[string][2]string) ([]kcheck.Object, error) {
 	t.Helper()
-	files, err := filepath.Glob("kubernetes/*.yaml")
+	files, err := filepath.Glob("kubernetes/*/*.yaml")
 	if err != nil || len(files) == 0 {
-		t.Fatalf("no manifests in kubernetes/: %v", err)
+		t.Fatalf("no manifests in kubernetes/*/: %v", err)
 	}
 	var all []kcheck.Object
 	applied := 0
@@ -85,6 +86,40 @@ func TestManifests(t *testing.T) {
 		}
 		if p.Native != (p.Workload == "DaemonSet/fluent-bit") {
 			t.Errorf("%s: native sidecar %v", p.Workload, p.Native)
+		}
+	}
+}
+
+// TestManifestLayout keeps the two deployments apart, so that the documented
+// `kubectl apply -f deploy/kubernetes/fleet/` applies the fleet and nothing
+// else (no Fluent Bit DaemonSet), and the sidecar example stays on its own.
+func TestManifestLayout(t *testing.T) {
+	if loose, _ := filepath.Glob("kubernetes/*.yaml"); len(loose) > 0 {
+		t.Errorf("manifests directly under kubernetes/ (would be applied with either deployment): %v", loose)
+	}
+	want := map[string][]string{
+		"fleet":   {"ConfigMap", "Deployment", "HorizontalPodAutoscaler", "Namespace", "NetworkPolicy", "PodDisruptionBudget", "Service", "ServiceAccount"},
+		"sidecar": {"ConfigMap", "DaemonSet", "NetworkPolicy"},
+	}
+	for dir, kinds := range want {
+		files, err := filepath.Glob(filepath.Join("kubernetes", dir, "*.yaml"))
+		if err != nil || len(files) == 0 {
+			t.Fatalf("no manifests in kubernetes/%s: %v", dir, err)
+		}
+		var objs []kcheck.Object
+		for _, f := range files {
+			data, err := os.ReadFile(f)
+			if err != nil {
+				t.Fatal(err)
+			}
+			o, err := kcheck.Decode(f, data)
+			if err != nil {
+				t.Fatal(err)
+			}
+			objs = append(objs, o...)
+		}
+		if got := kindsOf(objs); !reflect.DeepEqual(got, kinds) {
+			t.Errorf("kubernetes/%s: kinds %v; want %v", dir, got, kinds)
 		}
 	}
 }

@@ -12,12 +12,13 @@
 # and `flowmask version` prints the stamped version.
 #
 # Usage: bash deploy/smoke.sh   (from anywhere; needs go and curl)
-# Env:   VERSION (default v0.0.0-smoke), GRACE seconds (default 45, the
+# Env:   VERSION (default v0.0.0-smoke), COMMIT (default: git rev-parse HEAD), GRACE seconds (default 45, the
 #        fleet's terminationGracePeriodSeconds).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 VERSION=${VERSION:-v0.0.0-smoke}
+COMMIT=${COMMIT:-$(git rev-parse HEAD 2>/dev/null || true)}
 GRACE=${GRACE:-45}
 command -v curl >/dev/null || { echo "smoke: curl not found" >&2; exit 3; }
 
@@ -36,11 +37,14 @@ fail() {
 
 # The Dockerfile's build, byte for byte (env CGO_ENABLED=0 GOFLAGS=-mod=readonly).
 export CGO_ENABLED=0 GOFLAGS=-mod=readonly
-go build -trimpath -ldflags "-s -w -X main.version=${VERSION}" -o "$work/flowmask" ./cmd/flowmask
+go build -trimpath -ldflags "-s -w -X main.version=${VERSION} -X main.commit=${COMMIT}" -o "$work/flowmask" ./cmd/flowmask
 bin=$work/flowmask
 
 got=$("$bin" version)
-[ "$got" = "flowmask $VERSION" ] || fail "version printed '$got', want 'flowmask $VERSION'"
+# "flowmask v1.2.3 (commit 0123456789ab, go1.26.8 linux/amd64)"
+[ "${got%% (*}" = "flowmask $VERSION" ] || fail "version printed '$got', want 'flowmask $VERSION (commit ...)'"
+[ -z "$COMMIT" ] || [[ "$got" == *"(commit ${COMMIT:0:12}, go"* ]] || fail "version printed '$got', want commit ${COMMIT:0:12}"
+[ "$("$bin" --version)" = "$got" ] || fail "--version and version differ"
 echo "smoke: $got"
 
 # addr FILE KEY: wait for the "listening" log line and print its KEY field.
@@ -65,7 +69,7 @@ token=smoke-token-$RANDOM$RANDOM$RANDOM
 known=known-secret-$RANDOM$RANDOM$RANDOM
 printf '%s\n' "$token" >"$work/tokens"
 printf '%s\n' "$known" >"$work/known"
-# Like kubernetes/configmap.yaml, on loopback with free ports.
+# Like kubernetes/fleet/configmap.yaml, on loopback with free ports.
 cat >"$work/config.yaml" <<YAML
 listen: 127.0.0.1:0
 admin: 127.0.0.1:0

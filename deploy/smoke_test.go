@@ -24,7 +24,7 @@ func TestSmoke(t *testing.T) {
 	if err != nil {
 		t.Fatalf("smoke.sh: %v\n%s", err, out)
 	}
-	if !regexp.MustCompile(`(?m)^smoke: flowmask v0\.0\.0-gotest$`).Match(out) || !regexp.MustCompile(`(?m)^smoke: PASS$`).Match(out) {
+	if !regexp.MustCompile(`(?m)^smoke: flowmask v0\.0\.0-gotest \(commit (?:[0-9a-f]{12}|unknown), go1\.`).Match(out) || !regexp.MustCompile(`(?m)^smoke: PASS$`).Match(out) {
 		t.Fatalf("smoke.sh output lacks the version or PASS line:\n%s", out)
 	}
 }
@@ -73,6 +73,7 @@ func TestDockerfile(t *testing.T) {
 		`(?m)^ENTRYPOINT \["/flowmask"\]$`,
 		`(?m)^CMD \["proxy", "--config", "/etc/flowmask/config\.yaml"\]$`,
 		`-X main\.version=\$\{VERSION\}`,
+		`-X main\.commit=\$\{COMMIT\}`,
 	} {
 		if !regexp.MustCompile(want).MatchString(s) {
 			t.Errorf("Dockerfile lacks %s", want)

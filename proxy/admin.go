@@ -12,7 +12,11 @@ import (
 // shutting down, and Options.Ready passing) and /metrics (Prometheus, this
 // server's registry only).
 func (s *Server) AdminHandler() http.Handler {
-	return adminHandler(s.registry, &s.ready, s.opts.Ready)
+	h := adminHandler(s.registry, &s.ready, s.opts.Ready)
+	if s.opts.Reload != nil {
+		h = reloadHandler(h, s.opts.Reload, s.logger)
+	}
+	return h
 }
 
 // adminHandler is the admin API of the reverse and the forward proxy:

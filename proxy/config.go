@@ -3,6 +3,7 @@ package proxy
 import (
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"net/url"
 	"strconv"
@@ -446,7 +447,14 @@ func ParseByteSize(s string) (ByteSize, error) {
 	}
 	n, err := strconv.ParseInt(s, 10, 64)
 	if err != nil || n < 0 {
+		var ne *strconv.NumError
+		if errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange) {
+			return 0, errors.New("size too large")
+		}
 		return 0, errors.New("want a size such as 1048576, 512KiB or 64MiB")
+	}
+	if n > math.MaxInt64/mult {
+		return 0, errors.New("size too large") // never wrap around
 	}
 	return ByteSize(n * mult), nil
 }

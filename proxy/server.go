@@ -44,6 +44,10 @@ type Options struct {
 	// while it returns an error, /readyz answers 503 with it. Nil means
 	// none.
 	Ready func() error
+	// Reload, when set, is served as POST /-/reload on the admin listener
+	// (the HTTP equivalent of SIGHUP): it answers 200 once Reload returned
+	// nil, 500 when it failed. Nil means no such endpoint.
+	Reload func(context.Context) error
 }
 
 // Server is the redacting reverse proxy. It is an http.Handler; Serve runs

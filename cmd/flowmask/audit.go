@@ -53,7 +53,7 @@ with two-space indentation, keeping key order.`,
   flowmask audit --fix --out fixed/ workflows/`,
 		Args: cobra.MinimumNArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return runAudit(cmd.Context(), &o, args, os.Stdout, os.Stderr)
+			return runAudit(cmd.Context(), &o, args, cmd.OutOrStdout(), cmd.ErrOrStderr())
 		},
 	}
 	fl := cmd.Flags()
@@ -66,6 +66,7 @@ with two-space indentation, keeping key order.`,
 	fl.StringArrayVar(&o.ef.disable, "disable-rule", nil, "disable the detection rule with this `ID` (repeatable)")
 	fl.StringVar(&o.ef.allowFile, "allowlist", "", "YAML `FILE` of allowlist entries ({rule, path, value}) for hardcoded-secret detection")
 	o.ef.secrets.register(cmd)
+	o.ef.cmd = cmd
 	return cmd
 }
 
@@ -100,7 +101,7 @@ func runAudit(ctx context.Context, o *auditOptions, args []string, stdout, stder
 		return usage(errors.New("--fix and --out go together"))
 	}
 	o.ef.format, o.ef.mask, o.ef.maxDocument = "auto", "label", redactor.DefaultMaxDocument
-	r, _, err := o.ef.build(newLogger())
+	r, _, err := o.ef.build(newLogger(stderr))
 	if err != nil {
 		return usage(err)
 	}
@@ -117,7 +118,7 @@ func runAudit(ctx context.Context, o *auditOptions, args []string, stdout, stder
 	}
 	var all []audit.Finding
 	for _, in := range inputs {
-		data, err := readAuditInput(in.path)
+		data, err := readAuditInputFrom(ctx, in.path)
 		if errors.Is(err, errAuditTooLarge) && !in.explicit {
 			fmt.Fprintf(stderr, "flowmask: audit: skipped %s: %v\n", in.name, err)
 			continue
@@ -184,6 +185,15 @@ var errAuditTooLarge = fmt.Errorf("JSON file larger than %d MiB, too large for a
 // readAuditInput reads a file to audit: a zip whole, other content up to
 // maxAuditJSON bytes.
 func readAuditInput(name string) ([]byte, error) {
+	return readAuditInputFrom(context.Background(), name)
+}
+
+// readAuditInputFrom is readAuditInput where "-" is standard input from ctx:
+// a zip or JSON, held whole up to the largest zip we read.
+func readAuditInputFrom(ctx context.Context, name string) ([]byte, error) {
+	if name == stdinName {
+		return readInput(ctx, "audit", name)
+	}
 	f, err := os.Open(name)
 	if err != nil {
 		return nil, err
@@ -219,6 +229,13 @@ func collectAuditInputs(args []string, out string, stderr io.Writer) ([]auditInp
 	}
 	var inputs []auditInput
 	for _, arg := range args {
+		if arg == stdinName {
+			if out != "" {
+				return nil, errors.New("--fix: standard input (-) has no name to write a fixed copy under; give a file")
+			}
+			inputs = append(inputs, auditInput{name: arg, path: arg, rel: arg, explicit: true})
+			continue
+		}
 		st, err := os.Stat(arg)
 		if err != nil {
 			return nil, err

@@ -49,7 +49,24 @@ type result struct {
 	code           int
 }
 
+// runBin runs the command line in process (runWith, the binary's own entry
+// point, with buffers for its standard streams), so CLI tests take
+// milliseconds; env entries (NAME=value) are set for the test's duration.
+// Tests that need a separate process (signals, the process's memory, the
+// built binary itself) use runBinary.
 func runBin(t *testing.T, stdin string, env []string, args ...string) result {
+	t.Helper()
+	for _, kv := range env {
+		k, v, _ := strings.Cut(kv, "=")
+		t.Setenv(k, v)
+	}
+	var out, errb bytes.Buffer
+	code := runWith(args, strings.NewReader(stdin), &out, &errb)
+	return result{out.String(), errb.String(), code}
+}
+
+// runBinary runs the built binary as a separate process.
+func runBinary(t *testing.T, stdin string, env []string, args ...string) result {
 	t.Helper()
 	cmd := exec.Command(flowmaskBin(t), args...)
 	cmd.Stdin = strings.NewReader(stdin)
@@ -68,7 +85,7 @@ func runBin(t *testing.T, stdin string, env []string, args ...string) result {
 }
 
 func TestRedactStdin(t *testing.T) {
-	res := runBin(t, `{"user":"bob","password":"hunter22","code":"OK"}`, nil, "redact")
+	res := runBinary(t, `{"user":"bob","password":"hunter22","code":"OK"}`, nil, "redact") // end to end: the built binary
 	if res.code != 0 || res.stdout != `{"user":"bob","password":"[REDACTED:password]","code":"OK"}` {
 		t.Errorf("redact: code %d out %q err %q", res.code, res.stdout, res.stderr)
 	}

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -22,9 +24,11 @@ type engineFlags struct {
 	allowFile   string
 	maxDocument int
 	secrets     secretFlags
+	cmd         *cobra.Command // for its context: standard input for "-"
 }
 
 func (f *engineFlags) register(cmd *cobra.Command) {
+	f.cmd = cmd
 	fl := cmd.Flags()
 	fl.StringVar(&f.format, "format", "auto", "input format: auto, json, ndjson, text, csv or form")
 	fl.StringArrayVar(&f.rules, "rules", nil, "add the rules of this YAML `FILE` (repeatable)")
@@ -32,15 +36,16 @@ func (f *engineFlags) register(cmd *cobra.Command) {
 	fl.StringSliceVar(&f.packs, "packs", nil, "turn on opt-in rule `PACKS` (comma-separated or repeated): "+strings.Join(patterns.Packs(), ", "))
 	fl.StringVar(&f.mask, "mask", "label", "replacement: label ([REDACTED:rule]) or hash ([REDACTED:rule:hmac8], needs FLOWMASK_HASH_KEY)")
 	fl.StringVar(&f.allowFile, "allowlist", "", "YAML `FILE` of allowlist entries ({rule, path, value}) that silence false positives")
-	fl.IntVar(&f.maxDocument, "max-document", redactor.DefaultMaxDocument, "largest JSON document, NDJSON line, CSV record or form body read whole, in `bytes`; a larger one is refused with an error (exit 2)")
+	fl.Var(newSizeValue(&f.maxDocument, redactor.DefaultMaxDocument), "max-document", "largest JSON document, NDJSON line, CSV record or form body read whole (`SIZE`: 16MiB, 1048576, ...); a larger one is refused with an error (exit 2)")
 	f.secrets.register(cmd)
 }
 
-// newLogger returns the CLI's logger: warnings and errors to stderr.
-func newLogger() *zap.Logger {
+// newLogger returns the CLI's logger: warnings and errors to stderr (the
+// command's standard error).
+func newLogger(stderr io.Writer) *zap.Logger {
 	enc := zap.NewDevelopmentEncoderConfig()
 	enc.TimeKey = ""
-	core := zapcore.NewCore(zapcore.NewConsoleEncoder(enc), zapcore.Lock(os.Stderr), zap.WarnLevel)
+	core := zapcore.NewCore(zapcore.NewConsoleEncoder(enc), zapcore.Lock(zapcore.AddSync(stderr)), zap.WarnLevel)
 	return zap.New(core)
 }
 
@@ -62,7 +67,8 @@ func (f *engineFlags) buildWith(logger *zap.Logger, loadSecrets bool) (*redactor
 	if err != nil {
 		return nil, 0, fmt.Errorf("--mask: %w", err)
 	}
-	set, err := loadRules(f.rules, f.disable, f.packs...)
+	ctx := f.context()
+	set, err := loadRulesFrom(ctx, f.rules, f.disable, f.packs...)
 	if err != nil {
 		return nil, 0, err
 	}
@@ -75,12 +81,12 @@ func (f *engineFlags) buildWith(logger *zap.Logger, loadSecrets bool) (*redactor
 		cfg.HashKey = []byte(key)
 	}
 	if f.allowFile != "" {
-		if cfg.Allow, err = loadAllowlist(f.allowFile); err != nil {
+		if cfg.Allow, err = loadAllowlist(ctx, f.allowFile); err != nil {
 			return nil, 0, err
 		}
 	}
 	if loadSecrets {
-		if cfg.Literals, err = f.secrets.literals(logger); err != nil {
+		if cfg.Literals, err = f.secrets.literalsFrom(ctx, logger); err != nil {
 			return nil, 0, err
 		}
 	}
@@ -94,12 +100,17 @@ func (f *engineFlags) buildWith(logger *zap.Logger, loadSecrets bool) (*redactor
 // loadRules returns the embedded rules with the opt-in packs asked for,
 // plus the user's files, minus the disabled ones.
 func loadRules(files, disable []string, packs ...string) (*patterns.Set, error) {
+	return loadRulesFrom(context.Background(), files, disable, packs...)
+}
+
+// loadRulesFrom is loadRules where "-" reads standard input from ctx.
+func loadRulesFrom(ctx context.Context, files, disable []string, packs ...string) (*patterns.Set, error) {
 	set, err := patterns.DefaultWith(packs...)
 	if err != nil {
 		return nil, fmt.Errorf("--packs: %w", err)
 	}
 	for _, name := range files {
-		rules, err := patterns.LoadFile(name)
+		rules, err := loadRuleFile(ctx, name)
 		if err != nil {
 			return nil, err
 		}
@@ -114,8 +125,8 @@ func loadRules(files, disable []string, packs ...string) (*patterns.Set, error) 
 }
 
 // loadAllowlist reads a YAML list of allowlist entries.
-func loadAllowlist(name string) ([]redactor.Allow, error) {
-	data, err := os.ReadFile(name)
+func loadAllowlist(ctx context.Context, name string) ([]redactor.Allow, error) {
+	data, err := readInput(ctx, "--allowlist", name)
 	if err != nil {
 		return nil, fmt.Errorf("allowlist: %w", err)
 	}
@@ -126,4 +137,25 @@ func loadAllowlist(name string) ([]redactor.Allow, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	return doc.Allow, nil
+}
+
+// context returns the command's context (standard input for "-"), or
+// Background before the command runs.
+func (f *engineFlags) context() context.Context {
+	if f.cmd != nil && f.cmd.Context() != nil {
+		return f.cmd.Context()
+	}
+	return context.Background()
+}
+
+// loadRuleFile parses one user rules file, or standard input for "-".
+func loadRuleFile(ctx context.Context, name string) ([]patterns.Rule, error) {
+	if name != stdinName {
+		return patterns.LoadFile(name)
+	}
+	data, err := readInput(ctx, "--rules", name)
+	if err != nil {
+		return nil, err
+	}
+	return patterns.Parse("<stdin>", data)
 }

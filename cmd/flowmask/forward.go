@@ -106,6 +106,9 @@ sources; SIGTERM drains in-flight requests and exits.`,
 
 // forwardConfig builds the config the file and flags describe.
 func (f *forwardFlags) forwardConfig() (*proxy.ForwardConfig, secrets.Config, error) {
+	if err := refuseStdinConfig(f.config, &f.secrets); err != nil {
+		return nil, secrets.Config{}, err
+	}
 	cfg := proxy.DefaultForwardConfig()
 	var sec secrets.Config
 	if f.config != "" {
@@ -166,7 +169,7 @@ func runForward(cmd *cobra.Command, f *forwardFlags) error {
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
-	logger := newLogger()
+	logger := newLogger(cmd.ErrOrStderr())
 	reg := proxy.NewRegistry()
 	m, err := f.secrets.manager(secCfg, logger, reg, nil)
 	if err != nil {

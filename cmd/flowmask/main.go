@@ -1,13 +1,15 @@
 // Command flowmask removes secrets from logs, run-history exports and HTTP
 // traffic before they reach run history, log sinks or SIEMs.
 //
-// Subcommands: redact, scan, rules, proxy, forward, audit, secrets, ca and
-// version. Run `flowmask help` for the list, `flowmask CMD --help` for each.
+// Subcommands: redact, scan, rules, proxy, forward, audit, secrets, config,
+// ca and version. Run `flowmask help` for the list, `flowmask CMD --help`
+// for each.
 package main
 
 import (
 	"errors"
 	"fmt"
+	"io"
 	"os"
 )
 
@@ -41,10 +43,20 @@ func main() {
 	os.Exit(run(os.Args[1:]))
 }
 
-// run executes the command line and returns the process exit code.
+// run executes the command line on the process's standard streams and
+// returns the exit code.
 func run(args []string) int {
+	return runWith(args, os.Stdin, os.Stdout, os.Stderr)
+}
+
+// runWith executes the command line with the given standard streams and
+// returns the process exit code. Tests call it to run a command in process.
+func runWith(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	root := newRootCmd()
 	root.SetArgs(args)
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
 	err := root.Execute()
 	if err == nil {
 		return exitOK
@@ -52,10 +64,10 @@ func run(args []string) int {
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintln(os.Stderr, "flowmask:", ee.err)
+			fmt.Fprintln(stderr, "flowmask:", ee.err)
 		}
 		return ee.code
 	}
-	fmt.Fprintln(os.Stderr, "flowmask:", err)
+	fmt.Fprintln(stderr, "flowmask:", err)
 	return exitUsage
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/signal"
+	"sync"
 	"sync/atomic"
 	"syscall"
 
@@ -44,9 +45,10 @@ one JSON line to stdout (audit records go to stderr), so you can try it with
 
 --upstream URL forwards to one upstream; --config FILE configures several
 routes, limits, TLS, auth and the known-secret sources (secrets:), which are
-refreshed on their interval and when their files change. SIGHUP reloads the
-config and rules, refreshes every secrets source and reopens the audit file
-(changes to the secrets: section itself need a restart); SIGTERM drains
+refreshed on their interval and when their files change. SIGHUP, or
+POST /-/reload on the admin listener (200 once reloaded, 500 if refused),
+reloads the config and rules, refreshes every secrets source and reopens the
+audit file (changes to the secrets: section itself need a restart); SIGTERM drains
 in-flight requests and exits. A forward: section in the same file also runs
 the forward proxy (see flowmask forward) in this process.`,
 		Example: `  flowmask proxy
@@ -61,7 +63,7 @@ the forward proxy (see flowmask forward) in this process.`,
 	fl := cmd.Flags()
 	fl.StringVar(&f.config, "config", "", "YAML config `FILE` (routes, limits, TLS, auth, audit)")
 	fl.StringVar(&f.listen, "listen", "", "listen `ADDR` (default "+proxy.DefaultListen+")")
-	fl.StringVar(&f.admin, "admin", "", "admin `ADDR` for /healthz, /readyz, /metrics, or off (default "+proxy.DefaultAdmin+")")
+	fl.StringVar(&f.admin, "admin", "", "admin `ADDR` for /healthz, /readyz, /metrics and POST /-/reload, or off (default "+proxy.DefaultAdmin+")")
 	fl.StringVar(&f.upstream, "upstream", "", "forward to this base `URL` (default: the built-in stdout sink)")
 	fl.StringVar(&f.profile, "profile", "", "sink profile: generic, splunk-hec, elastic-bulk, azure-logs-ingestion, azure-data-collector, loki-json or otlp-json (default generic)")
 	fl.StringVar(&f.mode, "mode", "", "redact, or report (forward unchanged, count findings)")
@@ -72,6 +74,9 @@ the forward proxy (see flowmask forward) in this process.`,
 
 // proxyConfig builds the config the flags describe.
 func (f *proxyFlags) proxyConfig() (*proxy.Config, error) {
+	if err := refuseStdinConfig(f.config, &f.secrets); err != nil {
+		return nil, err
+	}
 	var cfg *proxy.Config
 	if f.config != "" {
 		if f.upstream != "" || f.profile != "" || f.workspaceKey != "" || f.mode != "" {
@@ -118,7 +123,16 @@ func runProxy(ctx context.Context, cmd *cobra.Command, f *proxyFlags) error {
 		}
 		return nil
 	}
-	srv, err := proxy.New(cfg, proxy.Options{ConfigFile: f.config, Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(), Ready: ready})
+	// SIGHUP and POST /-/reload on the admin listener run the same reload,
+	// one at a time.
+	var reload func(context.Context) error
+	var reloadMu sync.Mutex
+	reloadOnce := func(ctx context.Context) error {
+		reloadMu.Lock()
+		defer reloadMu.Unlock()
+		return reload(ctx)
+	}
+	srv, err := proxy.New(cfg, proxy.Options{ConfigFile: f.config, Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(), Ready: ready, Reload: reloadOnce})
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
@@ -143,21 +157,33 @@ func runProxy(ctx context.Context, cmd *cobra.Command, f *proxyFlags) error {
 		m.Subscribe(fw.SetLiterals)
 	}
 	go m.Run(ctx) //nolint:errcheck // returns nil when ctx is done
-	onHangup(ctx, func() {
+	// Reload reopens the audit files, refreshes the known secrets and
+	// re-reads the config file (or, from flags, recompiles the same config,
+	// re-reading its rule files); the first failure is returned, after all
+	// steps ran.
+	reload = func(rctx context.Context) error {
 		log := srv.Logger()
+		var errs []error
 		if err := srv.Audit().Reopen(); err != nil {
 			log.Error("audit reopen failed", zap.Error(err))
+			errs = append(errs, fmt.Errorf("audit reopen: %w", err))
 		}
 		if fw != nil {
 			if err := fw.Reopen(); err != nil {
 				log.Error("forward audit reopen failed", zap.Error(err))
+				errs = append(errs, fmt.Errorf("forward audit reopen: %w", err))
 			}
 		}
-		if err := m.Refresh(ctx); err != nil {
+		if err := m.Refresh(rctx); err != nil {
 			log.Error("secrets refresh failed; the last good values stay masked", zap.Error(err))
+			errs = append(errs, fmt.Errorf("secrets refresh: %w", err))
 		}
-		srv.ReloadFile() //nolint:errcheck // logged; the old config keeps serving
-	})
+		if err := srv.ReloadFile(); err != nil { // logged; the old config keeps serving
+			errs = append(errs, err)
+		}
+		return errors.Join(errs...)
+	}
+	onHangup(ctx, func() { reloadOnce(ctx) }) //nolint:errcheck // logged
 	if fw == nil {
 		if err := srv.ListenAndServe(ctx); err != nil {
 			return &exitError{exitUsage, fmt.Errorf("proxy: %w", err)}

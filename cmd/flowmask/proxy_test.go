@@ -251,12 +251,13 @@ func (g *ndjsonGen) Read(p []byte) (int, error) {
 	return n, nil
 }
 
-// TestProxyBinaryStreamsLargeBody streams a generated body (1 GiB, or
-// FLOWMASK_STREAM_MIB; 64 MiB with -short) through the real binary to an
+// TestProxyBinaryStreamsLargeBody streams a generated body (256 MiB, 2.5
+// times the memory bound, or FLOWMASK_STREAM_MIB, e.g. 1024 for the
+// documented 1 GiB run; 64 MiB with -short) through the real binary to an
 // upstream that discards it, checks that no secret arrived and that peak
 // RSS (VmHWM) stays under 100 MiB.
 func TestProxyBinaryStreamsLargeBody(t *testing.T) {
-	mib := int64(1024)
+	mib := int64(256)
 	if testing.Short() {
 		mib = 64
 	}

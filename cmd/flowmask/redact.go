@@ -77,7 +77,7 @@ See docs/files.md.`,
   # also mask the values of known secrets
   flowmask redact --secret-env DB_PASSWORD --secrets-file secrets.txt app.log`,
 		RunE: func(cmd *cobra.Command, args []string) error {
-			logger := newLogger()
+			logger := newLogger(cmd.ErrOrStderr())
 			r, format, err := ef.build(logger)
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
@@ -91,31 +91,48 @@ See docs/files.md.`,
 			e := &files.Engine{Redactor: r, Format: format, Workers: workers, Decompress: decompress, Count: prog.reader, Notes: cmd.ErrOrStderr()}
 			fail := func(code int, err error) error { return &exitError{code: code, err: maskedError(e, err)} }
 			if len(args) == 0 {
-				if outDir != "" {
-					return fail(exitUsage, errors.New("--out-dir needs FILE arguments"))
-				}
-				if err := e.RedactStream(ctx, cmd.InOrStdin(), cmd.OutOrStdout()); err != nil {
-					return fail(exitUsage, fmt.Errorf("stdin: %w", err))
-				}
-				return nil
+				args = []string{stdinName}
 			}
-			inputs, skips, err := files.Expand(args, ff.walk)
-			if err != nil {
-				return fail(exitUsage, err)
+			if stdinArgs(args) > 1 {
+				return &exitError{code: exitUsage, err: errors.New("standard input (-) is named more than once")}
 			}
-			incomplete := reportSkips(cmd.ErrOrStderr(), e, skips)
+			if stdinArgs(args) > 0 && outDir != "" {
+				return fail(exitUsage, errors.New("--out-dir: standard input (-) has no name to write it under; redirect standard output instead"))
+			}
+			incomplete := false
 			if outDir == "" {
-				for _, in := range inputs {
-					if !in.Named {
-						return fail(exitUsage, fmt.Errorf("%s is a directory: use --out-dir", in.Path))
+				// In argument order; "-" is standard input.
+				for _, a := range args {
+					if a == stdinName {
+						stdin, err := openInput(ctx, stdinName)
+						if err != nil {
+							return fail(exitUsage, err)
+						}
+						if err := e.RedactStream(ctx, stdin, cmd.OutOrStdout()); err != nil {
+							return fail(exitUsage, fmt.Errorf("stdin: %w", err))
+						}
+						continue
 					}
-				}
-				for _, in := range inputs {
-					if err := e.RedactFile(ctx, in.Path, cmd.OutOrStdout()); err != nil {
+					inputs, skips, err := files.Expand([]string{a}, ff.walk)
+					if err != nil {
 						return fail(exitUsage, err)
+					}
+					incomplete = reportSkips(cmd.ErrOrStderr(), e, skips) || incomplete
+					for _, in := range inputs {
+						if !in.Named {
+							return fail(exitUsage, fmt.Errorf("%s is a directory: use --out-dir", in.Path))
+						}
+						if err := e.RedactFile(ctx, in.Path, cmd.OutOrStdout()); err != nil {
+							return fail(exitUsage, err)
+						}
 					}
 				}
 			} else {
+				inputs, skips, err := files.Expand(args, ff.walk)
+				if err != nil {
+					return fail(exitUsage, err)
+				}
+				incomplete = reportSkips(cmd.ErrOrStderr(), e, skips)
 				targets, err := files.Place(inputs, outDir, decompress, force)
 				if err != nil {
 					return fail(exitUsage, err)

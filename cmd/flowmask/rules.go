@@ -23,7 +23,7 @@ func newRulesCmd() *cobra.Command {
   flowmask rules list --rules my-rules.yaml`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			set, err := loadRules(extra, nil)
+			set, err := loadRulesFrom(cmd.Context(), extra, nil)
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
@@ -52,7 +52,7 @@ Exit status 1 when an example fails.`,
   flowmask rules test my-rules.yaml`,
 		RunE: func(cmd *cobra.Command, args []string) error {
 			// The opt-in packs' examples are tested with the packs on.
-			set, err := loadRules(args, nil, patterns.Packs()...)
+			set, err := loadRules(nil, nil, patterns.Packs()...)
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
@@ -60,8 +60,11 @@ Exit status 1 when an example fails.`,
 			if len(args) > 0 {
 				check = nil
 				for _, name := range args {
-					rules, err := patterns.LoadFile(name)
+					rules, err := loadRuleFile(cmd.Context(), name) // "-": standard input
 					if err != nil {
+						return &exitError{code: exitUsage, err: err}
+					}
+					if err := set.Add(rules...); err != nil {
 						return &exitError{code: exitUsage, err: err}
 					}
 					check = append(check, rules...)

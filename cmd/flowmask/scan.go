@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"slices"
@@ -35,7 +36,7 @@ data; the report covers everything that was read.`,
 			if !slices.Contains(files.ReportFormats, report) {
 				return &exitError{code: exitUsage, err: fmt.Errorf("--report: unknown format %q (want text, json or sarif)", report)}
 			}
-			logger := newLogger()
+			logger := newLogger(cmd.ErrOrStderr())
 			r, format, err := ef.build(logger)
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
@@ -58,8 +59,18 @@ data; the report covers everything that was read.`,
 				prog.findings.Add(1)
 			}
 			incomplete := false
-			if len(args) == 0 {
-				if err := e.ScanStream(ctx, cmd.InOrStdin(), "-", add); err != nil {
+			// No argument, or "-", is standard input.
+			if stdinArgs(args) > 1 {
+				return &exitError{code: exitUsage, err: errors.New("standard input (-) is named more than once")}
+			}
+			dashes := stdinArgs(args)
+			if len(args) == 0 || dashes > 0 {
+				stdin, err := openInput(ctx, stdinName)
+				if err != nil {
+					prog.stop()
+					return fail(exitUsage, err)
+				}
+				if err := e.ScanStream(ctx, stdin, stdinName, add); err != nil {
 					prog.stop()
 					return fail(exitUsage, fmt.Errorf("stdin: %w", err))
 				}
@@ -68,6 +79,9 @@ data; the report covers everything that was read.`,
 			// report covers the others (exit 3).
 			var present []string
 			for _, a := range args {
+				if a == stdinName {
+					continue
+				}
 				if _, err := os.Stat(a); err != nil {
 					fmt.Fprintln(cmd.ErrOrStderr(), "flowmask: not scanned:", maskedError(e, err))
 					incomplete = true
@@ -75,7 +89,7 @@ data; the report covers everything that was read.`,
 				}
 				present = append(present, a)
 			}
-			if len(args) > 0 && len(present) == 0 {
+			if len(args) > dashes && len(present) == 0 {
 				prog.stop()
 				return fail(exitUsage, fmt.Errorf("none of the %d inputs could be found", len(args)))
 			}

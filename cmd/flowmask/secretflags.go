@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -93,11 +94,25 @@ func (f *secretFlags) manager(cfg secrets.Config, logger *zap.Logger, reg promet
 
 // literals loads the values the flags name, once. It never logs a value.
 func (f *secretFlags) literals(logger *zap.Logger) ([]redactor.Literal, error) {
-	cfg := f.merge(secrets.Config{})
-	if cfg.Empty() {
+	return f.literalsFrom(context.Background(), logger)
+}
+
+// literalsFrom is literals where `--secrets-file -` reads the values from
+// the standard input in ctx (one-shot commands only: see refuseStdin).
+func (f *secretFlags) literalsFrom(ctx context.Context, logger *zap.Logger) ([]redactor.Literal, error) {
+	g := *f
+	static, err := g.takeStdinFile(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg := g.merge(secrets.Config{})
+	if cfg.Empty() && len(static) == 0 {
 		return nil, nil
 	}
-	m, err := f.manager(secrets.Config{}, logger, nil, nil)
+	if cfg.Empty() {
+		return static, nil
+	}
+	m, err := g.manager(secrets.Config{}, logger, nil, static)
 	if err != nil {
 		return nil, err
 	}
@@ -105,4 +120,36 @@ func (f *secretFlags) literals(logger *zap.Logger) ([]redactor.Literal, error) {
 		return nil, err
 	}
 	return m.Literals(), nil
+}
+
+// takeStdinFile removes "-" from --secrets-file and returns the values read
+// from standard input, one per line (blank lines skipped), as the file
+// source does.
+func (f *secretFlags) takeStdinFile(ctx context.Context) ([]redactor.Literal, error) {
+	if !slices.Contains(f.files, stdinName) {
+		return nil, nil
+	}
+	data, err := readInput(ctx, "--secrets-file", stdinName)
+	if err != nil {
+		return nil, err
+	}
+	f.files = slices.DeleteFunc(slices.Clone(f.files), func(s string) bool { return s == stdinName })
+	var out []redactor.Literal
+	for line := range strings.Lines(string(data)) {
+		if v := strings.TrimRight(line, "\r\n"); strings.TrimSpace(v) != "" {
+			out = append(out, redactor.Literal{Source: "--secrets-file -", Value: v})
+		}
+	}
+	return out, nil
+}
+
+// refuseStdin is for long-running commands, which re-read their files on
+// reload and refresh: "-" cannot be read twice.
+func (f *secretFlags) refuseStdin() error {
+	for _, list := range [][]string{f.files, f.dotenvs, f.solutions} {
+		if slices.Contains(list, stdinName) {
+			return errStdinLongRunning("--secrets-file")
+		}
+	}
+	return nil
 }

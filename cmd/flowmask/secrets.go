@@ -4,7 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
+	"slices"
 	"strings"
 	"text/tabwriter"
 
@@ -45,14 +45,18 @@ when any failed (optional ones included), 2 on a usage or config error.`,
 			var cfg secrets.Config
 			if config != "" {
 				var err error
-				if cfg, err = loadSecretsConfig(config); err != nil {
+				if cfg, err = loadSecretsConfigFrom(cmd.Context(), config); err != nil {
 					return &exitError{code: exitUsage, err: err}
 				}
 			}
-			if sf.merge(cfg).Empty() {
+			if sf.merge(cfg).Empty() && !slices.Contains(sf.files, stdinName) {
 				return &exitError{code: exitUsage, err: errors.New("no secrets sources: pass --config with a secrets: section or source flags")}
 			}
-			m, err := sf.manager(cfg, newLogger(), nil, nil)
+			static, err := sf.takeStdinFile(cmd.Context())
+			if err != nil {
+				return &exitError{code: exitUsage, err: err}
+			}
+			m, err := sf.manager(cfg, newLogger(cmd.ErrOrStderr()), nil, static)
 			if err != nil {
 				return &exitError{code: exitUsage, err: err}
 			}
@@ -100,10 +104,20 @@ func reportSources(cmd *cobra.Command, m *secrets.Manager) error {
 // config file. Other top-level keys belong to other features and are
 // ignored; unknown keys inside secrets: are errors with their line.
 func loadSecretsConfig(name string) (secrets.Config, error) {
-	data, err := os.ReadFile(name)
+	return loadSecretsConfigFrom(context.Background(), name)
+}
+
+// loadSecretsConfigFrom is loadSecretsConfig where "-" is standard input.
+func loadSecretsConfigFrom(ctx context.Context, name string) (secrets.Config, error) {
+	data, err := readInput(ctx, "--config", name)
 	if err != nil {
 		return secrets.Config{}, fmt.Errorf("config: %w", err)
 	}
+	return parseSecretsConfig(name, data)
+}
+
+// parseSecretsConfig is loadSecretsConfig on data already read.
+func parseSecretsConfig(name string, data []byte) (secrets.Config, error) {
 	var doc struct {
 		Secrets secrets.Config       `yaml:"secrets"`
 		Other   map[string]yaml.Node `yaml:",inline"`

@@ -139,6 +139,8 @@ func Check(objs []Object) ([]*Proxy, error) {
 			c.checkHPA(o.Source, v)
 		case *policyv1.PodDisruptionBudget:
 			c.checkPDB(o.Source, v)
+		case *ServiceMonitor, *PodMonitor:
+			c.checkMonitors(o.Source, v)
 		}
 	}
 	for _, w := range c.workloads {
