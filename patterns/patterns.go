@@ -120,6 +120,10 @@ type Rule struct {
 	// WholeLine makes an unquoted value in text run to the end of the line
 	// (Cookie headers hold "a=1; b=2"); quoted values end at the quote.
 	WholeLine bool `yaml:"whole_line,omitempty"`
+	// Random masks a value only when it passes the randomness test (see
+	// docs/detection.md): for names such as key, auth or session that also
+	// hold identifiers and words.
+	Random bool `yaml:"random,omitempty"`
 
 	// Examples are texts in which this rule must find a secret.
 	Examples []string `yaml:"examples"`
@@ -365,8 +369,8 @@ func (r *Rule) checkRegex() []error {
 	if r.Strict && len(r.Validators) == 0 {
 		errs = append(errs, ferr("strict", "is set but the rule has no validators"))
 	}
-	if len(r.Names) > 0 || r.Suffix || len(r.Contexts) > 0 || r.KeepScheme || r.WholeLine || len(r.Exclude) > 0 {
-		errs = append(errs, ferr("names", "names, suffix, exclude, contexts, keep_scheme and whole_line belong to keyname rules"))
+	if len(r.Names) > 0 || r.Suffix || len(r.Contexts) > 0 || r.KeepScheme || r.WholeLine || r.Random || len(r.Exclude) > 0 {
+		errs = append(errs, ferr("names", "names, suffix, exclude, contexts, keep_scheme, whole_line and random belong to keyname rules"))
 	}
 	return errs
 }

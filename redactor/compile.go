@@ -69,6 +69,7 @@ type rule struct {
 	inText     bool
 	keepScheme bool
 	wholeLine  bool
+	random     bool // the value must pass looksRandom
 }
 
 // kwKind says what a keyword hit triggers.
@@ -326,6 +327,7 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 			rl.inText = pr.HasContext(patterns.ContextText)
 			rl.keepScheme = pr.KeepScheme
 			rl.wholeLine = pr.WholeLine
+			rl.random = pr.Random
 			c.hasNames = c.hasNames || rl.inJSON
 			for _, n := range pr.Names {
 				norm := patterns.NormalizeName(n)

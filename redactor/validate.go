@@ -114,3 +114,119 @@ func isHex(s []byte) bool {
 	}
 	return len(s) > 0
 }
+
+// The randomness test decides whether a value under a name that also holds
+// words and identifiers (key, auth, session) is a secret. A value is random
+// when all of these hold:
+//
+//   - it is at least minRandomLen bytes long and made only of token bytes
+//     (letters, digits and + / = _ - . ~);
+//   - it holds a digit and a letter, and either both cases of letters or
+//     only hexadecimal letters (a hex key, a UUID);
+//   - its Shannon entropy is at least minRandomEntropy bits per byte;
+//   - it is not a dummy (isDummy).
+const (
+	minRandomLen     = 16
+	minRandomEntropy = 3.0
+)
+
+// looksRandom is the randomness test (see minRandomLen).
+func looksRandom(v []byte) bool {
+	if len(v) < minRandomLen || isDummy(v) {
+		return false
+	}
+	var lowerC, upperC, digit, hexOnly = false, false, false, true
+	for _, c := range v {
+		switch {
+		case c-'a' < 26:
+			lowerC = true
+			hexOnly = hexOnly && c <= 'f'
+		case c-'A' < 26:
+			upperC = true
+			hexOnly = hexOnly && c <= 'F'
+		case c-'0' < 10:
+			digit = true
+		case c == '+' || c == '/' || c == '=' || c == '_' || c == '-' || c == '.' || c == '~':
+			if c != '-' {
+				hexOnly = false
+			}
+		default:
+			return false
+		}
+	}
+	if !digit || !(lowerC || upperC) {
+		return false
+	}
+	if !(lowerC && upperC) && !hexOnly {
+		return false
+	}
+	return entropy(v) >= minRandomEntropy
+}
+
+// dummyWords mark a value as an instruction to the reader rather than a
+// secret (YOUR_API_KEY_HERE, your-token, <insert-key>).
+var dummyWords = []string{"your", "here", "replace", "insert", "placeholder", "example", "dummy", "changeme", "change_me", "sample"}
+
+// isDummy reports a stand-in for a secret: mostly filler after a short
+// prefix (sk_live_xxxxxxxx, ghp_0000000000, ****), an angle-bracket
+// placeholder, a line of instruction words (PUT_YOUR_TOKEN_HERE),
+// user:pass, or a ticket-style label (API-1234).
+func isDummy(v []byte) bool {
+	if len(v) == 0 {
+		return true
+	}
+	if v[0] == '<' && v[len(v)-1] == '>' {
+		return true
+	}
+	filler := 0
+	for _, c := range v {
+		switch c {
+		case 'x', 'X', '*', '#', '0', '.':
+			filler++
+		}
+	}
+	if len(v) >= 6 && filler*10 >= len(v)*6 {
+		return true
+	}
+	if len(v) >= 4 {
+		low := strings.ToLower(string(v))
+		if strings.Contains(low, "xxxx") || strings.Contains(low, "****") {
+			return true
+		}
+		words, sep := true, false
+		for _, c := range low {
+			switch {
+			case c >= 'a' && c <= 'z':
+			case c == '_' || c == '-' || c == ' ':
+				sep = true
+			default:
+				words = false
+			}
+		}
+		if words && sep {
+			for _, w := range dummyWords {
+				if strings.Contains(low, w) {
+					return true
+				}
+			}
+		}
+		switch low {
+		case "user:pass", "username:password", "user:password", "login:password":
+			return true
+		}
+	}
+	// API-1234, JIRA-42
+	if d := bytes.IndexByte(v, '-'); d >= 2 && d <= 10 && d < len(v)-1 {
+		label := true
+		for k, c := range v {
+			if (k < d && !isUpper(c)) || (k > d && c-'0' >= 10) {
+				label = false
+				break
+			}
+		}
+		if label {
+			return true
+		}
+	}
+	return false
+}

@@ -1,0 +1,85 @@
+package redactor_test
+
+import (
+	"testing"
+
+	"github.com/flowmask/flowmask/redactor"
+)
+
+// TestKeyValueClasses pins, as text, what the name/value parser masks and
+// what it leaves: separators, declarations, prose, lists, boundaries, and
+// the code, references, labels and placeholders that are not values.
+func TestKeyValueClasses(t *testing.T) {
+	r, err := redactor.New(redactor.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct{ in, want string }{
+		// Separators and declarations.
+		{`if username == "jojoba" and password == "team10":`, `if username == "jojoba" and password == "[REDACTED:password]":`},
+		{`if creds.Secret != 'open-sesame' {`, `if creds.Secret != '[REDACTED:client-secret]' {`},
+		{`if (password === "Blue#Fox77") {`, `if (password === "[REDACTED:password]") {`},
+		{`DB_PASSWORD ?= hunter2hunter2`, `DB_PASSWORD ?= [REDACTED:password]`},
+		{`Password ::= "Zq8-vLr2mT"`, `Password ::= "[REDACTED:password]"`},
+		{`Password :::= "Zq8-vLr2mT"`, `Password :::= "[REDACTED:password]"`},
+		{`$db_password .= 'Tr0ub4dor9';`, `$db_password .= '[REDACTED:password]';`},
+		{`var dbPassword string = "n0t-in-prod"`, `var dbPassword string = "[REDACTED:password]"`},
+		{`const password: string = "Sup3r$ecret";`, `const password: string = "[REDACTED:password]";`},
+		{`val apiToken: String = "tk_81fa9Qe2"`, `val apiToken: String = "[REDACTED:token]"`},
+		{`admin password - 'Quartz#88'`, `admin password - '[REDACTED:password]'`},
+		{`echo "The password is 'Secret123'"`, `echo "The password is '[REDACTED:password]'"`},
+		{`Ensure the password for user 'postgres' is 'admin4pg' first`, `Ensure the password for user 'postgres' is '[REDACTED:password]' first`},
+		{`access_token2=ya29.A0ARrdaM-9xQ`, `access_token2=[REDACTED:access-token]`},
+		{`Connect-VIServer -Server vc01 -User administrator -Password VMware1!`, `Connect-VIServer -Server vc01 -User administrator -Password [REDACTED:password]`},
+		// Lists.
+		{`tokens = 'tk-A81x9q' | 'tk-B72y8r'`, `tokens = '[REDACTED:token]' | '[REDACTED:token]'`},
+		{`api_keys: ["k1-9fQ2xA", "k2-7Lm3zB"]`, `api_keys: ["[REDACTED:api-key]", "[REDACTED:api-key]"]`},
+		// Value boundaries.
+		{`login failed, password: Correct&Horse9 retry`, `login failed, password: [REDACTED:password] retry`},
+		{`user=bob&password=S3cret&next=/home`, `user=bob&password=[REDACTED:password]&next=/home`},
+		{`password=%(name)s-realpart`, `password=[REDACTED:password]`},
+		{`password: @Work(2023)#k`, `password: [REDACTED:password]`},
+		// Code, references, labels and placeholders stay.
+		{`const digest = hash(Buffer.concat([secret]))`, ``},
+		{`pwd = System.getenv("DB_PWD")`, ``},
+		{`fn login(user: String, token: String) -> bool`, ``},
+		{`labels = ["User:", "Pass:", "Keep me signed in"]`, ``},
+		{`secret: ${SMTP_PASS}`, ``},
+		{`"apiKey": {"ref": "vault:kv/orders#apiKey"}`, ``},
+		{`sb.append("MasterUserPassword: " + getMasterUserPassword() + ",");`, ``},
+		{`echo 'password = '.$p['config']['daemon_password'];`, ``},
+		{`password=%(db_password)s`, ``},
+		{`GET /accounts/7/reset-password HTTP/1.1`, ``},
+		{`put '/forgot-password' => "cms/sites/passwords#update"`, ``},
+		{`password = process.env.DB_PASSWORD || "not-set"`, ``},
+		{`password = env.PERKEEP_TEST_PASSWORD`, ``},
+		{`AccountName={2};AccountKey={3};`, ``},
+		{`SharedAccessKeyName=[Key name goes here];SharedAccessKey=[Shared Access key goes here];`, ``},
+		{`let accountKey = $accountKey;`, ``},
+		{`let accountKey = Buffer.from("accountKey", "base64");`, ``},
+		{`this.addPassword = "#add-password";`, ``},
+		{`IAMUserChangePassword = "arn:aws:iam::aws:policy/IAMUserChangePassword"`, ``},
+		{`PASSWORD=$($(dirname $0)/../bin/get-setting DB_PASSWORD)`, ``},
+		{`pwd = (char *) (p + ulen + 2);`, ``},
+		{`text << "Password=#{password}, "`, ``},
+		{`REACT_APP_FORGOT_PASSWORD=$REACT_APP_BASE_URL/classroom/#/forgot_password`, ``},
+		{`{"password":"@parameters('dbPassword')"}`, ``},
+		{`{"password":"@{body('Get_secret')?['value']}"}`, ``},
+		{`token=<token>`, ``},
+		{`Authorization: Bearer <token>`, ``},
+		{`api_key=PUT_YOUR_API_KEY_HERE`, ``},
+		{`api_key=sk_live_xxxxxxxxxxxxxxxxxxxx`, ``},
+		{`password: "user:pass"`, ``},
+		{`token: API-1234`, ``},
+	}
+	for _, c := range cases {
+		want := c.want
+		if want == "" {
+			want = c.in
+		}
+		out, _ := r.Append(nil, []byte(c.in), redactor.FormatText)
+		if string(out) != want {
+			t.Errorf("\n  in   %s\n  got  %s\n  want %s", c.in, out, want)
+		}
+	}
+}
