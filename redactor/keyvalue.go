@@ -111,11 +111,22 @@ func (st *state) nameContext(b *buffer, a, p, n int, rl *rule, mode int) (pr pai
 // inPath reports whether the identifier ending at src[p] is a segment of a
 // URL path or route (/forgot-password, :reset_password).
 func inPath(src []byte, a, p int) bool {
+	i := identStart(src, a, p)
+	return i > a && src[i-1] == '/'
+}
+
+// identStart returns where the identifier (letters, digits, _ - .) that
+// ends at src[p] starts, at most 64 bytes back. An escaped line break
+// written as text (\n, \r, \t) ends it.
+func identStart(src []byte, a, p int) int {
 	i := p
 	for i > a && p-i < 64 && (isAlnum(src[i-1]) || src[i-1] == '_' || src[i-1] == '-' || src[i-1] == '.') {
+		if i-2 >= a && src[i-2] == '\\' && (src[i-1] == 'n' || src[i-1] == 'r' || src[i-1] == 't') {
+			break
+		}
 		i--
 	}
-	return i > a && src[i-1] == '/'
+	return i
 }
 
 // enclosingQuote returns the quote (" or ') of a string literal that is
@@ -153,10 +164,7 @@ func enclosingQuote(src []byte, a, p int) byte {
 // own hit handles.
 func (st *state) longerName(src []byte, a, p, n int) bool {
 	c := st.r.c
-	i := p
-	for i > a && (isAlnum(src[i-1]) || src[i-1] == '_' || src[i-1] == '-' || src[i-1] == '.') && p-i < 64 {
-		i--
-	}
+	i := identStart(src, a, p)
 	if i == p {
 		return false
 	}
@@ -532,6 +540,11 @@ func secretValue(rl *rule, pr *pair, v []byte, n int) bool {
 		return false
 	}
 	if pr.sep == sepSpaced && !flagValue(v) {
+		return false
+	}
+	// A short name (pass, pw, key) holding a number or a word of three
+	// bytes is a counter or a flag: first_pass = 1.
+	if n <= 4 && (len(v) < 4 || (len(v) < 6 && isDigits(string(v)))) {
 		return false
 	}
 	// A random-gated name (key, auth), or a short bare name joined by a

@@ -132,7 +132,7 @@ const (
 
 // looksRandom is the randomness test (see minRandomLen).
 func looksRandom(v []byte) bool {
-	if len(v) < minRandomLen || isDummy(v) {
+	if len(v) < minRandomLen || isDummy(v) || bytes.Contains(bytes.ToLower(v), []byte("example")) {
 		return false
 	}
 	var lowerC, upperC, digit, hexOnly = false, false, false, true
