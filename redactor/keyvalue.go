@@ -17,6 +17,7 @@ const (
 	sepPct            // %22name%22%3A%22value%22
 	sepSpaced         // --name value, -Name value
 	sepQuoted         // ==, !=, ===, " - ", prose "is": the value must be quoted
+	sepArg            // f("name", "value"): the value is the next quoted argument
 )
 
 // pair is what the parser learned about one name/value pair.
@@ -241,9 +242,17 @@ func (st *state) pairValues(b *buffer, a, e, p, n int, ri int32, mode int, vals 
 	switch {
 	case len(q) > 0 && bytes.HasPrefix(src[i:e], q):
 		i += len(q) // "name": value
+		if j, ok := argOrSubscript(src, a, e, p-len(q), i, &pr); ok {
+			i = j
+		}
 	case len(q) == 0 && i < e && (src[i] == '"' || src[i] == '\''):
 		i++ // the tail of a quoted name: "smtpPassword": value
 		pr.inString = 0
+		if o := identStart(src, a, p) - 1; o >= a && src[o] == src[i-1] {
+			if j, ok := argOrSubscript(src, a, e, o, i, &pr); ok {
+				i = j
+			}
+		}
 	case (len(q) == 0 || q[0] == '"') && i+1 < e && src[i] == '\\' && src[i+1] == '"':
 		i += 2 // the tail of an escaped quoted name: "pwd\": value
 		pr.inString = 0
@@ -260,6 +269,64 @@ func (st *state) pairValues(b *buffer, a, e, p, n int, ri int32, mode int, vals 
 	return pr, valueSpans(b, e, i, rl, &pr, vals)
 }
 
+// argOrSubscript handles a quoted name that is a call's first argument or
+// a subscript: setProperty("X_TOKEN", "v"), headers.Set("X-Api-Key", "v"),
+// os.environ["API_KEY"] = 'v', config["password"] = "v". o is the name's
+// opening quote, i follows its closing quote. It returns where the
+// separator starts; a call argument then needs a quoted value.
+func argOrSubscript(src []byte, a, e, o, i int, pr *pair) (int, bool) {
+	k := o - 1
+	for k >= a && (src[k] == ' ' || src[k] == '\t') {
+		k--
+	}
+	if k < a {
+		return i, false
+	}
+	switch src[k] {
+	case '(':
+		if !setterCall(src, a, k) {
+			return i, false // Buffer.from("accountKey", "base64")
+		}
+		j := skipBlanks(src, i, e)
+		if j < e && src[j] == ',' {
+			j = skipBlanks(src, j+1, e)
+			if j < e && (src[j] == '"' || src[j] == '\'') {
+				pr.sep = sepArg
+				return j, true
+			}
+		}
+	case '[':
+		if i < e && src[i] == ']' {
+			return i + 1, true
+		}
+	}
+	return i, false
+}
+
+// setterSuffixes end the names of functions that store a value under a
+// name (setProperty, headers.Set, putenv, AddHeader, setItem).
+var setterSuffixes = []string{"set", "put", "add", "property", "env", "header", "item", "attribute", "secret", "credential", "store", "save", "param", "parameter", "field", "value", "setting", "config", "var", "variable", "default"}
+
+// setterCall reports whether the function called at src[k] ('(') stores
+// its arguments as a name and a value.
+func setterCall(src []byte, a, k int) bool {
+	i := k
+	for i > a && k-i < 48 && (isAlnum(src[i-1]) || src[i-1] == '_') {
+		i--
+	}
+	if i == k {
+		return false
+	}
+	var buf [48]byte
+	name := foldASCII(buf[:0], src[i:k])
+	for _, suf := range setterSuffixes {
+		if bytes.HasSuffix(name, []byte(suf)) {
+			return true
+		}
+	}
+	return false
+}
+
 func skipDigits(src []byte, i, e int) int {
 	for i < e && src[i]-'0' < 10 {
 		i++
@@ -272,6 +339,9 @@ func skipDigits(src []byte, i, e int) int {
 func (st *state) separator(b *buffer, e, i int, pr *pair) int {
 	src, low := b.src, b.low
 	switch pr.sep {
+	case sepArg:
+		pr.sep = sepQuoted
+		return i
 	case sepQuery:
 		switch {
 		case i < e && src[i] == '=':
@@ -559,7 +629,7 @@ func secretValue(rl *rule, pr *pair, v []byte, n int) bool {
 // a call (Buffer.from(), a type (String), a dotted reference to a
 // variable or setting (env.DB_PASSWORD, process.env.X, self.password).
 func notLiteral(v []byte) bool {
-	if typeWords[string(v)] {
+	if typeWords[string(v)] || cmdlet(v) {
 		return true
 	}
 	if k := bytes.IndexByte(v, '('); k >= 0 {
@@ -576,6 +646,20 @@ func notLiteral(v []byte) bool {
 		}
 	}
 	return dottedReference(v)
+}
+
+// cmdletVerbs start PowerShell commands whose output a name is assigned
+// ($pw = Read-Host, $key = Get-Content key.txt).
+var cmdletVerbs = []string{"Get-", "Set-", "New-", "Read-", "ConvertTo-", "ConvertFrom-", "Import-", "Export-", "Invoke-", "Select-", "Join-", "Out-", "Write-", "Test-", "Find-", "Resolve-", "Protect-", "Unprotect-"}
+
+// cmdlet reports a PowerShell Verb-Noun command word (Read-Host).
+func cmdlet(v []byte) bool {
+	for _, verb := range cmdletVerbs {
+		if len(v) > len(verb)+1 && string(v[:len(verb)]) == verb && isUpper(v[len(verb)]) && identRun(v[len(verb):]) == len(v)-len(verb) {
+			return true
+		}
+	}
+	return false
 }
 
 // referenceRoots are the first words of a dotted path that names a
