@@ -388,6 +388,9 @@ func (st *state) separator(b *buffer, e, i int, pr *pair) int {
 		i += 3
 	case pr.sep == sepSpaced && spaced && i < e && src[i] != '-':
 		return i // --name value: the blanks are the separator.
+	case spaced && leaderEnd(src, i, e) > 0:
+		// Ldap password ---- X, Password ........ X
+		pr.sep, i = sepAssign, leaderEnd(src, i, e)
 	case spaced && i+1 < e && src[i] == '-' && (src[i+1] == ' ' || src[i+1] == '\t'):
 		// acme token - 'X'
 		pr.sep, i = sepQuoted, i+1
@@ -407,6 +410,19 @@ func (st *state) separator(b *buffer, e, i int, pr *pair) int {
 		pr.sep = sepColon
 	}
 	return skipBlanks(src, i, e)
+}
+
+// leaderEnd returns the end of a run of three or more '-' or '.' at src[i]
+// followed by a blank (an aligned label's leader), or 0.
+func leaderEnd(src []byte, i, e int) int {
+	j := i
+	for j < e && j-i < 64 && (src[j] == '-' || src[j] == '.') && src[j] == src[i] {
+		j++
+	}
+	if j-i < 3 || j >= e || (src[j] != ' ' && src[j] != '\t') {
+		return 0
+	}
+	return j
 }
 
 func hasAt(src []byte, i, e int, s string) bool {
@@ -513,7 +529,15 @@ func valueSpans(b *buffer, e, i int, rl *rule, pr *pair, vals *[maxList][2]int) 
 		}
 	case c == '{' || c == '(':
 		return 0 // an object, a block or an expression, not a value
-	case pr.sep == sepXML || pr.sep == sepQuery:
+	case pr.sep == sepXML:
+		// <apiToken>\n    X\n</apiToken>: the element's text, trimmed.
+		if c == '\n' || c == '\r' || c == ' ' || c == '\t' {
+			return xmlText(src, e, i, vals)
+		}
+	case pr.sep == sepQuery:
+	case pr.sep == sepColon && (c == '>' || c == '|'):
+		// password: >- then the value on the following lines.
+		return blockScalar(src, e, i, vals)
 	case c == '[':
 		return listSpans(src, e, i, pr, vals)
 	case c == '"' || c == '\'':
@@ -564,6 +588,80 @@ func valueSpans(b *buffer, e, i int, rl *rule, pr *pair, vals *[maxList][2]int) 
 		ve = unquotedEnd(src, low, ve+1, e, query, xml, rl.keepScheme, rl.wholeLine, ampEnds)
 	}
 	vals[0] = [2]int{i, ve}
+	return 1
+}
+
+// xmlText returns the trimmed text of an element that starts with blanks
+// or line breaks at src[i] and ends at the next '<', which must close it.
+func xmlText(src []byte, e, i int, vals *[maxList][2]int) int {
+	lim := min(e, i+maxValue)
+	vs := i
+	for vs < lim && (src[vs] == ' ' || src[vs] == '\t' || src[vs] == '\r' || src[vs] == '\n') {
+		vs++
+	}
+	k := bytes.IndexByte(src[vs:lim], '<')
+	if k <= 0 || !hasAt(src, vs+k, e, "</") {
+		return 0
+	}
+	ve := vs + k
+	for ve > vs && (src[ve-1] == ' ' || src[ve-1] == '\t' || src[ve-1] == '\r' || src[ve-1] == '\n') {
+		ve--
+	}
+	vals[0] = [2]int{vs, ve}
+	return 1
+}
+
+// blockScalar parses a YAML block scalar indicator (>, |, >-, |+, >2) at
+// src[i] and returns the span of its indented lines, masked whole.
+func blockScalar(src []byte, e, i int, vals *[maxList][2]int) int {
+	j := i + 1
+	for j < e && j-i < 3 && (src[j] == '-' || src[j] == '+' || src[j]-'0' < 10) {
+		j++
+	}
+	j = skipBlanks(src, j, e)
+	if j < e && src[j] == '\r' {
+		j++
+	}
+	if j >= e || src[j] != '\n' {
+		return 0
+	}
+	// The indentation of the name's line.
+	ls := i
+	for ls > 0 && src[ls-1] != '\n' {
+		ls--
+	}
+	indent := skipBlanks(src, ls, i) - ls
+	lim := min(e, j+maxValue)
+	vs, ve := -1, -1
+	for k := j + 1; k < lim; {
+		end := bytes.IndexByte(src[k:lim], '\n')
+		if end < 0 {
+			end = lim
+		} else {
+			end += k
+		}
+		text := skipBlanks(src, k, end)
+		switch {
+		case text >= end || (text == end-1 && src[text] == '\r'):
+			// a blank line inside the block
+		case text-k <= indent:
+			k = lim
+			continue
+		default:
+			if vs < 0 {
+				vs = text
+			}
+			ve = end
+			if ve > vs && src[ve-1] == '\r' {
+				ve--
+			}
+		}
+		k = end + 1
+	}
+	if vs < 0 {
+		return 0
+	}
+	vals[0] = [2]int{vs, ve}
 	return 1
 }
 

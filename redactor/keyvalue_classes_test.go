@@ -83,3 +83,30 @@ func TestKeyValueClasses(t *testing.T) {
 		}
 	}
 }
+
+func TestKeyValueMarkup(t *testing.T) {
+	r, err := redactor.New(redactor.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct{ in, want string }{
+		{"<apiToken>\n    tk-81fa9Qe2Lm\n</apiToken>", "<apiToken>\n    [REDACTED:token]\n</apiToken>"},
+		{"db:\n  password: >-\n    Corr3ct-H0rse\n  user: app\n", "db:\n  password: >-\n    [REDACTED:password]\n  user: app\n"},
+		{"cert:\n  client_secret: |\n    line-one-Qx7\n    line-two-Rv2\nnext: 1\n", "cert:\n  client_secret: |\n    [REDACTED:client-secret]\n\nnext: 1\n"}, // the line count stays
+		{"Ldap password ---- Xq9!vLr2", "Ldap password ---- [REDACTED:password]"},
+		{"Password ........ Xq9!vLr2", "Password ........ [REDACTED:password]"},
+		{"<password>\n</password>", ""},
+		{"password: |\nnext: 1\n", ""},
+		{"password -- reset it", ""},
+	}
+	for _, c := range cases {
+		want := c.want
+		if want == "" {
+			want = c.in
+		}
+		out, _ := r.Append(nil, []byte(c.in), redactor.FormatText)
+		if string(out) != want {
+			t.Errorf("\n  in   %q\n  got  %q\n  want %q", c.in, out, want)
+		}
+	}
+}
