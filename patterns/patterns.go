@@ -344,8 +344,10 @@ func (r *Rule) checkRegex() []error {
 		switch {
 		case len(k) < 2:
 			errs = append(errs, ferr("keywords", "%q is shorter than 2 bytes and would gate nothing", k))
-		case strings.Trim(strings.ToLower(k), "0123456789abcdef-_.") == "":
-			errs = append(errs, ferr("keywords", "%q has only hex digits and separators, so it would fire inside every GUID and hash; use a context word", k))
+		case len(k) < 4 && strings.Trim(strings.ToLower(k), "0123456789abcdef-_.") == "":
+			// Four hex digits occur at one position in 65536 of a hash;
+			// fewer would fire inside every GUID and hash.
+			errs = append(errs, ferr("keywords", "%q has only hex digits and separators and is shorter than 4 bytes, so it would fire inside every GUID and hash; use a context word", k))
 		}
 	}
 	if r.Before < 0 || r.After < 0 || r.Before > 1<<16 || r.After > 1<<16 {
