@@ -122,8 +122,11 @@ type Rule struct {
 	WholeLine bool `yaml:"whole_line,omitempty"`
 	// Random masks a value only when it passes the randomness test (see
 	// docs/detection.md): for names such as key, auth or session that also
-	// hold identifiers and words.
-	Random bool `yaml:"random,omitempty"`
+	// hold identifiers and words. "true" accepts any random shape (hex,
+	// UUID, base64); "mixed" wants upper- and lower-case letters and digits
+	// (so that hashes and UUIDs next to a service name stay), and also
+	// takes a value after blanks (mixpanel X).
+	Random string `yaml:"random,omitempty"`
 
 	// Examples are texts in which this rule must find a secret.
 	Examples []string `yaml:"examples"`
@@ -371,7 +374,7 @@ func (r *Rule) checkRegex() []error {
 	if r.Strict && len(r.Validators) == 0 {
 		errs = append(errs, ferr("strict", "is set but the rule has no validators"))
 	}
-	if len(r.Names) > 0 || r.Suffix || len(r.Contexts) > 0 || r.KeepScheme || r.WholeLine || r.Random || len(r.Exclude) > 0 {
+	if len(r.Names) > 0 || r.Suffix || len(r.Contexts) > 0 || r.KeepScheme || r.WholeLine || r.Random != "" || len(r.Exclude) > 0 {
 		errs = append(errs, ferr("names", "names, suffix, exclude, contexts, keep_scheme, whole_line and random belong to keyname rules"))
 	}
 	return errs
@@ -386,6 +389,11 @@ func (r *Rule) checkKeyName() []error {
 		if NormalizeName(n) == "" {
 			errs = append(errs, ferr("names", "%q has no letters or digits", n))
 		}
+	}
+	switch r.Random {
+	case "", "true", "mixed":
+	default:
+		errs = append(errs, ferr("random", "unknown value %q (want true or mixed)", r.Random))
 	}
 	for _, c := range r.Contexts {
 		if c != ContextJSON && c != ContextQuery && c != ContextText {

@@ -70,6 +70,7 @@ type rule struct {
 	keepScheme bool
 	wholeLine  bool
 	random     bool // the value must pass looksRandom
+	mixed      bool // ... with both letter cases and digits; blanks may separate
 }
 
 // kwKind says what a keyword hit triggers.
@@ -327,7 +328,8 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 			rl.inText = pr.HasContext(patterns.ContextText)
 			rl.keepScheme = pr.KeepScheme
 			rl.wholeLine = pr.WholeLine
-			rl.random = pr.Random
+			rl.random = pr.Random != ""
+			rl.mixed = pr.Random == "mixed"
 			c.hasNames = c.hasNames || rl.inJSON
 			for _, n := range pr.Names {
 				norm := patterns.NormalizeName(n)

@@ -27,6 +27,7 @@ type pair struct {
 	inString byte   // the quote of a string literal that encloses the name
 	bare     bool   // the name is a whole word (not the tail of a longer name)
 	plural   bool   // the name took a plural s (tokens, api_keys): a list only
+	blankSep bool   // blanks alone may separate the value (mixpanel X)
 	quoted   bool   // the value was quoted
 }
 
@@ -238,6 +239,7 @@ func (st *state) pairValues(b *buffer, a, e, p, n int, ri int32, mode int, vals 
 			i += 2
 		}
 	}
+	pr.blankSep = rl.mixed
 	q := pr.q
 	switch {
 	case len(q) > 0 && bytes.HasPrefix(src[i:e], q):
@@ -400,6 +402,9 @@ func (st *state) separator(b *buffer, e, i int, pr *pair) int {
 			pr.sep, i = sepAssign, j
 		} else if j := proseIs(low, i, e); j > 0 {
 			pr.sep, i = sepQuoted, j
+		} else if pr.blankSep {
+			pr.sep = sepSpaced
+			return i
 		} else {
 			return -1
 		}
@@ -707,7 +712,7 @@ func secretValue(rl *rule, pr *pair, v []byte, n int) bool {
 	if isReference(v) || bytes.HasPrefix(v, []byte("arn:")) {
 		return false
 	}
-	if pr.sep == sepSpaced && !flagValue(v) {
+	if pr.sep == sepSpaced && !rl.mixed && !flagValue(v) {
 		return false
 	}
 	// A short name (pass, pw, key) holding a number or a word of three
@@ -717,6 +722,9 @@ func secretValue(rl *rule, pr *pair, v []byte, n int) bool {
 	}
 	// A random-gated name (key, auth), or a short bare name joined by a
 	// colon to an unquoted word (PASS: TestLogin), needs a random value.
+	if rl.mixed {
+		return looksRandom(v) && mixedClasses(v)
+	}
 	if rl.random || (pr.bare && n <= 4 && pr.sep == sepColon && !pr.quoted) {
 		return looksRandom(v)
 	}

@@ -121,8 +121,9 @@ func isHex(s []byte) bool {
 //
 //   - it is at least minRandomLen bytes long and made only of token bytes
 //     (letters, digits and + / = _ - . ~);
-//   - it holds a digit and a letter, and either both cases of letters or
-//     only hexadecimal letters (a hex key, a UUID);
+//   - it holds a digit and a letter, and either both cases of letters,
+//     or only hexadecimal letters (a hex key, a UUID), or is at least 20
+//     bytes long;
 //   - its Shannon entropy is at least minRandomEntropy bits per byte;
 //   - it is not a dummy (isDummy).
 const (
@@ -157,10 +158,27 @@ func looksRandom(v []byte) bool {
 	if !digit || !(lowerC || upperC) {
 		return false
 	}
-	if !(lowerC && upperC) && !hexOnly {
+	if !(lowerC && upperC) && !hexOnly && len(v) < 20 {
 		return false
 	}
 	return entropy(v) >= minRandomEntropy
+}
+
+// mixedClasses reports whether v holds upper- and lower-case letters and
+// digits, which hex hashes, UUIDs and words never do together.
+func mixedClasses(v []byte) bool {
+	var lo, up, dg bool
+	for _, c := range v {
+		switch {
+		case c-'a' < 26:
+			lo = true
+		case c-'A' < 26:
+			up = true
+		case c-'0' < 10:
+			dg = true
+		}
+	}
+	return lo && up && dg
 }
 
 // dummyWords mark a value as an instruction to the reader rather than a
