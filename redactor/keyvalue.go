@@ -80,6 +80,8 @@ func (st *state) nameContext(b *buffer, a, p, n int, rl *rule, mode int) (pr pai
 			pr.sep = sepXML
 		case prev == '/':
 			return pr, false // a URL path: /accounts/7/reset-password
+		case prev == ':' && p-2 >= a && isAlnum(src[p-2]):
+			return pr, false // a namespaced identifier: sts:GetSessionToken, arn:...:secret:name
 		case isAlnum(prev):
 			// Only a camelCase word boundary (dbPassword) of a suffix name.
 			if !rl.suffix || !isUpper(src[p]) || isUpper(src[p-1]) {

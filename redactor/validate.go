@@ -122,8 +122,8 @@ func isHex(s []byte) bool {
 //   - it is at least minRandomLen bytes long and made only of token bytes
 //     (letters, digits and + / = _ - . ~);
 //   - it holds a digit and a letter, and either both cases of letters,
-//     or only hexadecimal letters (a hex key, a UUID), or is at least 20
-//     bytes long;
+//     or only hexadecimal letters (a hex key, a UUID), or is 20 or more
+//     letters and digits alone with at least a fifth of each (alnumMix);
 //   - its Shannon entropy is at least minRandomEntropy bits per byte;
 //   - it is not a dummy (isDummy).
 const (
@@ -158,10 +158,30 @@ func looksRandom(v []byte) bool {
 	if !digit || !(lowerC || upperC) {
 		return false
 	}
-	if !(lowerC && upperC) && !hexOnly && len(v) < 20 {
+	if !(lowerC && upperC) && !hexOnly && !alnumMix(v) {
 		return false
 	}
 	return entropy(v) >= minRandomEntropy
+}
+
+// alnumMix reports a run of 20 or more letters and digits only, at least a
+// fifth of each (s2s1gfcuatgbi61n8h5s): no separator, so no path or name.
+func alnumMix(v []byte) bool {
+	if len(v) < 20 {
+		return false
+	}
+	var letters, digits int
+	for _, c := range v {
+		switch {
+		case c-'0' < 10:
+			digits++
+		case isAlpha(c):
+			letters++
+		default:
+			return false
+		}
+	}
+	return digits*5 >= len(v) && letters*5 >= len(v)
 }
 
 // mixedClasses reports whether v holds upper- and lower-case letters and
