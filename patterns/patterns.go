@@ -55,14 +55,23 @@ const (
 	ContextText = "text"
 )
 
-// Validators known to the redactor. A validator raises a finding's confidence;
-// it drops a match only when the rule sets Strict.
-var Validators = map[string]string{
-	"github-crc32": "GitHub token checksum (CRC32 of the random part, base62, last 6 chars)",
-	"jwt":          "header and payload are base64url-encoded JSON objects; the header names an alg",
-	"base64":       "the secret decodes as standard or URL-safe base64",
-	"base64-len":   "the secret decodes as base64 to exactly N bytes (base64-len:N)",
-	"hex":          "the secret is hexadecimal",
+// ValidatorSpec describes a validator: what it checks, and whether it takes
+// a positive number after a colon (base64-len:64).
+type ValidatorSpec struct {
+	Doc string
+	Arg bool
+}
+
+// Validators known to the redactor, which implements each under the same
+// name (a redactor test checks that both lists agree). A validator raises a
+// finding's confidence; it drops a match only when the rule sets Strict.
+var Validators = map[string]ValidatorSpec{
+	"github-crc32": {Doc: "GitHub token checksum (CRC32 of the random part, base62, last 6 chars)"},
+	"jwt":          {Doc: "header and payload are base64url-encoded JSON objects; the header names an alg"},
+	"base64":       {Doc: "the secret decodes as standard or URL-safe base64"},
+	"base64-len":   {Doc: "the secret decodes as base64 to exactly N bytes (base64-len:N)", Arg: true},
+	"hex":          {Doc: "the secret is hexadecimal"},
+	"random":       {Doc: "the secret passes the randomness test (length, letter cases and digits, entropy; see docs/detection.md)"},
 }
 
 // Rule is one detection rule as written in a rules file.
@@ -361,14 +370,16 @@ func (r *Rule) checkRegex() []error {
 	}
 	for _, v := range r.Validators {
 		name, arg, _ := strings.Cut(v, ":")
-		if _, ok := Validators[name]; !ok {
+		spec, ok := Validators[name]
+		switch {
+		case !ok:
 			errs = append(errs, ferr("validators", "unknown validator %q", v))
-			continue
-		}
-		if name == "base64-len" {
+		case spec.Arg:
 			if n, err := strconv.Atoi(arg); err != nil || n <= 0 {
-				errs = append(errs, ferr("validators", "%q needs a positive length, as in base64-len:64", v))
+				errs = append(errs, ferr("validators", "%q needs a positive number, as in %s:64", v, name))
 			}
+		case arg != "":
+			errs = append(errs, ferr("validators", "%q takes no argument", v))
 		}
 	}
 	if r.Strict && len(r.Validators) == 0 {

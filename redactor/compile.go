@@ -33,8 +33,9 @@ const (
 )
 
 type validator struct {
-	name string
-	arg  int
+	name  string
+	arg   int
+	check func(secret []byte, arg int) bool
 }
 
 type rule struct {
@@ -307,9 +308,12 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 				c.overlap = need
 			}
 			for _, v := range pr.Validators {
-				name, arg, _ := strings.Cut(v, ":")
-				n, _ := strconv.Atoi(arg)
-				rl.validators = append(rl.validators, validator{name: name, arg: n})
+				val, err := parseValidator(v)
+				if err != nil {
+					errs = append(errs, fmt.Errorf("%s: rule %q: %w", pr.Source, pr.ID, err))
+					continue
+				}
+				rl.validators = append(rl.validators, val)
 			}
 			for _, k := range pr.Keywords {
 				addWord(k, kwTarget{rule: idx})

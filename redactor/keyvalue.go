@@ -184,7 +184,7 @@ func (st *state) longerName(src []byte, a, p, n int) bool {
 	if c.excluded[string(norm)] {
 		return true
 	}
-	own := len(foldName(src[p : p+n]))
+	own := foldedLen(src[p : p+n])
 	if _, ok := c.exactNames[string(norm)]; ok && len(norm) > own {
 		return true
 	}
@@ -198,17 +198,15 @@ func (st *state) longerName(src []byte, a, p, n int) bool {
 	return false
 }
 
-// foldName is the normalized length-bearing form of a name hit (its
-// separators dropped).
-func foldName(w []byte) []byte {
-	var buf [64]byte
-	out := buf[:0]
+// foldedLen is the length of a name hit without its separators.
+func foldedLen(w []byte) int {
+	n := 0
 	for _, ch := range w {
-		if ch != '_' && ch != '-' && ch != '.' && len(out) < len(buf) {
-			out = append(out, ch)
+		if ch != '_' && ch != '-' && ch != '.' {
+			n++
 		}
 	}
-	return out
+	return n
 }
 
 // pairValues is the value-boundary parser: it finds the separator after
@@ -321,10 +319,9 @@ func setterCall(src []byte, a, k int) bool {
 	if i == k {
 		return false
 	}
-	var buf [48]byte
-	name := foldASCII(buf[:0], src[i:k])
+	name := src[i:k]
 	for _, suf := range setterSuffixes {
-		if bytes.HasSuffix(name, []byte(suf)) {
+		if len(name) >= len(suf) && containsFold(name[len(name)-len(suf):], suf) {
 			return true
 		}
 	}
@@ -805,8 +802,15 @@ func dottedReference(v []byte) bool {
 		last = seg
 		start = k + 1
 	}
-	if referenceRoots[string(bytes.ToLower(v[:dot]))] {
-		return true
+	var buf [16]byte
+	if dot <= len(buf) {
+		root := buf[:dot]
+		for k, c := range v[:dot] {
+			root[k] = lower(c)
+		}
+		if referenceRoots[string(root)] {
+			return true
+		}
 	}
 	upper := len(last) >= 3
 	for _, c := range last {

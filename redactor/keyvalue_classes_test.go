@@ -3,6 +3,7 @@ package redactor_test
 import (
 	"testing"
 
+	"github.com/flowmask/flowmask/patterns"
 	"github.com/flowmask/flowmask/redactor"
 )
 
@@ -108,5 +109,34 @@ func TestKeyValueMarkup(t *testing.T) {
 		if string(out) != want {
 			t.Errorf("\n  in   %q\n  got  %q\n  want %q", c.in, out, want)
 		}
+	}
+}
+
+// TestValidatorsAgree checks that every validator patterns documents has
+// a check here, and that each check is documented.
+func TestValidatorsAgree(t *testing.T) {
+	for name, spec := range patterns.Validators {
+		arg := ""
+		if spec.Arg {
+			arg = ":8"
+		}
+		if _, err := redactor.Validate(name+arg, []byte("x")); err != nil {
+			t.Errorf("validator %q is documented but not implemented: %v", name, err)
+		}
+	}
+	if _, err := redactor.Validate("no-such-check", []byte("x")); err == nil {
+		t.Error("an unknown validator was accepted")
+	}
+	for spec, secret := range map[string]string{
+		"random":       "Zq8vT2mLx9Rk4Wp7Nc3BdF",
+		"hex":          "3f9a1c0e",
+		"base64-len:4": "AAECAw==",
+	} {
+		if ok, err := redactor.Validate(spec, []byte(secret)); err != nil || !ok {
+			t.Errorf("Validate(%q, %q) = %v, %v; want true", spec, secret, ok, err)
+		}
+	}
+	if ok, _ := redactor.Validate("random", []byte("orders/2024/01/file-00017.csv")); ok {
+		t.Error("a path passed the randomness test")
 	}
 }

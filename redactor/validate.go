@@ -3,8 +3,10 @@ package redactor
 import (
 	"bytes"
 	"encoding/base64"
+	"fmt"
 	"hash/crc32"
 	"math"
+	"strconv"
 	"strings"
 
 	"github.com/valyala/fastjson"
@@ -30,24 +32,45 @@ func entropy(b []byte) float64 {
 	return h
 }
 
+// checks implements the validators that patterns.Validators names and
+// documents; this is the one place a validator's check is registered.
+var checks = map[string]func(secret []byte, arg int) bool{
+	"github-crc32": func(s []byte, _ int) bool { return githubChecksum(s) },
+	"jwt":          func(s []byte, _ int) bool { return validJWT(s) },
+	"base64":       func(s []byte, _ int) bool { return decodeBase64(s) != nil },
+	"base64-len": func(s []byte, n int) bool {
+		d := decodeBase64(s)
+		return d != nil && len(d) == n
+	},
+	"hex":    func(s []byte, _ int) bool { return isHex(s) },
+	"random": func(s []byte, _ int) bool { return looksRandom(s) },
+}
+
+// parseValidator resolves "name" or "name:N" to its check.
+func parseValidator(spec string) (validator, error) {
+	name, arg, _ := strings.Cut(spec, ":")
+	check, ok := checks[name]
+	if !ok {
+		return validator{}, fmt.Errorf("unknown validator %q", spec)
+	}
+	n, _ := strconv.Atoi(arg)
+	return validator{name: name, arg: n, check: check}, nil
+}
+
+// Validate applies one validator ("jwt", "base64-len:64") to a secret, as
+// a rule with that validator would.
+func Validate(spec string, secret []byte) (bool, error) {
+	v, err := parseValidator(spec)
+	if err != nil {
+		return false, err
+	}
+	return v.check(secret, v.arg), nil
+}
+
 // validate reports whether every validator accepts the secret.
 func validate(vs []validator, secret []byte) bool {
 	for _, v := range vs {
-		ok := false
-		switch v.name {
-		case "github-crc32":
-			ok = githubChecksum(secret)
-		case "jwt":
-			ok = validJWT(secret)
-		case "base64":
-			ok = decodeBase64(secret) != nil
-		case "base64-len":
-			d := decodeBase64(secret)
-			ok = d != nil && len(d) == v.arg
-		case "hex":
-			ok = isHex(secret)
-		}
-		if !ok {
+		if !v.check(secret, v.arg) {
 			return false
 		}
 	}
@@ -133,7 +156,7 @@ const (
 
 // looksRandom is the randomness test (see minRandomLen).
 func looksRandom(v []byte) bool {
-	if len(v) < minRandomLen || isDummy(v) || bytes.Contains(bytes.ToLower(v), []byte("example")) {
+	if len(v) < minRandomLen || isDummy(v) || containsFold(v, "example") {
 		return false
 	}
 	var lowerC, upperC, digit, hexOnly = false, false, false, true
@@ -205,6 +228,25 @@ func mixedClasses(v []byte) bool {
 // secret (YOUR_API_KEY_HERE, your-token, <insert-key>).
 var dummyWords = []string{"your", "here", "replace", "insert", "placeholder", "example", "dummy", "changeme", "change_me", "sample"}
 
+// dummyPairs are user:password stand-ins.
+var dummyPairs = []string{"user:pass", "username:password", "user:password", "login:password"}
+
+// containsFold reports whether v contains word (lower-case ASCII),
+// ignoring ASCII case, without allocating.
+func containsFold(v []byte, word string) bool {
+	n := len(word)
+	for i := 0; i+n <= len(v); i++ {
+		k := 0
+		for k < n && lower(v[i+k]) == word[k] {
+			k++
+		}
+		if k == n {
+			return true
+		}
+	}
+	return false
+}
+
 // isDummy reports a stand-in for a secret: mostly filler after a short
 // prefix (sk_live_xxxxxxxx, ghp_0000000000, ****), an angle-bracket
 // placeholder, a line of instruction words (PUT_YOUR_TOKEN_HERE),
@@ -227,14 +269,13 @@ func isDummy(v []byte) bool {
 		return true
 	}
 	if len(v) >= 4 {
-		low := strings.ToLower(string(v))
-		if strings.Contains(low, "xxxx") || strings.Contains(low, "****") {
+		if containsFold(v, "xxxx") || bytes.Contains(v, []byte("****")) {
 			return true
 		}
 		words, sep := true, false
-		for _, c := range low {
+		for _, c := range v {
 			switch {
-			case c >= 'a' && c <= 'z':
+			case isAlpha(c):
 			case c == '_' || c == '-' || c == ' ':
 				sep = true
 			default:
@@ -243,14 +284,15 @@ func isDummy(v []byte) bool {
 		}
 		if words && sep {
 			for _, w := range dummyWords {
-				if strings.Contains(low, w) {
+				if containsFold(v, w) {
 					return true
 				}
 			}
 		}
-		switch low {
-		case "user:pass", "username:password", "user:password", "login:password":
-			return true
+		for _, d := range dummyPairs {
+			if len(v) == len(d) && containsFold(v, d) {
+				return true
+			}
 		}
 	}
 	// API-1234, JIRA-42
