@@ -28,6 +28,7 @@ type pair struct {
 	bare     bool   // the name is a whole word (not the tail of a longer name)
 	plural   bool   // the name took a plural s (tokens, api_keys): a list only
 	blankSep bool   // blanks alone may separate the value (mixpanel X)
+	name     []byte // the name as written, with the words before a suffix
 	quoted   bool   // the value was quoted
 }
 
@@ -109,6 +110,7 @@ func (st *state) nameContext(b *buffer, a, p, n int, rl *rule, mode int) (pr pai
 	if pr.q == nil {
 		pr.inString = enclosingQuote(src, a, p)
 	}
+	pr.name = src[identStart(src, a, p):min(len(src), p+n)]
 	return pr, true
 }
 
@@ -190,9 +192,27 @@ func (st *state) longerName(src []byte, a, p, n int) bool {
 	}
 	for _, l := range c.suffixLens {
 		if l > own && l <= len(norm) {
-			if _, ok := c.suffixNames[string(norm[len(norm)-l:])]; ok {
+			if _, ok := c.suffixNames[string(norm[len(norm)-l:])]; ok && !dotted(src[i:p+n], l) {
 				return true
 			}
+		}
+	}
+	return false
+}
+
+// dotted reports whether the last l name bytes of w (separators not
+// counted) are joined by a '.', which no spelling of a name uses: that
+// longer name is never hit, so the shorter one must not defer to it.
+func dotted(w []byte, l int) bool {
+	k := len(w)
+	for k > 0 && l > 0 {
+		k--
+		switch w[k] {
+		case '.':
+			return true
+		case '_', '-':
+		default:
+			l--
 		}
 	}
 	return false
@@ -708,7 +728,7 @@ func secretValue(rl *rule, pr *pair, v []byte, n int) bool {
 	if !pr.quoted && notLiteral(v) {
 		return false
 	}
-	if isReference(v) || bytes.HasPrefix(v, []byte("arn:")) {
+	if isReference(v) || bytes.HasPrefix(v, []byte("arn:")) || sameName(v, pr.name) {
 		return false
 	}
 	if pr.sep == sepSpaced && !rl.mixed && !flagValue(v) {
@@ -847,6 +867,28 @@ func isReference(v []byte) bool {
 		return true
 	}
 	return selfLabel(v)
+}
+
+// sameName reports a value that spells the name itself (API_KEY = api_key):
+// a variable of that name, not a secret.
+func sameName(v, name []byte) bool {
+	i, j := 0, 0
+	for {
+		for i < len(v) && (v[i] == '_' || v[i] == '-' || v[i] == '.') {
+			i++
+		}
+		for j < len(name) && (name[j] == '_' || name[j] == '-' || name[j] == '.') {
+			j++
+		}
+		if i == len(v) || j == len(name) {
+			return i == len(v) && j == len(name) && len(name) > 0
+		}
+		if lower(v[i]) != lower(name[j]) {
+			return false
+		}
+		i++
+		j++
+	}
 }
 
 // identRun returns the length of the identifier ([A-Za-z0-9_.]) at v's start.

@@ -140,3 +140,34 @@ func TestValidatorsAgree(t *testing.T) {
 		t.Error("a path passed the randomness test")
 	}
 }
+
+// TestKeyValueArguments pins names and values written as a setter call's
+// arguments or as a subscript.
+func TestKeyValueArguments(t *testing.T) {
+	r, err := redactor.New(redactor.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct{ in, want string }{
+		{`System.setProperty("ACME_TOKEN", "tk-9Qm2Lx7Rv");`, `System.setProperty("ACME_TOKEN", "[REDACTED:token]");`},
+		{`req.headers.Set("X-Api-Key", "k3y-8f2b9c1d");`, `req.headers.Set("X-Api-Key", "[REDACTED:api-key]");`},
+		{`os.environ["API_KEY"] = 'k3y-8f2b9c1d'`, `os.environ["API_KEY"] = '[REDACTED:api-key]'`},
+		{`config["password"] = "Pl4in-Text!"`, `config["password"] = "[REDACTED:password]"`},
+		{`sender.Credentials = new NetworkCredential("ops@example.com", "vzihlaquknriqlht");`, `sender.Credentials = new NetworkCredential("ops@example.com", "[REDACTED:dotnet-network-credential]");`},
+		{`key = os.getenv("API_KEY")`, ``},
+		{`fields = ["password", "username"]`, ``},
+		{`json.put("password", password);`, ``},
+		{`os.environ["API_KEY"] = api_key`, ``},
+		{`let accountKey = Buffer.from("accountKey", "base64");`, ``},
+	}
+	for _, c := range cases {
+		want := c.want
+		if want == "" {
+			want = c.in
+		}
+		out, _ := r.Append(nil, []byte(c.in), redactor.FormatText)
+		if string(out) != want {
+			t.Errorf("\n  in   %s\n  got  %s\n  want %s", c.in, out, want)
+		}
+	}
+}
