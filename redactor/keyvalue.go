@@ -565,30 +565,7 @@ func valueSpans(b *buffer, e, i int, rl *rule, pr *pair, vals *[maxList][2]int) 
 	case c == '[':
 		return listSpans(src, e, i, pr, vals)
 	case c == '"' || c == '\'':
-		pr.quoted = true
-		n := 0
-		for n < maxList {
-			vs, ve := quoted(src, i+1, e, src[i:i+1])
-			if c == pr.inString || (pr.inString != 0 && bytes.IndexByte(src[vs:ve], pr.inString) >= 0) {
-				return 0 // the closing quote of the string around the name
-			}
-			vals[n] = [2]int{vs, ve}
-			n++
-			// tokens = 'a' | 'b'
-			j := skipBlanks(src, min(ve+1, e), e)
-			if j >= e || src[j] != '|' {
-				break
-			}
-			j = skipBlanks(src, j+1, e)
-			if j >= e || src[j] != c {
-				break
-			}
-			i = j
-		}
-		if pr.plural && n < 2 {
-			return 0
-		}
-		return n
+		return quotedSpans(src, e, i, pr, vals)
 	case c == '\\' && i+1 < e && src[i+1] == '"':
 		if pr.plural {
 			return 0
@@ -613,6 +590,35 @@ func valueSpans(b *buffer, e, i int, rl *rule, pr *pair, vals *[maxList][2]int) 
 	}
 	vals[0] = [2]int{i, ve}
 	return 1
+}
+
+// quotedSpans parses a quoted value at src[i], or a list of them joined by
+// '|' (tokens = 'a' | 'b'), and writes their spans to vals.
+func quotedSpans(src []byte, e, i int, pr *pair, vals *[maxList][2]int) int {
+	c := src[i]
+	pr.quoted = true
+	n := 0
+	for n < maxList {
+		vs, ve := quoted(src, i+1, e, src[i:i+1])
+		if c == pr.inString || (pr.inString != 0 && bytes.IndexByte(src[vs:ve], pr.inString) >= 0) {
+			return 0 // the closing quote of the string around the name
+		}
+		vals[n] = [2]int{vs, ve}
+		n++
+		j := skipBlanks(src, min(ve+1, e), e)
+		if j >= e || src[j] != '|' {
+			break
+		}
+		j = skipBlanks(src, j+1, e)
+		if j >= e || src[j] != c {
+			break
+		}
+		i = j
+	}
+	if pr.plural && n < 2 {
+		return 0
+	}
+	return n
 }
 
 // xmlText returns the trimmed text of an element that starts with blanks
