@@ -56,18 +56,27 @@ const (
 	ContextText = "text"
 )
 
-// Validators known to the redactor. A validator raises a finding's confidence;
-// it drops a match only when the rule sets Strict.
-var Validators = map[string]string{
-	"github-crc32": "GitHub token checksum (CRC32 of the random part, base62, last 6 chars)",
-	"jwt":          "header and payload are base64url-encoded JSON objects; the header names an alg",
-	"base64":       "the secret decodes as standard or URL-safe base64",
-	"base64-len":   "the secret decodes as base64 to exactly N bytes (base64-len:N)",
-	"hex":          "the secret is hexadecimal",
-	"luhn":         "the secret's digits (blanks and dashes ignored) pass the Luhn check of payment card numbers",
-	"iban-mod97":   "the secret (blanks ignored) is an IBAN whose check digits pass ISO 13616 mod 97",
-	"ssn":          "the secret is a US social security number that can be issued (area not 000, 666 or 9xx; group not 00; serial not 0000)",
-	"ip":           "the secret parses as an IPv4 or IPv6 address",
+// ValidatorSpec describes a validator: what it checks, and whether it takes
+// a positive number after a colon (base64-len:64).
+type ValidatorSpec struct {
+	Doc string
+	Arg bool
+}
+
+// Validators known to the redactor, which implements each under the same
+// name (a redactor test checks that both lists agree). A validator raises a
+// finding's confidence; it drops a match only when the rule sets Strict.
+var Validators = map[string]ValidatorSpec{
+	"github-crc32": {Doc: "GitHub token checksum (CRC32 of the random part, base62, last 6 chars)"},
+	"jwt":          {Doc: "header and payload are base64url-encoded JSON objects; the header names an alg"},
+	"base64":       {Doc: "the secret decodes as standard or URL-safe base64"},
+	"base64-len":   {Doc: "the secret decodes as base64 to exactly N bytes (base64-len:N)", Arg: true},
+	"hex":          {Doc: "the secret is hexadecimal"},
+	"random":       {Doc: "the secret passes the randomness test (length, letter cases and digits, entropy; see docs/detection.md)"},
+	"luhn":         {Doc: "the secret's digits (blanks and dashes ignored) pass the Luhn check of payment card numbers"},
+	"iban-mod97":   {Doc: "the secret (blanks ignored) is an IBAN whose check digits pass ISO 13616 mod 97"},
+	"ssn":          {Doc: "the secret is a US social security number that can be issued (area not 000, 666 or 9xx; group not 00; serial not 0000)"},
+	"ip":           {Doc: "the secret parses as an IPv4 or IPv6 address"},
 }
 
 // Rule is one detection rule as written in a rules file.
@@ -125,6 +134,13 @@ type Rule struct {
 	// WholeLine makes an unquoted value in text run to the end of the line
 	// (Cookie headers hold "a=1; b=2"); quoted values end at the quote.
 	WholeLine bool `yaml:"whole_line,omitempty"`
+	// Random masks a value only when it passes the randomness test (see
+	// docs/detection.md): for names such as key, auth or session that also
+	// hold identifiers and words. "true" accepts any random shape (hex,
+	// UUID, base64); "mixed" wants upper- and lower-case letters and digits
+	// (so that hashes and UUIDs next to a service name stay), and also
+	// takes a value after blanks (mixpanel X).
+	Random string `yaml:"random,omitempty"`
 
 	// Examples are texts in which this rule must find a secret.
 	Examples []string `yaml:"examples"`
@@ -412,8 +428,10 @@ func (r *Rule) checkRegex() []error {
 		switch {
 		case len(k) < 2:
 			errs = append(errs, ferr("keywords", "%q is shorter than 2 bytes and would gate nothing", k))
-		case strings.Trim(strings.ToLower(k), "0123456789abcdef-_.") == "":
-			errs = append(errs, ferr("keywords", "%q has only hex digits and separators, so it would fire inside every GUID and hash; use a context word", k))
+		case len(k) < 4 && strings.Trim(strings.ToLower(k), "0123456789abcdef-_.") == "":
+			// Four hex digits occur at one position in 65536 of a hash;
+			// fewer would fire inside every GUID and hash.
+			errs = append(errs, ferr("keywords", "%q has only hex digits and separators and is shorter than 4 bytes, so it would fire inside every GUID and hash; use a context word", k))
 		}
 	}
 	if r.Before < 0 || r.After < 0 || r.Before > 1<<16 || r.After > 1<<16 {
@@ -424,21 +442,23 @@ func (r *Rule) checkRegex() []error {
 	}
 	for _, v := range r.Validators {
 		name, arg, _ := strings.Cut(v, ":")
-		if _, ok := Validators[name]; !ok {
+		spec, ok := Validators[name]
+		switch {
+		case !ok:
 			errs = append(errs, ferr("validators", "unknown validator %q", v))
-			continue
-		}
-		if name == "base64-len" {
+		case spec.Arg:
 			if n, err := strconv.Atoi(arg); err != nil || n <= 0 {
-				errs = append(errs, ferr("validators", "%q needs a positive length, as in base64-len:64", v))
+				errs = append(errs, ferr("validators", "%q needs a positive number, as in %s:64", v, name))
 			}
+		case arg != "":
+			errs = append(errs, ferr("validators", "%q takes no argument", v))
 		}
 	}
 	if r.Strict && len(r.Validators) == 0 {
 		errs = append(errs, ferr("strict", "is set but the rule has no validators"))
 	}
-	if len(r.Names) > 0 || r.Suffix || len(r.Contexts) > 0 || r.KeepScheme || r.WholeLine || len(r.Exclude) > 0 {
-		errs = append(errs, ferr("names", "names, suffix, exclude, contexts, keep_scheme and whole_line belong to keyname rules"))
+	if len(r.Names) > 0 || r.Suffix || len(r.Contexts) > 0 || r.KeepScheme || r.WholeLine || r.Random != "" || len(r.Exclude) > 0 {
+		errs = append(errs, ferr("names", "names, suffix, exclude, contexts, keep_scheme, whole_line and random belong to keyname rules"))
 	}
 	return errs
 }
@@ -452,6 +472,11 @@ func (r *Rule) checkKeyName() []error {
 		if NormalizeName(n) == "" {
 			errs = append(errs, ferr("names", "%q has no letters or digits", n))
 		}
+	}
+	switch r.Random {
+	case "", "true", "mixed":
+	default:
+		errs = append(errs, ferr("random", "unknown value %q (want true or mixed)", r.Random))
 	}
 	for _, c := range r.Contexts {
 		if c != ContextJSON && c != ContextQuery && c != ContextText {

@@ -1,22 +1,20 @@
 package patterns_test
 
 import (
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"hash/crc32"
 	"math"
 	"os"
 	"path/filepath"
 	"regexp"
 	"slices"
 	"sort"
-	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/flowmask/flowmask/patterns"
+	"github.com/flowmask/flowmask/redactor"
 )
 
 // minRules is the size the built-in library must keep.
@@ -143,79 +141,19 @@ func entropy(s string) float64 {
 	return h
 }
 
-// validate applies a rule's validators the way patterns.Validators describes
-// them. It returns the first failure.
+// validate applies a rule's validators as the redactor does. It returns
+// the first failure.
 func validate(validators []string, secret string) error {
 	for _, v := range validators {
-		name, arg, _ := strings.Cut(v, ":")
-		var ok bool
-		switch name {
-		case "github-crc32":
-			ok = githubCRC32(secret)
-		case "jwt":
-			ok = isJWT(secret)
-		case "base64":
-			_, ok = decodeBase64(secret)
-		case "base64-len":
-			n, _ := strconv.Atoi(arg)
-			b, dok := decodeBase64(secret)
-			ok = dok && len(b) == n
-		case "hex":
-			ok = hexRE.MatchString(secret)
-		default:
-			return fmt.Errorf("unknown validator %q", v)
+		ok, err := redactor.Validate(v, []byte(secret))
+		if err != nil {
+			return err
 		}
 		if !ok {
 			return fmt.Errorf("validator %s fails", v)
 		}
 	}
 	return nil
-}
-
-var hexRE = regexp.MustCompile(`^[0-9a-fA-F]+$`)
-
-const base62 = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
-
-func githubCRC32(tok string) bool {
-	_, body, ok := strings.Cut(tok, "_")
-	if !ok || len(body) < 7 {
-		return false
-	}
-	n := crc32.ChecksumIEEE([]byte(body[:len(body)-6]))
-	var enc [6]byte
-	for k := 5; k >= 0; k-- {
-		enc[k] = base62[n%62]
-		n /= 62
-	}
-	return string(enc[:]) == body[len(body)-6:]
-}
-
-func isJWT(tok string) bool {
-	parts := strings.Split(tok, ".")
-	if len(parts) < 2 {
-		return false
-	}
-	for i, part := range parts[:2] {
-		var obj map[string]any
-		b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(part, "="))
-		if err != nil || json.Unmarshal(b, &obj) != nil {
-			return false
-		}
-		if _, ok := obj["alg"]; i == 0 && !ok {
-			return false
-		}
-	}
-	return true
-}
-
-func decodeBase64(s string) ([]byte, bool) {
-	s = strings.TrimRight(s, "=")
-	for _, enc := range []*base64.Encoding{base64.RawStdEncoding, base64.RawURLEncoding} {
-		if b, err := enc.DecodeString(s); err == nil {
-			return b, true
-		}
-	}
-	return nil, false
 }
 
 func loadDefault(t *testing.T) *patterns.Set {

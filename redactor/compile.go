@@ -33,8 +33,9 @@ const (
 )
 
 type validator struct {
-	name string
-	arg  int
+	name  string
+	arg   int
+	check func(secret []byte, arg int) bool
 }
 
 type rule struct {
@@ -69,6 +70,8 @@ type rule struct {
 	inText     bool
 	keepScheme bool
 	wholeLine  bool
+	random     bool // the value must pass looksRandom
+	mixed      bool // ... with both letter cases and digits; blanks may separate
 }
 
 // kwKind says what a keyword hit triggers.
@@ -305,9 +308,12 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 				c.overlap = need
 			}
 			for _, v := range pr.Validators {
-				name, arg, _ := strings.Cut(v, ":")
-				n, _ := strconv.Atoi(arg)
-				rl.validators = append(rl.validators, validator{name: name, arg: n})
+				val, err := parseValidator(v)
+				if err != nil {
+					errs = append(errs, fmt.Errorf("%s: rule %q: %w", pr.Source, pr.ID, err))
+					continue
+				}
+				rl.validators = append(rl.validators, val)
 			}
 			for _, k := range pr.Keywords {
 				addWord(k, kwTarget{rule: idx})
@@ -326,6 +332,8 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 			rl.inText = pr.HasContext(patterns.ContextText)
 			rl.keepScheme = pr.KeepScheme
 			rl.wholeLine = pr.WholeLine
+			rl.random = pr.Random != ""
+			rl.mixed = pr.Random == "mixed"
 			c.hasNames = c.hasNames || rl.inJSON
 			for _, n := range pr.Names {
 				norm := patterns.NormalizeName(n)

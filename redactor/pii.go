@@ -5,16 +5,6 @@ import (
 	"strings"
 )
 
-// piiValidators are the checks of the opt-in pii packs, by the name rules
-// use (patterns.Validators describes them): a number run is only a card, an
-// IBAN or an SSN when its check digits or issuing rules say so.
-var piiValidators = map[string]func([]byte) bool{
-	"luhn":       luhn,
-	"iban-mod97": ibanMod97,
-	"ssn":        issuableSSN,
-	"ip":         ipAddress,
-}
-
 // luhn reports whether the digits of s (blanks and dashes ignored) are 12
 // to 19 digits that pass the Luhn check.
 func luhn(s []byte) bool {
