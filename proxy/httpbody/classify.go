@@ -81,10 +81,10 @@ func Classify(h http.Header, te []string) (*Class, error) {
 			}
 			k, ok := codingByName(name)
 			if !ok {
-				return nil, unsupported("unsupported_encoding", "Content-Encoding "+strconv.Quote(strings.TrimSpace(t))+" cannot be decoded; send identity, gzip, deflate, zstd or br")
+				return nil, unsupported("unsupported_media_type", "Content-Encoding "+strconv.Quote(strings.TrimSpace(t))+" cannot be decoded; send identity, gzip, deflate, zstd or br")
 			}
 			if len(c.Codings) == MaxCodings {
-				return nil, unsupported("unsupported_encoding", "more than "+strconv.Itoa(MaxCodings)+" Content-Encoding layers; send at most "+strconv.Itoa(MaxCodings))
+				return nil, unsupported("unsupported_media_type", "more than "+strconv.Itoa(MaxCodings)+" Content-Encoding layers; send at most "+strconv.Itoa(MaxCodings))
 			}
 			c.Codings = append(c.Codings, k)
 		}
@@ -92,17 +92,17 @@ func Classify(h http.Header, te []string) (*Class, error) {
 	cts := h["Content-Type"]
 	switch {
 	case len(cts) > 1:
-		return nil, unsupported("ambiguous_content_type", "the body has "+strconv.Itoa(len(cts))+" Content-Type headers; send exactly one")
+		return nil, unsupported("unsupported_media_type", "the body has "+strconv.Itoa(len(cts))+" Content-Type headers; send exactly one")
 	case len(cts) == 1 && strings.TrimSpace(cts[0]) != "":
 		mt, params, err := mime.ParseMediaType(cts[0])
 		if err != nil {
-			return nil, unsupported("bad_content_type", "the Content-Type header cannot be parsed (malformed or a repeated parameter)")
+			return nil, unsupported("unsupported_media_type", "the Content-Type header cannot be parsed (malformed or a repeated parameter)")
 		}
 		c.MediaType, c.Params = mt, params
 		if label, ok := params["charset"]; ok {
 			enc, err := charset.Lookup(label)
 			if err != nil {
-				return nil, unsupported("unsupported_charset", "charset "+strconv.Quote(label)+" cannot be decoded; send UTF-8")
+				return nil, unsupported("unsupported_media_type", "charset "+strconv.Quote(label)+" cannot be decoded; send UTF-8")
 			}
 			c.Charset = enc
 		}
