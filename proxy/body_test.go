@@ -101,40 +101,58 @@ func checkBodyCases(t *testing.T, secret string, cases []bodyCase) {
 
 // TestBodyCodingChain: Content-Encoding in several header lines, comma
 // lists, mixed case and unknown codings is one chain, decoded whole or
-// refused with 415.
+// refused with 415. Each case runs as JSON and as text (text has no JSON
+// check that would refuse a half-decoded body by luck).
 func TestBodyCodingChain(t *testing.T) {
 	secret := freshSecret(t)
-	doc := []byte(`{"user":"alice","password":"` + secret + `"}`)
-	checkBodyCases(t, secret, []bodyCase{
-		{name: "gzip line then gzip line", hdr: []string{"Content-Type", "application/json", "Content-Encoding", "gzip", "Content-Encoding", "gzip"}, body: gz(gz(doc))},
-		{name: "gzip line then identity line", hdr: []string{"Content-Type", "application/json", "Content-Encoding", "gzip", "Content-Encoding", "identity"}, body: gz(doc)},
-		{name: "identity line then gzip line", hdr: []string{"Content-Type", "application/json", "Content-Encoding", "identity", "Content-Encoding", "gzip"}, body: gz(doc)},
-		{name: "comma list mixed case", hdr: []string{"Content-Type", "application/json", "Content-Encoding", "GZip , BR"}, body: brEncode(gz(doc))},
-		{name: "brotli", hdr: []string{"Content-Type", "application/json", "Content-Encoding", "br"}, body: brEncode(doc)},
-		{name: "unknown coding after gzip", hdr: []string{"Content-Type", "application/json", "Content-Encoding", "gzip", "Content-Encoding", "compress"}, body: gz(doc), refuse: true},
-		{name: "two content types", hdr: []string{"Content-Type", "application/octet-stream", "Content-Type", "application/json"}, body: doc, refuse: true},
-		{name: "gzip transfer coding", hdr: []string{"Content-Type", "application/json", "Transfer-Encoding", "gzip, chunked"}, body: gz(doc), refuse: true},
-	})
+	for _, kind := range []struct{ ctype, doc string }{
+		{"application/json", `{"user":"alice","password":"` + secret + `"}`},
+		{"text/plain", "user=alice password=" + secret + " done"},
+	} {
+		doc := []byte(kind.doc)
+		ct := kind.ctype
+		t.Run(ct, func(t *testing.T) {
+			checkBodyCases(t, secret, []bodyCase{
+				{name: "gzip line then gzip line", hdr: []string{"Content-Type", ct, "Content-Encoding", "gzip", "Content-Encoding", "gzip"}, body: gz(gz(doc))},
+				{name: "gzip line then identity line", hdr: []string{"Content-Type", ct, "Content-Encoding", "gzip", "Content-Encoding", "identity"}, body: gz(doc)},
+				{name: "identity line then gzip line", hdr: []string{"Content-Type", ct, "Content-Encoding", "identity", "Content-Encoding", "gzip"}, body: gz(doc)},
+				{name: "comma list mixed case", hdr: []string{"Content-Type", ct, "Content-Encoding", "GZip , BR"}, body: brEncode(gz(doc))},
+				{name: "brotli", hdr: []string{"Content-Type", ct, "Content-Encoding", "br"}, body: brEncode(doc)},
+				{name: "unknown coding after gzip", hdr: []string{"Content-Type", ct, "Content-Encoding", "gzip", "Content-Encoding", "compress"}, body: gz(doc), refuse: true},
+				{name: "two content types", hdr: []string{"Content-Type", "application/octet-stream", "Content-Type", ct}, body: doc, refuse: true},
+				{name: "gzip body without Content-Encoding", hdr: []string{"Content-Type", ct}, body: gz(doc), refuse: true},
+				{name: "gzip body under identity", hdr: []string{"Content-Type", ct, "Content-Encoding", "identity"}, body: gz(doc), refuse: true},
+			})
+		})
+	}
 }
 
 // TestBodyCharsets: UTF-16/32 with or without BOM or label, a BOM that
 // contradicts the label, and ambiguous parameters are decoded and scanned
-// or refused; never forwarded unscanned.
+// or refused; never forwarded unscanned. As JSON and as text.
 func TestBodyCharsets(t *testing.T) {
 	secret := freshSecret(t)
-	doc := `{"user":"alice","password":"` + secret + `","note":"` + strings.Repeat("padding ", 8) + `"}`
-	bom16le := append([]byte{0xFF, 0xFE}, enc(t, charset.UTF16LE, doc)...)
-	checkBodyCases(t, secret, []bodyCase{
-		{name: "utf-16le BOM labelled utf-8", hdr: []string{"Content-Type", "application/json; charset=utf-8"}, body: bom16le},
-		{name: "utf-16le no BOM labelled utf-8", hdr: []string{"Content-Type", "application/json; charset=utf-8"}, body: enc(t, charset.UTF16LE, doc)},
-		{name: "utf-16be no BOM no label", hdr: []string{"Content-Type", "application/json"}, body: enc(t, charset.UTF16BE, doc)},
-		{name: "utf-16 labelled, BOM says LE", hdr: []string{"Content-Type", "application/json; charset=utf-16"}, body: bom16le},
-		{name: "utf-32le no BOM text", hdr: []string{"Content-Type", "text/plain"}, body: enc(t, charset.UTF32LE, "password="+secret+" and more text here")},
-		{name: "utf-16le gzip", hdr: []string{"Content-Type", "application/json", "Content-Encoding", "gzip"}, body: gz(bom16le)},
-		{name: "two charset parameters", hdr: []string{"Content-Type", "application/json; charset=utf-8; charset=utf-16le"}, body: enc(t, charset.UTF16LE, doc), refuse: true},
-		{name: "unknown charset", hdr: []string{"Content-Type", "text/plain; charset=x-unknown-7"}, body: []byte("password=" + secret), refuse: true},
-		{name: "malformed parameters", hdr: []string{"Content-Type", "application/json; charset"}, body: enc(t, charset.UTF16LE, doc), refuse: true},
-	})
+	for _, kind := range []struct{ ctype, doc string }{
+		{"application/json", `{"user":"alice","password":"` + secret + `","note":"` + strings.Repeat("padding ", 8) + `"}`},
+		{"text/plain", "user=alice password=" + secret + " " + strings.Repeat("padding ", 8)},
+	} {
+		doc, ct := kind.doc, kind.ctype
+		bom16le := append([]byte{0xFF, 0xFE}, enc(t, charset.UTF16LE, doc)...)
+		t.Run(ct, func(t *testing.T) {
+			checkBodyCases(t, secret, []bodyCase{
+				{name: "utf-16le BOM labelled utf-8", hdr: []string{"Content-Type", ct + "; charset=utf-8"}, body: bom16le},
+				{name: "utf-16le no BOM labelled utf-8", hdr: []string{"Content-Type", ct + "; charset=utf-8"}, body: enc(t, charset.UTF16LE, doc)},
+				{name: "utf-16be no BOM no label", hdr: []string{"Content-Type", ct}, body: enc(t, charset.UTF16BE, doc)},
+				{name: "utf-16 labelled, BOM says LE", hdr: []string{"Content-Type", ct + "; charset=utf-16"}, body: bom16le},
+				{name: "utf-32le no BOM", hdr: []string{"Content-Type", ct}, body: enc(t, charset.UTF32LE, doc)},
+				{name: "utf-16le gzip", hdr: []string{"Content-Type", ct, "Content-Encoding", "gzip"}, body: gz(bom16le)},
+				{name: "two charset parameters", hdr: []string{"Content-Type", ct + "; charset=utf-8; charset=utf-16le"}, body: enc(t, charset.UTF16LE, doc), refuse: true},
+				{name: "conflicting charset case", hdr: []string{"Content-Type", ct + "; charset=utf-8; CHARSET=utf-16le"}, body: enc(t, charset.UTF16LE, doc), refuse: true},
+				{name: "unknown charset", hdr: []string{"Content-Type", ct + "; charset=x-unknown-7"}, body: []byte(doc), refuse: true},
+				{name: "malformed parameters", hdr: []string{"Content-Type", ct + "; charset"}, body: enc(t, charset.UTF16LE, doc), refuse: true},
+			})
+		})
+	}
 }
 
 // TestBodyCharsetRoundTrip: a UTF-16 body reaches the upstream redacted

@@ -141,6 +141,11 @@ func (rd *Reader) sniff() error {
 		return err
 	}
 	rd.pn = n
+	if m := compressedMagic(rd.peek[:n]); m != "" {
+		// The coding chain is undone: what is left must be text, not a
+		// compressed stream someone left out of Content-Encoding.
+		return unsupported("unsupported_media_type", "the body is "+m+" data not declared in Content-Encoding; declare the coding")
+	}
 	if enc, bom, ok := charset.Sniff(rd.peek[:n]); ok {
 		if bom > 0 {
 			rd.Charset = enc
@@ -152,6 +157,17 @@ func (rd *Reader) sniff() error {
 	}
 	rd.src = rd.Charset.NewDecoder(readerFunc(rd.readRaw))
 	return nil
+}
+
+// compressedMagic names the compressed format b starts with, or "".
+func compressedMagic(b []byte) string {
+	switch {
+	case len(b) >= 3 && b[0] == 0x1f && b[1] == 0x8b && b[2] == 8:
+		return "gzip"
+	case len(b) >= 4 && b[0] == 0x28 && b[1] == 0xb5 && b[2] == 0x2f && b[3] == 0xfd:
+		return "zstd"
+	}
+	return ""
 }
 
 // readRaw serves the sniffed bytes, then the rest.
