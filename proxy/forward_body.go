@@ -66,7 +66,9 @@ func newTap(rc io.ReadCloser, h http.Header, te []string, red *redactor.Redactor
 		rd, err := cls.NewReader(pr, lim)
 		if err == nil {
 			bw := red.NewWriter(&t.cap, cls.Format)
-			_, err = io.Copy(bw, rd)
+			buf := copyBufs.Get().(*[]byte)
+			_, err = io.CopyBuffer(bw, rd, *buf)
+			copyBufs.Put(buf)
 			if e := bw.Close(); err == nil {
 				err = e
 			}
@@ -76,7 +78,9 @@ func newTap(rc io.ReadCloser, h http.Header, te []string, red *redactor.Redactor
 		if err != nil {
 			t.omitted = "not scanned: " + bodyReason(err)
 		}
-		io.Copy(io.Discard, pr) //nolint:errcheck // drain so the traffic never waits on us
+		buf := copyBufs.Get().(*[]byte)
+		io.CopyBuffer(io.Discard, pr, *buf) //nolint:errcheck // drain so the traffic never waits on us
+		copyBufs.Put(buf)
 	}()
 	return t
 }
