@@ -163,7 +163,7 @@ func (s *Server) requestBody(w http.ResponseWriter, r *http.Request, rt *route, 
 		b := bytes.TrimLeft(prefix.Bytes(), " \t\r\n")
 		switch {
 		case fastjson.ValidateBytes(b) != nil:
-			if !pl.needArray && pl.writer == nil && pl.pre == nil && pl.finish == nil && jsonSequence(b) {
+			if _, generic := rt.profile.(genericProfile); generic && jsonSequence(b) {
 				// NDJSON or concatenated JSON values under application/json
 				// (Fluent Bit's json_lines): each value is redacted as a record.
 				format = redactor.FormatNDJSON

@@ -303,6 +303,14 @@ func TestBodyFluentBitJSONLines(t *testing.T) {
 	if proxy.SecretInAnyDecoding(g.body, secret) || strings.Contains(string(g.body), canary) {
 		t.Fatalf("secret forwarded: %s", g.body)
 	}
+	// A sink that takes one document (Loki's JSON push) still refuses it.
+	lup := newSink(t, nil)
+	lf := start(t, oneRoute(lup.URL, "loki-json"))
+	resp, b = post(t, lf.url+"/loki/api/v1/push", "application/json", []byte(body))
+	wantStatus(t, resp, b, http.StatusUnprocessableEntity)
+	if len(lup.requests()) != 0 {
+		t.Fatal("the Loki upstream got a JSON sequence")
+	}
 }
 
 // TestForwardRecordUnscannedSaysSo: a recorded body flowmask could not
@@ -376,5 +384,54 @@ func TestForwardRedactRequestBudget(t *testing.T) {
 	resp.Body.Close()
 	if resp.StatusCode != http.StatusServiceUnavailable || len(up.got) != 0 {
 		t.Fatalf("status %d, %d requests reached the destination", resp.StatusCode, len(up.got))
+	}
+}
+
+// TestForwardRedactResponseBodies: redact-responses reads charsets and
+// coding chains like every other path, and a destination's 429 whose body
+// cannot be scanned keeps its status without the body.
+func TestForwardRedactResponseBodies(t *testing.T) {
+	secret := freshSecret(t)
+	doc := `{"user":"alice","password":"` + secret + `","note":"` + strings.Repeat("padding ", 8) + `"}`
+	up := newUpstream(t, false, func(w http.ResponseWriter, r *http.Request) {
+		switch r.URL.Path {
+		case "/utf16":
+			w.Header().Set("Content-Type", "application/json; charset=utf-8")
+			w.Write(enc(t, charset.UTF16LE, doc))
+		case "/gzgz":
+			w.Header().Set("Content-Type", "text/plain")
+			w.Header().Add("Content-Encoding", "gzip")
+			w.Header().Add("Content-Encoding", "gzip")
+			w.Write(gz(gz([]byte("user=alice password=" + secret))))
+		case "/429":
+			w.Header().Set("Content-Type", "application/octet-stream")
+			w.Header().Set("Retry-After", "3")
+			w.WriteHeader(http.StatusTooManyRequests)
+			io.WriteString(w, "password="+secret)
+		}
+	})
+	e := newFwdEnv(t, func(c *proxy.ForwardConfig) {
+		c.Allow = []string{up.hp}
+		c.RedactResponses = []string{up.hp}
+	})
+	c := e.client()
+	for path, want := range map[string]int{"/utf16": 200, "/gzgz": 200, "/429": 429} {
+		resp, err := c.Get(up.URL + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if resp.StatusCode != want || proxy.SecretInAnyDecoding(b, secret) {
+			t.Errorf("%s: status %d (want %d), body %q", path, resp.StatusCode, want, b)
+		}
+		if want == 200 && !proxy.SecretInAnyDecoding(b, maskPassword) {
+			t.Errorf("%s: the masked body is missing: %q", path, b)
+		}
+	}
+	for _, r := range e.waitRecords(3) {
+		if r.Response != nil && proxy.SecretInAnyDecoding([]byte(r.Response.Body), secret) {
+			t.Errorf("record holds the secret: %+v", r.Response)
+		}
 	}
 }
