@@ -155,8 +155,25 @@ func (rd *Reader) sniff() error {
 			rd.Charset = enc
 		}
 	}
+	if rd.Charset.IsUTF8() && binary(rd.peek[rd.pi:rd.pn]) {
+		// Compressed or binary data the headers do not declare (zlib and
+		// brotli have no reliable magic): the engine would scan noise.
+		return unsupported("unsupported_media_type", "the body is binary data, not text; declare its Content-Encoding or send text")
+	}
 	rd.src = rd.Charset.NewDecoder(readerFunc(rd.readRaw))
 	return nil
+}
+
+// binary reports control bytes no text format holds raw: NUL and C0
+// controls other than tab, line feed, vertical tab, form feed, carriage
+// return and escape (ANSI colours in logs).
+func binary(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 && c != '\t' && c != '\n' && c != '\v' && c != '\f' && c != '\r' && c != 0x1b {
+			return true
+		}
+	}
+	return false
 }
 
 // compressedMagic names the compressed format b starts with, or "".
