@@ -1,6 +1,7 @@
 package httpbody
 
 import (
+	"bytes"
 	"errors"
 	"io"
 	"time"
@@ -155,6 +156,14 @@ func (rd *Reader) sniff() error {
 			rd.Charset = enc
 		}
 	}
+	if w := rd.peek[rd.pi:rd.pn]; !rd.Charset.IsUTF8() && len(rd.BOM) == 0 && printable(w) {
+		// Plain ASCII text under a label that reads it as something else
+		// (utf-16, an EBCDIC code page): the engine would scan noise while
+		// any reader taking the bytes as ASCII sees the text. Refuse.
+		if d, err := rd.Charset.Decode(w); err != nil || !bytes.Equal(d, w) {
+			return unsupported("unsupported_media_type", "the body is labelled charset "+rd.Charset.String()+" but reads as ASCII text; label it correctly")
+		}
+	}
 	if rd.Charset.IsUTF8() && binary(rd.peek[rd.pi:rd.pn]) {
 		// Compressed or binary data the headers do not declare (zlib and
 		// brotli have no reliable magic): the engine would scan noise.
@@ -162,6 +171,20 @@ func (rd *Reader) sniff() error {
 	}
 	rd.src = rd.Charset.NewDecoder(readerFunc(rd.readRaw))
 	return nil
+}
+
+// printable reports a window of at least 4 bytes that is all printable
+// ASCII and white space.
+func printable(b []byte) bool {
+	if len(b) < 4 {
+		return false
+	}
+	for _, c := range b {
+		if (c < 0x20 && c != '\t' && c != '\n' && c != '\r') || c > 0x7e {
+			return false
+		}
+	}
+	return true
 }
 
 // binary reports control bytes no text format holds raw: NUL and C0
