@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"io"
+	"strings"
 	"time"
 
 	"github.com/flowmask/flowmask/redactor/charset"
@@ -147,14 +148,21 @@ func (rd *Reader) sniff() error {
 		// compressed stream someone left out of Content-Encoding.
 		return unsupported("unsupported_media_type", "the body is "+m+" data not declared in Content-Encoding; declare the coding")
 	}
-	if enc, bom, ok := charset.Sniff(rd.peek[:n]); ok {
-		if bom > 0 {
-			rd.Charset = enc
-			rd.BOM = append([]byte(nil), rd.peek[:bom]...)
-			rd.pi = bom
-		} else if rd.Charset.IsUTF8() {
-			rd.Charset = enc
-		}
+	enc, bom, ok := charset.Sniff(rd.peek[:n])
+	switch {
+	case ok && bom > 0:
+		rd.Charset = enc
+		rd.BOM = append([]byte(nil), rd.peek[:bom]...)
+		rd.pi = bom
+	case ok && (rd.Charset.IsUTF8() || wide(rd.Charset)):
+		// BOM-less UTF-16/32 under a UTF-8 label, no label, or a UTF-16/32
+		// label of the other byte order: the bytes say which.
+		rd.Charset = enc
+	case wide(rd.Charset) && n >= 16:
+		// Labelled UTF-16/32 without a BOM, but the bytes do not show the
+		// zero bytes every such text with ASCII in it has (JSON, logs):
+		// most likely something else under a false label.
+		return unsupported("unsupported_media_type", "the body is labelled charset "+rd.Charset.String()+" but its bytes are not "+rd.Charset.String()+" text; send a BOM or label it correctly")
 	}
 	if w := rd.peek[rd.pi:rd.pn]; !rd.Charset.IsUTF8() && len(rd.BOM) == 0 && printable(w) {
 		// Plain ASCII text under a label that reads it as something else
@@ -164,6 +172,11 @@ func (rd *Reader) sniff() error {
 			return unsupported("unsupported_media_type", "the body is labelled charset "+rd.Charset.String()+" but reads as ASCII text; label it correctly")
 		}
 	}
+	if !rd.Charset.IsUTF8() {
+		if d, err := rd.Charset.Decode(rd.peek[rd.pi:rd.pn]); err == nil && binary(d) {
+			return unsupported("unsupported_media_type", "the body is binary data, not "+rd.Charset.String()+" text; declare its Content-Encoding or send text")
+		}
+	}
 	if rd.Charset.IsUTF8() && binary(rd.peek[rd.pi:rd.pn]) {
 		// Compressed or binary data the headers do not declare (zlib and
 		// brotli have no reliable magic): the engine would scan noise.
@@ -171,6 +184,11 @@ func (rd *Reader) sniff() error {
 	}
 	rd.src = rd.Charset.NewDecoder(readerFunc(rd.readRaw))
 	return nil
+}
+
+// wide reports UTF-16 and UTF-32, whose ASCII has zero bytes.
+func wide(e charset.Encoding) bool {
+	return strings.HasPrefix(e.Name, "utf-16") || strings.HasPrefix(e.Name, "utf-32")
 }
 
 // printable reports a window of at least 4 bytes that is all printable
