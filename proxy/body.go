@@ -1,8 +1,8 @@
 package proxy
 
 import (
-	"bufio"
 	"bytes"
+	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -11,102 +11,21 @@ import (
 	"sync"
 	"time"
 
+	"github.com/flowmask/flowmask/proxy/httpbody"
 	"github.com/flowmask/flowmask/redactor"
-	"github.com/klauspost/compress/flate"
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zlib"
-	"github.com/klauspost/compress/zstd"
 	"github.com/valyala/fastjson"
-	"golang.org/x/text/encoding"
-	"golang.org/x/text/encoding/ianaindex"
-	"golang.org/x/text/transform"
 )
 
-// codec undoes and redoes one Content-Encoding.
-type codec struct {
-	name   string
-	decode func(io.Reader) (io.ReadCloser, error)
-	encode func(io.Writer) io.WriteCloser
-}
-
-var codecs = map[string]*codec{
-	"gzip": {
-		name: "gzip",
-		decode: func(r io.Reader) (io.ReadCloser, error) {
-			zr, err := gzip.NewReader(r)
-			if err != nil {
-				return nil, err
-			}
-			return zr, nil
-		},
-		encode: func(w io.Writer) io.WriteCloser {
-			zw, _ := gzip.NewWriterLevel(w, gzip.BestSpeed)
-			return zw
-		},
-	},
-	"deflate": {
-		name: "deflate",
-		// HTTP deflate is zlib-wrapped, but some clients send raw deflate.
-		decode: func(r io.Reader) (io.ReadCloser, error) {
-			br := bufio.NewReader(r)
-			h, err := br.Peek(2)
-			if err == nil && h[0]&0x0f == 8 && (uint16(h[0])<<8|uint16(h[1]))%31 == 0 {
-				return zlib.NewReader(br)
-			}
-			return flate.NewReader(br), nil
-		},
-		encode: func(w io.Writer) io.WriteCloser {
-			zw, _ := zlib.NewWriterLevel(w, zlib.BestSpeed)
-			return zw
-		},
-	},
-	"zstd": {
-		name: "zstd",
-		decode: func(r io.Reader) (io.ReadCloser, error) {
-			d, err := zstd.NewReader(r, zstd.WithDecoderConcurrency(1), zstd.WithDecoderMaxWindow(64<<20))
-			if err != nil {
-				return nil, err
-			}
-			return d.IOReadCloser(), nil
-		},
-		encode: func(w io.Writer) io.WriteCloser {
-			zw, _ := zstd.NewWriter(w, zstd.WithEncoderConcurrency(1), zstd.WithEncoderLevel(zstd.SpeedFastest))
-			return zw
-		},
-	},
-}
-
-func init() { codecs["x-gzip"] = codecs["gzip"] }
-
-// codecFor returns the codec of a Content-Encoding header: nil for none, an
-// *httpError (415) for one flowmask cannot decode.
-func codecFor(h string) (*codec, error) {
-	h = strings.ToLower(strings.TrimSpace(h))
-	if h == "" || h == "identity" {
-		return nil, nil
+// fromBody turns the body pipeline's refusal into the proxy's own.
+func fromBody(err error) error {
+	if e := httpbody.AsError(err); e != nil {
+		var he *httpError
+		if errors.As(err, &he) {
+			return he
+		}
+		return &httpError{status: e.Status, code: e.Code, msg: e.Msg, err: e.Err}
 	}
-	if c := codecs[h]; c != nil {
-		return c, nil
-	}
-	return nil, unsupported("Content-Encoding " + strconv.Quote(h) + " cannot be decoded; send identity, gzip, deflate or zstd")
-}
-
-// charsetFor returns the encoding of a non-UTF-8 charset parameter, nil for
-// UTF-8 or ASCII, or a 415 for an unknown one.
-func charsetFor(params map[string]string) (encoding.Encoding, error) {
-	cs := strings.ToLower(strings.TrimSpace(params["charset"]))
-	switch cs {
-	case "", "utf-8", "utf8", "us-ascii", "ascii":
-		return nil, nil
-	}
-	enc, err := ianaindex.MIME.Encoding(cs)
-	if err != nil || enc == nil {
-		enc, err = ianaindex.IANA.Encoding(cs)
-	}
-	if err != nil || enc == nil {
-		return nil, unsupported("charset " + strconv.Quote(cs) + " cannot be decoded; send UTF-8")
-	}
-	return enc, nil
+	return err
 }
 
 // wireReader reads the client's body: it extends a read deadline before
@@ -129,31 +48,6 @@ func (w *wireReader) Read(p []byte) (int, error) {
 		var mb *http.MaxBytesError
 		if !errors.As(err, &mb) {
 			err = &clientError{err}
-		}
-	}
-	return n, err
-}
-
-// decodeReader maps a decoder's errors (other than the client's) to 400.
-type decodeReader struct {
-	r    io.Reader
-	name string
-	n    int64
-	max  int64
-}
-
-func (d *decodeReader) Read(p []byte) (int, error) {
-	n, err := d.r.Read(p)
-	d.n += int64(n)
-	if d.max > 0 && d.n > d.max {
-		return n, errDecodedTooLarge
-	}
-	if err != nil && err != io.EOF && d.name != "" {
-		var ce *clientError
-		var mb *http.MaxBytesError
-		var he *httpError
-		if !errors.As(err, &ce) && !errors.As(err, &mb) && !errors.As(err, &he) {
-			err = badEncoding(d.name, err)
 		}
 	}
 	return n, err
@@ -219,17 +113,12 @@ func (s *Server) requestBody(w http.ResponseWriter, r *http.Request, rt *route, 
 		r.Body = io.NopCloser(wire)
 		return nop, nil
 	}
-	cod, err := codecFor(r.Header.Get("Content-Encoding"))
+	cls, err := httpbody.Classify(r.Header, r.TransferEncoding)
 	if err != nil {
-		return nop, err
+		return nop, fromBody(err)
 	}
-	if cod != nil && pl.noEncoding {
+	if cls.Encoded() && pl.noEncoding {
 		return nop, unsupported("this sink takes no Content-Encoding")
-	}
-	_, params := mediaType(r.Header)
-	cs, err := charsetFor(params)
-	if err != nil {
-		return nop, err
 	}
 	report := rt.report
 	out := &spill{}
@@ -237,27 +126,16 @@ func (s *Server) requestBody(w http.ResponseWriter, r *http.Request, rt *route, 
 	if report {
 		raw = io.TeeReader(wire, out)
 	}
-	dec := &decodeReader{r: raw, max: int64(lim.MaxDecodedBytes)}
-	var decCloser io.Closer
-	if cod != nil {
-		zr, err := cod.decode(raw)
-		if err != nil {
-			if ce := classifyBodyCause(err); ce != nil {
-				return nop, ce
-			}
-			return nop, badEncoding(cod.name, err)
-		}
-		decCloser = zr
-		dec.r, dec.name = zr, cod.name
-	}
-	var src io.Reader = dec
-	if cs != nil {
-		src = transform.NewReader(dec, cs.NewDecoder())
-	}
 	threshold := int64(lim.BufferBytes)
 	if pl.whole {
 		threshold = int64(lim.MaxDecodedBytes)
 	}
+	rd, err := cls.NewReader(raw, httpbody.Limits{MaxDecoded: int64(lim.MaxDecodedBytes), Hold: threshold + 1, Budget: s.bodies})
+	if err != nil {
+		return nop, fromBody(err)
+	}
+	reencode := cls.Encoded() || rd.Transcoded()
+	var src io.Reader = rd
 	prefix := prefixBufs.Get().(*bytes.Buffer)
 	prefix.Reset()
 	defer func() {
@@ -265,18 +143,14 @@ func (s *Server) requestBody(w http.ResponseWriter, r *http.Request, rt *route, 
 			prefixBufs.Put(prefix)
 		}
 	}()
-	if r.ContentLength > 0 && r.ContentLength < threshold && cod == nil {
+	if r.ContentLength > 0 && r.ContentLength < threshold && !reencode {
 		prefix.Grow(int(r.ContentLength) + bytes.MinRead)
 	}
 	_, err = prefix.ReadFrom(io.LimitReader(src, threshold+1))
-	closeDec := func() {
-		if decCloser != nil {
-			decCloser.Close()
-		}
-	}
+	closeDec := func() { rd.Close() }
 	if err != nil {
 		closeDec()
-		return nop, err
+		return nop, fromBody(err)
 	}
 	small := int64(prefix.Len()) <= threshold
 	if pl.whole && !small {
@@ -289,6 +163,12 @@ func (s *Server) requestBody(w http.ResponseWriter, r *http.Request, rt *route, 
 		b := bytes.TrimLeft(prefix.Bytes(), " \t\r\n")
 		switch {
 		case fastjson.ValidateBytes(b) != nil:
+			if _, generic := rt.profile.(genericProfile); generic && jsonSequence(b) {
+				// NDJSON or concatenated JSON values under application/json
+				// (Fluent Bit's json_lines): each value is redacted as a record.
+				format = redactor.FormatNDJSON
+				break
+			}
 			if !textFallback {
 				closeDec()
 				return nop, errInvalidJSON
@@ -303,7 +183,7 @@ func (s *Server) requestBody(w http.ResponseWriter, r *http.Request, rt *route, 
 		// Fast path: the whole body is in memory; redact it in one call,
 		// then redo the charset and the Content-Encoding.
 		closeDec()
-		ex.decoded = dec.n
+		ex.decoded = rd.Decoded()
 		in := prefix.Bytes()
 		if pl.pre != nil && format == redactor.FormatJSON {
 			var st redactor.Stats
@@ -312,41 +192,36 @@ func (s *Server) requestBody(w http.ResponseWriter, r *http.Request, rt *route, 
 		}
 		body, st := red.Append(make([]byte, 0, len(in)+len(in)/4+64), in, format)
 		ex.reqStats.Add(st)
-		if cs != nil {
-			if body, err = cs.NewEncoder().Bytes(body); err != nil {
-				return nop, unsupported("the redacted body cannot be encoded back to its charset")
-			}
-		}
-		if cod != nil {
+		if reencode {
 			var zb bytes.Buffer
 			zb.Grow(len(body)/2 + 64)
-			zw := cod.encode(&zb)
-			if _, err := zw.Write(body); err != nil {
-				return nop, err
+			ew, err := rd.NewWriter(&zb, true)
+			if err == nil {
+				_, err = ew.Write(body)
+				if e := ew.Close(); err == nil {
+					err = e
+				}
 			}
-			if err := zw.Close(); err != nil {
-				return nop, err
+			if err != nil {
+				return nop, fromBody(err)
 			}
 			body = zb.Bytes()
 		}
-		return nop, s.forwardHeld(r, pl, body, dec.n, ex)
+		return nop, s.forwardHeld(r, pl, body, rd.Decoded(), ex)
 	}
 	// The writer side.
 	c := &chain{}
 	var dst io.Writer = out
 	if report {
 		dst = io.Discard
-	} else {
-		if cod != nil {
-			zw := cod.encode(dst)
-			c.closers = append([]io.Closer{zw}, c.closers...)
-			dst = zw
+	} else if reencode {
+		ew, err := rd.NewWriter(dst, true)
+		if err != nil {
+			closeDec()
+			return nop, fromBody(err)
 		}
-		if cs != nil {
-			tw := transform.NewWriter(dst, cs.NewEncoder())
-			c.closers = append([]io.Closer{tw}, c.closers...)
-			dst = tw
-		}
+		c.closers = append(c.closers, ew)
+		dst = ew
 	}
 	if pl.writer != nil && format != redactor.FormatText {
 		c.bw = pl.writer(dst, red, textFallback)
@@ -361,8 +236,8 @@ func (s *Server) requestBody(w http.ResponseWriter, r *http.Request, rt *route, 
 		}
 		closeDec()
 		ex.reqStats.Add(c.bw.Stats())
-		ex.decoded = dec.n
-		return err
+		ex.decoded = rd.Decoded()
+		return fromBody(err)
 	}
 	if small {
 		if !report {
@@ -380,7 +255,7 @@ func (s *Server) requestBody(w http.ResponseWriter, r *http.Request, rt *route, 
 			ex.bytesOut = int64(out.buf.Len())
 			return nop, nil
 		}
-		return nop, s.forwardHeld(r, pl, out.buf.Bytes(), dec.n, ex)
+		return nop, s.forwardHeld(r, pl, out.buf.Bytes(), rd.Decoded(), ex)
 	}
 	// Stream: the first part is held; the rest flows through a pipe. The
 	// goroutine owns the prefix buffer now.
@@ -404,7 +279,7 @@ func (s *Server) requestBody(w http.ResponseWriter, r *http.Request, rt *route, 
 			err = e
 		}
 		if err != nil && !errors.Is(err, errExchangeOver) {
-			ex.setBodyErr(err)
+			ex.setBodyErr(fromBody(err))
 		}
 		ex.bytesOut = cw.n
 		pw.CloseWithError(err) //nolint:errcheck // always nil
@@ -479,79 +354,162 @@ func setBody(r *http.Request, body []byte) {
 	r.Header.Set("Content-Length", strconv.Itoa(len(body)))
 }
 
-// responseBody redacts an upstream response as it streams to the client.
-// An error part-way aborts the response, so the client never mistakes a
-// cut body for a whole one.
+// responseBody redacts an upstream response as it streams to the client,
+// decoding its coding chain and charset and encoding the redacted text back
+// the same way (the client asked for that coding: see acceptEncoding). An
+// error part-way aborts the response, so the client never mistakes a cut
+// body for a whole one. An error status (4xx/5xx) whose body cannot be
+// scanned keeps its status and loses its body.
 func (s *Server) responseBody(resp *http.Response, rt *route, red *redactor.Redactor, ex *exchange) error {
 	if resp.Body == nil || resp.Body == http.NoBody || resp.StatusCode == http.StatusNoContent ||
 		resp.StatusCode == http.StatusNotModified || resp.Request.Method == http.MethodHead {
 		return nil
 	}
-	mt, params := mediaType(resp.Header)
-	format, _, ok := formatFor(mt)
-	if !ok {
-		return unsupported("the upstream's response (" + mt + ") cannot be scanned")
+	cls, err := httpbody.Classify(resp.Header, resp.TransferEncoding)
+	if err == nil && !cls.Scannable {
+		err = unsupported("the upstream's response (" + strconv.Quote(cls.MediaType) + ") cannot be scanned")
 	}
-	cod, err := codecFor(resp.Header.Get("Content-Encoding"))
 	if err != nil {
-		return err
-	}
-	cs, err := charsetFor(params)
-	if err != nil {
-		return err
+		if resp.StatusCode >= 400 {
+			dropBody(resp)
+			return nil
+		}
+		return fromBody(err)
 	}
 	body := resp.Body
-	var src io.Reader = body
-	var zr io.ReadCloser
 	report := rt.report
 	pr, pw := io.Pipe()
-	var dst io.Writer = pw
-	if report {
-		src = io.TeeReader(body, pw)
-		dst = io.Discard
-	}
-	if cod != nil {
-		if zr, err = cod.decode(src); err != nil {
-			return badEncoding(cod.name, err)
-		}
-		src = zr
-	}
-	var tw io.Closer
-	if cs != nil {
-		src = transform.NewReader(src, cs.NewDecoder())
-		if !report {
-			t := transform.NewWriter(dst, cs.NewEncoder())
-			dst, tw = t, t
-		}
-	}
-	bw := red.NewWriter(dst, format)
+	lim := httpbody.Limits{MaxDecoded: int64(rt.cfg.Limits.MaxDecodedBytes), Hold: 64 << 10, Budget: s.bodies}
+	keep := cls.Encoded() && accepts(resp.Request.Header, cls)
 	go func() {
-		buf := copyBufs.Get().(*[]byte)
-		_, err := io.CopyBuffer(bw, src, *buf)
-		copyBufs.Put(buf)
-		if e := bw.Close(); err == nil {
-			err = e
+		var src io.Reader = body
+		var dst io.Writer = pw
+		if report {
+			src = io.TeeReader(body, pw)
+			dst = io.Discard
 		}
-		if tw != nil {
-			if e := tw.Close(); err == nil {
-				err = e
+		rd, err := cls.NewReader(src, lim)
+		if err == nil {
+			var ew *httpbody.Writer
+			if !report && (rd.Transcoded() || keep) {
+				ew, err = rd.NewWriter(dst, keep)
+				dst = ew
 			}
+			if err == nil {
+				bw := red.NewWriter(dst, cls.Format)
+				buf := copyBufs.Get().(*[]byte)
+				_, err = io.CopyBuffer(bw, rd, *buf)
+				copyBufs.Put(buf)
+				if e := bw.Close(); err == nil {
+					err = e
+				}
+				ex.addRespStats(bw.Stats())
+			}
+			if ew != nil {
+				if e := ew.Close(); err == nil {
+					err = e
+				}
+			}
+			if err == nil && report {
+				_, err = io.Copy(io.Discard, src)
+			}
+			rd.Close()
 		}
-		if err == nil && report {
-			_, err = io.Copy(io.Discard, src)
-		}
-		if zr != nil {
-			zr.Close()
-		}
-		ex.addRespStats(bw.Stats())
 		body.Close()
 		pw.CloseWithError(err) //nolint:errcheck
 	}()
 	resp.Body = pr
 	if !report {
-		resp.Header.Del("Content-Encoding")
+		if !keep {
+			resp.Header.Del("Content-Encoding")
+		}
 		resp.Header.Del("Content-Length")
+		dropDigests(resp.Header)
 		resp.ContentLength = -1
 	}
 	return nil
+}
+
+// dropBody keeps an error response's status and headers but not its body,
+// which flowmask cannot scan.
+func dropBody(resp *http.Response) {
+	resp.Body.Close()
+	resp.Body = http.NoBody
+	resp.ContentLength = 0
+	for _, k := range []string{"Content-Type", "Content-Encoding", "Content-Length"} {
+		resp.Header.Del(k)
+	}
+	dropDigests(resp.Header)
+	resp.Header.Set("Content-Length", "0")
+	resp.Header.Set("X-Flowmask-Body", "dropped: the upstream's error body cannot be scanned")
+}
+
+// acceptEncoding rewrites the Accept-Encoding of a request whose response
+// will be redacted: only the codings the client accepts and flowmask can
+// decode stay (with their q-values), else identity. The upstream's answer
+// can then be decoded, scanned and sent back in a coding the client asked
+// for.
+func acceptEncoding(h http.Header) {
+	vals := h.Values("Accept-Encoding")
+	if len(vals) == 0 {
+		return
+	}
+	var keep []string
+	for _, v := range vals {
+		for _, item := range strings.Split(v, ",") {
+			name, _, _ := strings.Cut(strings.TrimSpace(item), ";")
+			name = strings.ToLower(strings.TrimSpace(name))
+			for _, c := range httpbody.Decodable {
+				if name == string(c) || (name == "x-gzip" && c == httpbody.Gzip) {
+					keep = append(keep, strings.TrimSpace(item))
+				}
+			}
+		}
+	}
+	if len(keep) == 0 {
+		h.Set("Accept-Encoding", "identity")
+		return
+	}
+	h.Set("Accept-Encoding", strings.Join(keep, ", "))
+}
+
+// accepts reports whether the (rewritten) Accept-Encoding of the request
+// lists every coding of cls, so the response may keep them.
+func accepts(h http.Header, cls *httpbody.Class) bool {
+	ae := strings.ToLower(strings.Join(h.Values("Accept-Encoding"), ","))
+	if ae == "" {
+		return false
+	}
+	for _, c := range cls.Codings {
+		ok := false
+		for _, item := range strings.Split(ae, ",") {
+			name, params, _ := strings.Cut(strings.TrimSpace(item), ";")
+			name = strings.TrimSpace(name)
+			if (name == string(c) || name == "*" || (name == "x-gzip" && c == httpbody.Gzip)) && !strings.Contains(strings.ReplaceAll(params, " ", ""), "q=0") {
+				ok = true
+			}
+		}
+		if !ok {
+			return false
+		}
+	}
+	return true
+}
+
+// jsonSequence reports whether b is two or more JSON values one after the
+// other (NDJSON, or values separated by white space only), each valid.
+func jsonSequence(b []byte) bool {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	n := 0
+	for {
+		var v json.RawMessage
+		err := dec.Decode(&v)
+		if err == io.EOF {
+			return n > 1
+		}
+		if err != nil {
+			return false
+		}
+		n++
+	}
 }

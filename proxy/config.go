@@ -94,6 +94,10 @@ type ServerLimits struct {
 	// MaxConcurrent caps requests in flight; beyond it clients get 503 with
 	// Retry-After. Default 512.
 	MaxConcurrent int `yaml:"max_concurrent"`
+	// MaxInflightDecoded caps the decoded body bytes all requests and
+	// responses hold in memory together; beyond it bodies get 503. Default
+	// 512MiB.
+	MaxInflightDecoded ByteSize `yaml:"max_inflight_decoded_bytes"`
 	// ShutdownTimeout is how long SIGTERM waits for in-flight requests.
 	// Default 30s.
 	ShutdownTimeout time.Duration `yaml:"shutdown_timeout"`

@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/flowmask/flowmask/proxy/httpbody"
 	"io"
 	"net"
 	"net/http"
@@ -83,6 +84,7 @@ type Forward struct {
 	metrics                                *Metrics
 	ready                                  atomic.Bool
 	readyCheck                             func() error
+	bodies                                 *httpbody.Budget // decoded bodies in flight
 }
 
 // NewForward compiles cfg (validated, as LoadForwardConfig returns it):
@@ -101,6 +103,7 @@ func NewForward(cfg *ForwardConfig, opts ForwardOptions) (*Forward, error) {
 		wsOK:       hostSet(cfg.AllowWebSocket),
 		registry:   opts.Registry,
 		readyCheck: opts.Ready,
+		bodies:     httpbody.NewBudget(cfg.MaxConcurrentBodies, int64(cfg.MaxInflightDecoded)),
 	}
 	if f.registry == nil {
 		f.registry = NewRegistry()
@@ -543,13 +546,13 @@ func (f *Forward) onRequest(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Req
 	if req.Body != nil && req.Body != http.NoBody {
 		limit := int(f.cfg.RecordBodyLimit)
 		if ex.redactReq {
-			st, he := redactRequestBody(req, red, int64(f.cfg.MaxBodyBytes), limit, ex.rec.Request)
+			st, he := redactRequestBody(req, red, int64(f.cfg.MaxBodyBytes), limit, f.bodyLimits(0), ex.rec.Request)
 			if he != nil {
 				return f.refuse(req, ex, he)
 			}
 			ex.stats.Add(st)
 		} else {
-			ex.reqTap = newTap(req.Body, req.Header, red, limit, int64(f.cfg.MaxBodyBytes))
+			ex.reqTap = newTap(req.Body, req.Header, req.TransferEncoding, red, limit, f.bodyLimits(tapHold))
 			req.Body = ex.reqTap
 		}
 	}
@@ -662,7 +665,7 @@ func (f *Forward) onResponse(resp *http.Response, ctx *goproxy.ProxyCtx) *http.R
 	}
 	limit := int(f.cfg.RecordBodyLimit)
 	if !ex.redactRes {
-		tap := newTap(resp.Body, resp.Header, red, limit, int64(f.cfg.MaxBodyBytes))
+		tap := newTap(resp.Body, resp.Header, resp.TransferEncoding, red, limit, f.bodyLimits(tapHold))
 		tap.onDone = func() {
 			tap.record(br)
 			ex.stats.Add(tap.stats)
@@ -679,22 +682,23 @@ func (f *Forward) onResponse(resp *http.Response, ctx *goproxy.ProxyCtx) *http.R
 		f.finish(ex)
 		return r
 	}
-	mt, params := mediaType(resp.Header)
-	format, _, ok := formatFor(mt)
-	if !ok {
-		return fail(&httpError{status: http.StatusBadGateway, code: "unscannable_response", msg: "the response (" + strconv.Quote(mt) + ") must be redacted and cannot be scanned, so it was not passed on"})
+	cls, err := httpbody.Classify(resp.Header, resp.TransferEncoding)
+	if err == nil && !cls.Scannable {
+		err = &httpError{status: http.StatusBadGateway, code: "unscannable_response", msg: "the response (" + strconv.Quote(cls.MediaType) + ") must be redacted and cannot be scanned, so it was not passed on"}
 	}
-	if cs, err := charsetFor(params); err != nil || cs != nil {
-		return fail(&httpError{status: http.StatusBadGateway, code: "unscannable_response", msg: "the response must be redacted and is not UTF-8, so it was not passed on"})
-	}
-	cod, err := codecFor(resp.Header.Get("Content-Encoding"))
 	if err != nil {
-		return fail(&httpError{status: http.StatusBadGateway, code: "unscannable_response", msg: "the response's Content-Encoding cannot be decoded, so it was not passed on"})
+		if resp.StatusCode >= 400 {
+			// Keep the destination's error status; drop the body.
+			br.Omitted = "not scanned, dropped: " + classify(fromBody(err)).msg
+			dropBody(resp)
+			f.finish(ex)
+			return resp
+		}
+		he := classify(fromBody(err))
+		return fail(&httpError{status: http.StatusBadGateway, code: "unscannable_response", msg: he.msg + " (the response was not passed on)"})
 	}
-	rb := newRedactBody(resp.Body, cod, format, red, limit, int64(f.cfg.MaxBodyBytes))
-	if cod != nil {
-		br.Encoding = cod.name
-	}
+	rb := newRedactBody(resp.Body, cls, red, limit, f.bodyLimits(64<<10))
+	br.Encoding = cls.CodingNames()
 	rb.onFail = func() { ex.aborted.Store(true) }
 	rb.onDone = func() {
 		br.Bytes, br.Redacted = rb.wire.n, true

@@ -8,12 +8,22 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/flowmask/flowmask/proxy/httpbody"
 	"github.com/flowmask/flowmask/redactor"
 )
 
 // Forward-proxy refusals about bodies.
 func fwdTooLarge() *httpError {
 	return &httpError{status: http.StatusRequestEntityTooLarge, code: "body_too_large", msg: "the body must be redacted and exceeds max_body_bytes"}
+}
+
+// tapHold is what a recorded body's scan holds in memory at most.
+const tapHold = 64 << 10
+
+// bodyLimits bounds one body of the forward proxy: decoded size, the
+// process budget, and hold (0: the whole body is held).
+func (f *Forward) bodyLimits(hold int64) httpbody.Limits {
+	return httpbody.Limits{MaxDecoded: int64(f.cfg.MaxBodyBytes), Hold: hold, Budget: f.bodies}
 }
 
 // bodyTap scans a body that passes unchanged (record mode): every byte read
@@ -37,53 +47,50 @@ type bodyTap struct {
 	onDone   func()
 }
 
-func newTap(rc io.ReadCloser, h http.Header, red *redactor.Redactor, limit int, maxDecoded int64) *bodyTap {
+func newTap(rc io.ReadCloser, h http.Header, te []string, red *redactor.Redactor, limit int, lim httpbody.Limits) *bodyTap {
 	t := &bodyTap{rc: rc, cap: capture{limit: limit}}
-	mt, params := mediaType(h)
-	format, _, ok := formatFor(mt)
-	if !ok {
-		t.omitted = "unscannable content type"
-		return t
-	}
-	if cs, err := charsetFor(params); err != nil || cs != nil {
-		t.omitted = "unscannable charset"
-		return t
-	}
-	cod, err := codecFor(h.Get("Content-Encoding"))
+	cls, err := httpbody.Classify(h, te)
 	if err != nil {
-		t.omitted = "unsupported content encoding"
+		t.omitted = "not scanned: " + httpbody.AsError(err).Msg
 		return t
 	}
-	if cod == nil {
-		t.bw = red.NewWriter(&t.cap, format)
-		t.w = t.bw
+	if !cls.Scannable {
+		t.omitted = "not scanned: content type " + strconv.Quote(cls.MediaType) + " cannot be scanned"
 		return t
 	}
-	t.encoding = cod.name
+	t.encoding = cls.CodingNames()
 	pr, pw := io.Pipe()
 	t.pw, t.w, t.done = pw, pw, make(chan struct{})
 	go func() {
 		defer close(t.done)
-		zr, err := cod.decode(pr)
+		rd, err := cls.NewReader(pr, lim)
 		if err == nil {
-			bw := red.NewWriter(&t.cap, format)
-			_, err = io.Copy(bw, &decodeReader{r: zr, name: cod.name, max: maxDecoded})
+			bw := red.NewWriter(&t.cap, cls.Format)
+			buf := copyBufs.Get().(*[]byte)
+			_, err = io.CopyBuffer(bw, rd, *buf)
+			copyBufs.Put(buf)
 			if e := bw.Close(); err == nil {
 				err = e
 			}
 			t.stats = bw.Stats()
-			zr.Close()
+			rd.Close()
 		}
 		if err != nil {
-			if errors.Is(err, errDecodedTooLarge) {
-				t.omitted = "decoded body too large to scan"
-			} else {
-				t.omitted = "corrupt encoding"
-			}
+			t.omitted = "not scanned: " + bodyReason(err)
 		}
-		io.Copy(io.Discard, pr) //nolint:errcheck // drain so the traffic never waits on us
+		buf := copyBufs.Get().(*[]byte)
+		io.CopyBuffer(io.Discard, pr, *buf) //nolint:errcheck // drain so the traffic never waits on us
+		copyBufs.Put(buf)
 	}()
 	return t
+}
+
+// bodyReason is a refusal's message, safe for a record.
+func bodyReason(err error) string {
+	if e := httpbody.AsError(err); e != nil {
+		return e.Msg
+	}
+	return "the body could not be read to its end"
 }
 
 func (t *bodyTap) Read(p []byte) (int, error) {
@@ -138,7 +145,7 @@ func (t *bodyTap) record(br *BodyRecord) {
 	br.Bytes = t.n
 	br.Encoding = t.encoding
 	br.Omitted = t.omitted
-	if t.omitted == "" || len(t.cap.buf) > 0 {
+	if t.omitted == "" {
 		br.Body = string(t.cap.buf)
 		br.Truncated = t.cap.truncated()
 	}
@@ -173,36 +180,39 @@ func (c *countReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-func newRedactBody(raw io.ReadCloser, cod *codec, format redactor.Format, red *redactor.Redactor, limit int, maxDecoded int64) *redactBody {
+func newRedactBody(raw io.ReadCloser, cls *httpbody.Class, red *redactor.Redactor, limit int, lim httpbody.Limits) *redactBody {
 	pr, pw := io.Pipe()
 	b := &redactBody{raw: raw, pr: pr, done: make(chan struct{}), cap: capture{limit: limit}}
 	b.wire.r = raw
 	go func() {
 		defer close(b.done)
-		var src io.Reader = &decodeReader{r: &b.wire, max: maxDecoded}
-		var zr io.ReadCloser
-		var err error
-		if cod != nil {
-			if zr, err = cod.decode(&b.wire); err != nil {
-				err = badEncoding(cod.name, err)
-			} else {
-				src = &decodeReader{r: zr, name: cod.name, max: maxDecoded}
-			}
-		}
+		rd, err := cls.NewReader(&b.wire, lim)
 		if err == nil {
-			bw := red.NewWriter(io.MultiWriter(pw, &b.cap), format)
-			buf := copyBufs.Get().(*[]byte)
-			_, err = io.CopyBuffer(bw, src, *buf)
-			copyBufs.Put(buf)
-			if e := bw.Close(); err == nil {
-				err = e
+			var dst io.Writer = io.MultiWriter(pw, &b.cap)
+			var ew *httpbody.Writer
+			if rd.Transcoded() {
+				// Back to the charset it came in (the Content-Type stays).
+				ew, err = rd.NewWriter(pw, false)
+				dst = io.MultiWriter(ew, &b.cap)
 			}
-			b.stats = bw.Stats()
+			if err == nil {
+				bw := red.NewWriter(dst, cls.Format)
+				buf := copyBufs.Get().(*[]byte)
+				_, err = io.CopyBuffer(bw, rd, *buf)
+				copyBufs.Put(buf)
+				if e := bw.Close(); err == nil {
+					err = e
+				}
+				b.stats = bw.Stats()
+			}
+			if ew != nil {
+				if e := ew.Close(); err == nil {
+					err = e
+				}
+			}
+			rd.Close()
 		}
-		if zr != nil {
-			zr.Close()
-		}
-		b.err = err
+		b.err = fromBody(err)
 		pw.CloseWithError(err) //nolint:errcheck // always nil
 	}()
 	return b
@@ -229,55 +239,67 @@ func (b *redactBody) Close() error {
 }
 
 // redactRequestBody holds req's body whole (up to max, decoded), redacts
-// it and makes the result the body, identity encoded with a
-// Content-Length. Nothing is forwarded when it fails.
-func redactRequestBody(req *http.Request, red *redactor.Redactor, max int64, limit int, br *BodyRecord) (redactor.Stats, *httpError) {
+// it and makes the result the body: identity coded with a Content-Length,
+// in the charset it came in. Nothing is forwarded when it fails.
+func redactRequestBody(req *http.Request, red *redactor.Redactor, max int64, limit int, lim httpbody.Limits, br *BodyRecord) (redactor.Stats, *httpError) {
 	var none redactor.Stats
-	mt, params := mediaType(req.Header)
-	format, _, ok := formatFor(mt)
-	if !ok {
-		return none, unsupported("the request body (" + strconv.Quote(mt) + ") must be redacted and cannot be scanned; send JSON, NDJSON, form, CSV or text")
-	}
-	if cs, err := charsetFor(params); err != nil || cs != nil {
-		return none, unsupported("the request body must be redacted and is not UTF-8; send UTF-8")
-	}
-	cod, err := codecFor(req.Header.Get("Content-Encoding"))
+	defer req.Body.Close()
+	cls, err := httpbody.Classify(req.Header, req.TransferEncoding)
 	if err != nil {
-		var he *httpError
-		errors.As(err, &he)
-		return none, he
+		return none, classify(fromBody(err))
 	}
-	raw, err := io.ReadAll(io.LimitReader(req.Body, max+1))
-	req.Body.Close()
+	if !cls.Scannable {
+		return none, unsupported("the request body (" + strconv.Quote(cls.MediaType) + ") must be redacted and cannot be scanned; send JSON, NDJSON, form, CSV or text")
+	}
+	wire := &countReader{r: io.LimitReader(req.Body, max+1)}
+	lim.MaxDecoded = max
+	rd, err := cls.NewReader(wire, lim)
 	if err != nil {
-		return none, &httpError{status: http.StatusBadRequest, code: "client_aborted", msg: "the request body ended early", err: err}
+		return none, fwdBodyError(err)
 	}
-	if int64(len(raw)) > max {
+	defer rd.Close()
+	var dec bytes.Buffer
+	if req.ContentLength > 0 && req.ContentLength <= max && !cls.Encoded() {
+		dec.Grow(int(req.ContentLength) + bytes.MinRead)
+	}
+	_, err = dec.ReadFrom(rd)
+	if wire.n > max {
 		return none, fwdTooLarge()
 	}
-	br.Bytes = int64(len(raw))
-	dec := raw
-	if cod != nil {
-		br.Encoding = cod.name
-		zr, err := cod.decode(bytes.NewReader(raw))
-		if err != nil {
-			return none, badEncoding(cod.name, err)
-		}
-		dec, err = io.ReadAll(io.LimitReader(zr, max+1))
-		zr.Close()
-		if err != nil {
-			return none, badEncoding(cod.name, err)
-		}
-		if int64(len(dec)) > max {
-			return none, fwdTooLarge()
-		}
+	if err != nil {
+		return none, fwdBodyError(err)
 	}
-	out, st := red.Append(make([]byte, 0, len(dec)+len(dec)/4+64), dec, format)
-	setBody(req, out)
-	req.Header.Del("Content-Encoding")
-	req.TransferEncoding = nil
+	br.Bytes = wire.n
+	br.Encoding = cls.CodingNames()
+	out, st := red.Append(make([]byte, 0, dec.Len()+dec.Len()/4+64), dec.Bytes(), cls.Format)
 	br.Redacted = true
 	br.Body = string(out[:min(len(out), limit)])
 	br.Truncated = len(out) > limit
+	if rd.Transcoded() {
+		var enc bytes.Buffer
+		ew, err := rd.NewWriter(&enc, false)
+		if err == nil {
+			_, err = ew.Write(out)
+			if e := ew.Close(); err == nil {
+				err = e
+			}
+		}
+		if err != nil {
+			return none, classify(fromBody(err))
+		}
+		out = enc.Bytes()
+	}
+	setBody(req, out)
+	req.Header.Del("Content-Encoding")
+	dropDigests(req.Header)
+	req.TransferEncoding = nil
 	return st, nil
+}
+
+// fwdBodyError maps a failure reading a body that must be redacted.
+func fwdBodyError(err error) *httpError {
+	if httpbody.AsError(err) != nil {
+		return classify(fromBody(err))
+	}
+	return &httpError{status: http.StatusBadRequest, code: "client_aborted", msg: "the request body ended early", err: err}
 }

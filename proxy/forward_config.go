@@ -93,6 +93,14 @@ type ForwardConfig struct {
 	// response body is cut off (and the response aborted) beyond it.
 	// Beyond: 413. Default 64MiB.
 	MaxBodyBytes ByteSize `yaml:"max_body_bytes"`
+	// MaxInflightDecoded caps the decoded body bytes all exchanges hold
+	// in memory together (redact-requests holds whole bodies); beyond it
+	// bodies get 503. Default 512MiB.
+	MaxInflightDecoded ByteSize `yaml:"max_inflight_decoded_bytes"`
+	// MaxConcurrentBodies caps bodies decoded and scanned at once; beyond
+	// it a body that must be redacted gets 503 and one only recorded is
+	// recorded as omitted. Default 256.
+	MaxConcurrentBodies int `yaml:"max_concurrent_bodies"`
 	// UpstreamTimeout is how long to wait for a destination's response
 	// headers; then 504. Default 60s.
 	UpstreamTimeout time.Duration `yaml:"upstream_timeout"`

@@ -402,7 +402,8 @@ func TestForwardRedactsRequests(t *testing.T) {
 		want             int
 	}{
 		{"binary", "application/octet-stream", "", []byte(fwdPassword), http.StatusUnsupportedMediaType},
-		{"brotli", "application/json", "br", []byte("xx"), http.StatusUnsupportedMediaType},
+		{"unknown coding", "application/json", "compress", []byte("xx"), http.StatusUnsupportedMediaType},
+		{"corrupt brotli", "application/json", "br", []byte("xx"), http.StatusBadRequest},
 		{"corrupt gzip", "application/json", "gzip", zb.Bytes()[:len(zb.Bytes())-6], http.StatusBadRequest},
 	} {
 		req, _ := http.NewRequest("POST", up.URL+"/x", bytes.NewReader(tt.body))
@@ -440,7 +441,7 @@ func TestForwardUnscannableResponse(t *testing.T) {
 			io.WriteString(w, "\x89PNG "+fwdKnown)
 		case "/br":
 			w.Header().Set("Content-Type", "application/json")
-			w.Header().Set("Content-Encoding", "br")
+			w.Header().Set("Content-Encoding", "compress")
 			io.WriteString(w, "xx")
 		case "/corrupt":
 			w.Header().Set("Content-Type", "application/json")

@@ -197,6 +197,9 @@ func (s *Server) newReverseProxy(rt *route) *httputil.ReverseProxy {
 			if authHeader != "" {
 				pr.Out.Header.Del(authHeader)
 			}
+			if rt.redactResp {
+				acceptEncoding(pr.Out.Header)
+			}
 		},
 		Transport:  rt.transport,
 		BufferPool: bufferPool{},

@@ -6,6 +6,7 @@ import (
 	"crypto/subtle"
 	"errors"
 	"fmt"
+	"github.com/flowmask/flowmask/proxy/httpbody"
 	"io"
 	"net"
 	"net/http"
@@ -69,6 +70,7 @@ type Server struct {
 	stdout     io.Writer
 	sinkMu     sync.Mutex
 	sem        chan struct{}
+	bodies     *httpbody.Budget // decoded bodies in flight (requests and responses)
 	ready      atomic.Bool
 }
 
@@ -130,6 +132,7 @@ func New(cfg *Config, opts Options) (*Server, error) {
 		n = 512
 	}
 	s.sem = make(chan struct{}, n)
+	s.bodies = httpbody.NewBudget(2*n, int64(cfg.Limits.MaxInflightDecoded))
 	s.warnReport(st)
 	return s, nil
 }
