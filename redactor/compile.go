@@ -15,9 +15,9 @@ import (
 	"unicode"
 	"unicode/utf8"
 
-	"github.com/cloudflare/ahocorasick"
 	coregx "github.com/coregx/ahocorasick"
 	"github.com/flowmask/flowmask/patterns"
+	"github.com/flowmask/flowmask/redactor/internal/ahocorasick"
 	"github.com/flowmask/flowmask/redactor/internal/literal"
 	"go.uber.org/zap"
 )

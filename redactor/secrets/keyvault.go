@@ -16,6 +16,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
 	"github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets"
 	"github.com/flowmask/flowmask/redactor"
+	"golang.org/x/sync/errgroup"
 )
 
 // TokenEnv names the environment variable that supplies a bearer token for
@@ -132,7 +133,7 @@ func (v *vault) load(ctx context.Context) ([]redactor.Literal, error) {
 			if p == nil || p.ID == nil {
 				continue
 			}
-			name := secretName(string(*p.ID))
+			name := secretName(p.ID)
 			if name == "" || !strings.HasPrefix(name, v.cfg.Prefix) || !usable(p.Attributes, now) || !tagsMatch(p.Tags, v.cfg.Tags) {
 				continue
 			}
@@ -146,36 +147,34 @@ func (v *vault) load(ctx context.Context) ([]redactor.Literal, error) {
 	cache := v.cache
 	v.mu.Unlock()
 
+	// Fetch the values, getConcurrency at a time. The first failure fails
+	// the load (the source keeps its last good values) and cancels the
+	// other fetches; it is reported with the secret's name.
 	lits := make([]redactor.Literal, len(names))
-	errs := make([]error, len(names))
-	sem := make(chan struct{}, getConcurrency)
-	var wg sync.WaitGroup
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(getConcurrency)
 	for i, name := range names {
 		if c, ok := cache[name]; ok && !c.updated.IsZero() && c.updated.Equal(updated[name]) {
 			lits[i] = c.lit
 			continue
 		}
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			resp, err := c.GetSecret(ctx, name, "", nil)
+		g.Go(func() error {
+			resp, err := c.GetSecret(gctx, name, "", nil)
 			if err != nil {
 				var re *azcore.ResponseError
 				if errors.As(err, &re) && re.StatusCode == http.StatusNotFound {
-					return // deleted since the list
+					return nil // deleted since the list
 				}
-				errs[i] = fmt.Errorf("get secret %s: %w", name, compactError(err))
-				return
+				return fmt.Errorf("get secret %s: %w", name, compactError(err))
 			}
 			if resp.Value == nil || !usable(resp.Attributes, now) {
-				return
+				return nil
 			}
 			lits[i] = redactor.Literal{Source: "keyvault:" + v.base + "/secrets/" + name, Value: *resp.Value}
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := g.Wait(); err != nil {
 		return nil, err
 	}
 	next := make(map[string]cachedSecret, len(names))
@@ -192,17 +191,18 @@ func (v *vault) load(ctx context.Context) ([]redactor.Literal, error) {
 	return out, nil
 }
 
-// secretName returns NAME from a secret ID, https://VAULT/secrets/NAME[/VERSION].
-func secretName(id string) string {
-	u, err := url.Parse(id)
-	if err != nil {
-		return ""
-	}
-	parts := strings.Split(strings.Trim(u.Path, "/"), "/")
-	if len(parts) < 2 || parts[0] != "secrets" {
-		return ""
-	}
-	return parts[1]
+// secretName returns NAME from a secret ID, https://VAULT/secrets/NAME[/VERSION],
+// using the SDK's parser; "" if the ID has no name. ID.Name dereferences a
+// nil name for an ID with fewer than two path segments (azsecrets v1.5.1),
+// so such an ID, which Key Vault never sends, is caught here instead of
+// crashing a refresh.
+func secretName(id *azsecrets.ID) (name string) {
+	defer func() {
+		if recover() != nil {
+			name = ""
+		}
+	}()
+	return id.Name()
 }
 
 // usable reports whether a secret is enabled, not expired and already valid.

@@ -15,6 +15,7 @@ import (
 	"github.com/flowmask/flowmask/redactor"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
 )
 
 // MinLen is the shortest value loaded. Shorter values would mask ordinary
@@ -24,6 +25,10 @@ const MinLen = 8
 
 // DefaultTimeout caps one load of one source.
 const DefaultTimeout = 2 * time.Minute
+
+// loadConcurrency is how many sources are loaded at once. A Key Vault
+// source fetches up to getConcurrency values at a time on top of this.
+const loadConcurrency = 8
 
 // Options are a Manager's dependencies. The zero value is usable.
 type Options struct {
@@ -160,22 +165,26 @@ func (m *Manager) refresh(ctx context.Context, want func(*source) bool, initial 
 		err  error
 		done bool
 	}
+	// Load the sources, loadConcurrency at a time. Each source's outcome is
+	// kept in res: one source's failure is its own (it keeps its last good
+	// values) and neither cancels nor hides another's, so no goroutine
+	// returns an error to the group.
 	res := make([]result, len(m.srcs))
-	var wg sync.WaitGroup
+	var g errgroup.Group
+	g.SetLimit(loadConcurrency)
 	for i, s := range m.srcs {
 		if !want(s) {
 			continue
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		g.Go(func() error {
 			lctx, cancel := context.WithTimeout(ctx, m.opts.Timeout)
 			defer cancel()
 			lits, err := s.load(lctx)
 			res[i] = result{lits: lits, err: err, done: true}
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	_ = g.Wait() // always nil: errors are in res
 
 	now := m.now()
 	var errs []error

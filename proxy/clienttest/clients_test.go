@@ -1,25 +1,20 @@
-package proxy_test
+package clienttest_test
 
 import (
 	"bufio"
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
-	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/json"
 	"encoding/pem"
 	"fmt"
-	"math/big"
-	"net"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -30,55 +25,6 @@ import (
 	"github.com/elastic/go-elasticsearch/v8/esutil"
 	"github.com/flowmask/flowmask/proxy"
 )
-
-// writeCert writes a self-signed certificate for 127.0.0.1 and returns the
-// cert and key paths and a pool trusting it.
-func writeCert(t *testing.T, dir, name string) (certFile, keyFile string, pool *x509.CertPool) {
-	t.Helper()
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	tmpl := &x509.Certificate{
-		SerialNumber:          big.NewInt(time.Now().UnixNano()),
-		Subject:               pkix.Name{CommonName: name},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(time.Hour),
-		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1")},
-		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageCertSign,
-		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-		BasicConstraintsValid: true,
-		IsCA:                  true,
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kb, _ := x509.MarshalECPrivateKey(key)
-	certFile, keyFile = filepath.Join(dir, name+".crt"), filepath.Join(dir, name+".key")
-	os.WriteFile(certFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	os.WriteFile(keyFile, pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: kb}), 0o600)
-	cert, _ := x509.ParseCertificate(der)
-	pool = x509.NewCertPool()
-	pool.AddCert(cert)
-	return certFile, keyFile, pool
-}
-
-// serve runs srv with Serve on a loopback listener until the test ends.
-func serve(t *testing.T, srv *proxy.Server) string {
-	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- srv.Serve(ctx, ln, nil) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("Serve: %v", err)
-		}
-	})
-	return ln.Addr().String()
-}
 
 type stubCredential struct{}
 
@@ -132,21 +78,25 @@ func TestAzlogsClient(t *testing.T) {
 // TestElasticBulkIndexer indexes through the proxy with go-elasticsearch's
 // BulkIndexer against a fake _bulk.
 func TestElasticBulkIndexer(t *testing.T) {
-	var bodies [][]byte
-	es := newSink(t, func(w http.ResponseWriter, r *http.Request) {
+	var (
+		mu     sync.Mutex
+		bodies [][]byte
+	)
+	es := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("X-Elastic-Product", "Elasticsearch")
 		w.Header().Set("Content-Type", "application/json")
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			http.Error(w, "bad body", http.StatusBadRequest)
+			return
+		}
 		if !strings.HasSuffix(r.URL.Path, "/_bulk") {
 			w.Write([]byte(`{}`))
 			return
 		}
-	})
-	es.reply = func(w http.ResponseWriter, r *http.Request) {
-		w.Header().Set("X-Elastic-Product", "Elasticsearch")
-		w.Header().Set("Content-Type", "application/json")
-		reqs := es.requests()
-		body := reqs[len(reqs)-1].body
+		mu.Lock()
 		bodies = append(bodies, body)
+		mu.Unlock()
 		var items []string
 		sc := bufio.NewScanner(bytes.NewReader(body))
 		for sc.Scan() {
@@ -164,7 +114,8 @@ func TestElasticBulkIndexer(t *testing.T) {
 			}
 		}
 		fmt.Fprintf(w, `{"took":1,"errors":false,"items":[%s]}`, strings.Join(items, ","))
-	}
+	}))
+	defer es.Close()
 	f := start(t, oneRoute(es.URL, proxy.ProfileElasticBulk))
 	client, err := elasticsearch.NewClient(elasticsearch.Config{Addresses: []string{f.url}})
 	if err != nil {
@@ -192,7 +143,9 @@ func TestElasticBulkIndexer(t *testing.T) {
 	if st.NumFailed != 0 || failed != 0 || st.NumIndexed != 20 {
 		t.Errorf("stats: %+v", st)
 	}
+	mu.Lock()
 	all := bytes.Join(bodies, nil)
+	mu.Unlock()
 	if bytes.Contains(all, []byte("hunter2")) || bytes.Contains(all, []byte(canary)) {
 		t.Errorf("secret reached the fake _bulk")
 	}

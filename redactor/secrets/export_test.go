@@ -1,0 +1,4 @@
+package secrets
+
+// GetConcurrency exposes getConcurrency to the external tests.
+const GetConcurrency = getConcurrency
