@@ -88,6 +88,10 @@ type ServerLimits struct {
 	// BodyReadTimeout is how long a client may stay silent while sending a
 	// body; the request then fails with 408. Default 30s.
 	BodyReadTimeout time.Duration `yaml:"body_read_timeout"`
+	// RequestTimeout is the most one exchange may take, from the first
+	// header byte read to the last response byte written: a client sending
+	// or reading slowly gets 408 (or its connection cut) then. Default 5m.
+	RequestTimeout time.Duration `yaml:"request_timeout"`
 	// IdleTimeout closes idle keep-alive connections. Default 120s.
 	IdleTimeout time.Duration `yaml:"idle_timeout"`
 	// MaxConcurrent caps requests in flight; beyond it clients get 503 with
@@ -144,6 +148,10 @@ type RouteConfig struct {
 	WorkspaceKeyEnv  string `yaml:"workspace_key_env"`
 	// UpstreamTLS verifies the upstream's certificate.
 	UpstreamTLS UpstreamTLSConfig `yaml:"upstream_tls"`
+	// WebSocket is what happens to a request asking for a protocol upgrade
+	// (WebSocket, h2c): refuse (403, the default and, in this version, the
+	// only value; upgraded traffic is not scanned).
+	WebSocket string `yaml:"websocket"`
 	// Limits bound bodies and waits on this route.
 	Limits RouteLimits `yaml:"limits"`
 }
@@ -200,6 +208,7 @@ const (
 	DefaultUpstreamTimeout     = 60 * time.Second
 	DefaultMaxIdleConnsPerHost = 512
 	DefaultAuthHeader          = "Proxy-Authorization"
+	DefaultRequestTimeout      = 5 * time.Minute
 )
 
 // DefaultConfig returns the embedded default: listen on 127.0.0.1:8080,
@@ -216,6 +225,7 @@ func DefaultConfig() *Config {
 			MaxHeaderBytes:    64 << 10,
 			ReadHeaderTimeout: 10 * time.Second,
 			BodyReadTimeout:   30 * time.Second,
+			RequestTimeout:    DefaultRequestTimeout,
 			IdleTimeout:       120 * time.Second,
 			MaxConcurrent:     512,
 			ShutdownTimeout:   30 * time.Second,
@@ -249,6 +259,9 @@ func (c *Config) SetDefaults() {
 		}
 		if rt.OnInvalidJSON == "" {
 			rt.OnInvalidJSON = "reject"
+		}
+		if rt.WebSocket == "" {
+			rt.WebSocket = "refuse"
 		}
 		l := &rt.Limits
 		setDefault(&l.MaxBodyBytes, DefaultMaxBodyBytes)
@@ -376,6 +389,9 @@ func (rt *RouteConfig) validate(p string) []error {
 	}
 	if rt.OnInvalidJSON != "reject" && rt.OnInvalidJSON != "text" {
 		errs = append(errs, ferr(p+".on_invalid_json", "unknown value %q (want reject or text)", rt.OnInvalidJSON))
+	}
+	if rt.WebSocket != "refuse" {
+		errs = append(errs, ferr(p+".websocket", "unsupported value %q: WebSocket frames are not scanned in this version, so upgrades can only be refused (want refuse)", rt.WebSocket))
 	}
 	if rt.Profile == ProfileDataCollector {
 		if rt.WorkspaceKeyFile == "" && rt.WorkspaceKeyEnv == "" {
