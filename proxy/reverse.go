@@ -231,6 +231,7 @@ func (s *Server) finish(sw *statusWriter, ex *exchange) {
 	rec := &ex.rec
 	rec.Time = ex.start
 	rec.Duration = time.Since(ex.start)
+	rec.Aborted = p != nil
 	switch {
 	case ex.status != 0:
 		rec.Status = ex.status
