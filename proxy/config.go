@@ -335,9 +335,22 @@ func (c *Config) Validate() error {
 	if l.MaxConcurrent < 0 {
 		errs = append(errs, ferr("limits.max_concurrent", "must not be negative"))
 	}
-	for name, d := range map[string]time.Duration{"read_header_timeout": l.ReadHeaderTimeout, "body_read_timeout": l.BodyReadTimeout, "idle_timeout": l.IdleTimeout, "shutdown_timeout": l.ShutdownTimeout} {
-		if d < 0 {
-			errs = append(errs, ferr("limits."+name, "must not be negative"))
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"read_header_timeout", l.ReadHeaderTimeout}, {"body_read_timeout", l.BodyReadTimeout}, {"request_timeout", l.RequestTimeout}, {"idle_timeout", l.IdleTimeout}, {"shutdown_timeout", l.ShutdownTimeout}} {
+		if d.v < 0 {
+			errs = append(errs, ferr("limits."+d.name, "must not be negative"))
+		}
+	}
+	// The secrets: section is checked with the rest of the file.
+	if err := c.Secrets.Validate(); err != nil {
+		for _, e := range flattenErrors(err) {
+			if path, msg, ok := strings.Cut(e.Error(), ": "); ok {
+				errs = append(errs, ferr("secrets."+path, "%s", msg))
+			} else {
+				errs = append(errs, ferr("secrets", "%s", e.Error()))
+			}
 		}
 	}
 	if len(c.Routes) == 0 {
@@ -408,9 +421,12 @@ func (rt *RouteConfig) validate(p string) []error {
 		errs = append(errs, ferr(p+".upstream_tls", "the upstream is plain http"))
 	}
 	l := rt.Limits
-	for name, v := range map[string]ByteSize{"max_body_bytes": l.MaxBodyBytes, "max_decoded_bytes": l.MaxDecodedBytes, "buffer_bytes": l.BufferBytes, "max_document": l.MaxDocument} {
-		if v < 0 {
-			errs = append(errs, ferr(p+".limits."+name, "must not be negative"))
+	for _, b := range []struct {
+		name string
+		v    ByteSize
+	}{{"max_body_bytes", l.MaxBodyBytes}, {"max_decoded_bytes", l.MaxDecodedBytes}, {"buffer_bytes", l.BufferBytes}, {"max_document", l.MaxDocument}} {
+		if b.v < 0 {
+			errs = append(errs, ferr(p+".limits."+b.name, "must not be negative"))
 		}
 	}
 	if l.BufferBytes > l.MaxDecodedBytes && l.MaxDecodedBytes > 0 {
@@ -423,6 +439,19 @@ func (rt *RouteConfig) validate(p string) []error {
 		errs = append(errs, ferr(p+".limits.max_idle_conns_per_host", "must not be negative"))
 	}
 	return errs
+}
+
+// flattenErrors returns the errors joined in err (recursively), or err.
+func flattenErrors(err error) []error {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
+	}
+	var out []error
+	for _, e := range j.Unwrap() {
+		out = append(out, flattenErrors(e)...)
+	}
+	return out
 }
 
 func checkAddr(a string) error {
