@@ -131,6 +131,10 @@ func auditURI(red *redactor.Redactor, u *url.URL) string {
 	if u.Opaque != "" {
 		path = u.Opaque
 	}
+	if u.RawQuery == "" && !u.ForceQuery && !strings.ContainsAny(path, "%;") {
+		// Nothing encoded and no parameters: the text rules see it all.
+		return red.String(path)
+	}
 	var b strings.Builder
 	b.Grow(len(path) + len(u.RawQuery) + 8)
 	for i, seg := range strings.Split(path, "/") {

@@ -2,6 +2,7 @@ package proxy_test
 
 import (
 	"bufio"
+	"bytes"
 	"fmt"
 	"io"
 	"net"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"github.com/flowmask/flowmask/proxy"
+	"go.uber.org/zap/zapcore"
 )
 
 func adminGet(t *testing.T, h http.Handler, path string) (int, string) {
@@ -172,4 +174,33 @@ func TestMetricsBeforeFirstEvent(t *testing.T) {
 			t.Errorf("MetricNames lacks %s: %v", want, names)
 		}
 	}
+}
+
+// BenchmarkServeHTTPWithQuery is BenchmarkServeHTTP's 1 KiB case on a URL
+// with query parameters, the path the audit URL masking decodes.
+func BenchmarkServeHTTPWithQuery(b *testing.B) {
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		io.Copy(io.Discard, r.Body)
+	}))
+	defer up.Close()
+	cfg := oneRoute(up.URL, "generic")
+	cfg.SetDefaults()
+	srv, err := proxy.New(cfg, proxy.Options{LogOutput: zapcore.AddSync(io.Discard), Stderr: io.Discard})
+	if err != nil {
+		b.Fatal(err)
+	}
+	data := []byte(strings.Repeat(`{"msg":"user logged in from 10.0.0.1","level":"info"}`+"\n", 19))
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			req := httptest.NewRequest(http.MethodPost, "/services/collector/event?channel=0f6e8a44-2d41-4b7e-9d1c-6b5a1f0e3c2a&index=main", bytes.NewReader(data))
+			req.Header.Set("Content-Type", "application/x-ndjson")
+			w := httptest.NewRecorder()
+			srv.ServeHTTP(w, req)
+			if w.Code != 200 {
+				b.Fatalf("status %d: %s", w.Code, w.Body)
+			}
+		}
+	})
 }

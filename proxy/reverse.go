@@ -82,30 +82,35 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// The audit line is built from counts, names and these masked values,
 	// so it holds no secret by construction.
 	ex.rec = Record{Proxy: "reverse", Route: "none", Method: auditMethod(r.Method), Remote: remoteIP(r)}
-	ex.rec.Host, ex.rec.Path = ex.red.String(r.Host), auditURI(ex.red, r.URL)
 	sw := &statusWriter{ResponseWriter: w}
 	s.metrics.InFlight.Inc()
 	defer s.finish(sw, ex)
+	// describe masks the Host and the URL for the audit record, once, with
+	// the route's redactor when there is a route.
+	describe := func() { ex.rec.Host, ex.rec.Path = ex.red.String(r.Host), auditURI(ex.red, r.URL) }
 
 	if he := checkMethod(r.Method); he != nil {
+		describe()
 		s.reject(sw, ex, he)
 		return
 	}
 	// Authentication comes before routing: an unauthenticated client learns
 	// nothing about the routes.
 	if !st.authorized(r) {
+		describe()
 		s.reject(sw, ex, errUnauthorized)
 		return
 	}
 	st.stripCredentials(r.Header)
 	rt := st.match(r)
 	if rt == nil {
+		describe()
 		s.reject(sw, ex, errNoRoute)
 		return
 	}
 	ex.red = rt.red.Load()
 	ex.rec.Route, ex.rec.Mode = rt.cfg.Name, rt.cfg.Mode
-	ex.rec.Host, ex.rec.Path = ex.red.String(r.Host), auditURI(ex.red, r.URL)
+	describe()
 	if isUpgrade(r) {
 		// WebSocket and other upgraded protocols are not scanned.
 		s.reject(sw, ex, errUpgrade)
