@@ -8,6 +8,7 @@ require (
 	github.com/Azure/azure-sdk-for-go/sdk/monitor/ingestion/azlogs v1.0.0
 	github.com/Azure/azure-sdk-for-go/sdk/security/keyvault/azsecrets v1.5.1
 	github.com/cloudflare/ahocorasick v0.0.0-20240916140611-054963ec9396
+	github.com/coder/websocket v1.8.14
 	github.com/coregx/ahocorasick v0.3.1
 	github.com/elastic/go-elasticsearch/v8 v8.19.7
 	github.com/elazarl/goproxy v1.9.3

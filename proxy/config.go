@@ -148,10 +148,15 @@ type RouteConfig struct {
 	WorkspaceKeyEnv  string `yaml:"workspace_key_env"`
 	// UpstreamTLS verifies the upstream's certificate.
 	UpstreamTLS UpstreamTLSConfig `yaml:"upstream_tls"`
-	// WebSocket is what happens to a request asking for a protocol upgrade
-	// (WebSocket, h2c): refuse (403, the default and, in this version, the
-	// only value; upgraded traffic is not scanned).
+	// WebSocket is what happens to a request asking for a protocol upgrade:
+	// refuse (403, the default) or redact (WebSocket only: text messages are
+	// redacted frame by frame, see WebSocketBinary). Other upgrades (h2c)
+	// are always refused.
 	WebSocket string `yaml:"websocket"`
+	// WebSocketBinary is what happens to a binary WebSocket message on a
+	// websocket: redact route: refuse (close the connection with 1003, the
+	// default) or pass (forward it unscanned).
+	WebSocketBinary string `yaml:"websocket_binary"`
 	// Limits bound bodies and waits on this route.
 	Limits RouteLimits `yaml:"limits"`
 }
@@ -261,7 +266,10 @@ func (c *Config) SetDefaults() {
 			rt.OnInvalidJSON = "reject"
 		}
 		if rt.WebSocket == "" {
-			rt.WebSocket = "refuse"
+			rt.WebSocket = WebSocketRefuse
+		}
+		if rt.WebSocketBinary == "" {
+			rt.WebSocketBinary = BinaryRefuse
 		}
 		l := &rt.Limits
 		setDefault(&l.MaxBodyBytes, DefaultMaxBodyBytes)
@@ -403,8 +411,16 @@ func (rt *RouteConfig) validate(p string) []error {
 	if rt.OnInvalidJSON != "reject" && rt.OnInvalidJSON != "text" {
 		errs = append(errs, ferr(p+".on_invalid_json", "unknown value %q (want reject or text)", rt.OnInvalidJSON))
 	}
-	if rt.WebSocket != "refuse" {
-		errs = append(errs, ferr(p+".websocket", "unsupported value %q: WebSocket frames are not scanned in this version, so upgrades can only be refused (want refuse)", rt.WebSocket))
+	switch {
+	case rt.WebSocket != WebSocketRefuse && rt.WebSocket != WebSocketRedact:
+		errs = append(errs, ferr(p+".websocket", "unknown value %q (want refuse or redact)", rt.WebSocket))
+	case rt.WebSocket == WebSocketRedact && rt.Upstream == "":
+		errs = append(errs, ferr(p+".websocket", "redact needs an upstream (the built-in sink takes no WebSocket)"))
+	case rt.WebSocket == WebSocketRedact && rt.Mode == ModeReport:
+		errs = append(errs, ferr(p+".websocket", "redact is not available in report mode"))
+	}
+	if rt.WebSocketBinary != BinaryRefuse && rt.WebSocketBinary != BinaryPass {
+		errs = append(errs, ferr(p+".websocket_binary", "unknown value %q (want refuse or pass)", rt.WebSocketBinary))
 	}
 	if rt.Profile == ProfileDataCollector {
 		if rt.WorkspaceKeyFile == "" && rt.WorkspaceKeyEnv == "" {

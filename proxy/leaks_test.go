@@ -154,9 +154,13 @@ func TestUpgradeRefused(t *testing.T) {
 }
 
 func TestWebSocketOptInRefusedByConfig(t *testing.T) {
-	_, err := proxy.ParseConfig("p.yaml", []byte("routes:\n  - upstream: http://127.0.0.1:9\n    websocket: redact\n"))
-	if err == nil || !strings.Contains(err.Error(), "p.yaml:3: routes[0].websocket") || !strings.Contains(err.Error(), "not scanned") {
-		t.Fatalf("websocket: redact: got %v; want an error naming p.yaml:3 routes[0].websocket", err)
+	_, err := proxy.ParseConfig("p.yaml", []byte("routes:\n  - upstream: http://127.0.0.1:9\n    websocket: tunnel\n"))
+	if err == nil || !strings.Contains(err.Error(), "p.yaml:3: routes[0].websocket: unknown value") {
+		t.Fatalf("websocket: tunnel: got %v; want an error naming p.yaml:3 routes[0].websocket", err)
+	}
+	_, err = proxy.ParseConfig("p.yaml", []byte("routes:\n  - websocket: redact\n"))
+	if err == nil || !strings.Contains(err.Error(), "p.yaml:2: routes[0].websocket: redact needs an upstream") {
+		t.Fatalf("websocket: redact without upstream: got %v", err)
 	}
 }
 

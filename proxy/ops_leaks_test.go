@@ -192,6 +192,7 @@ func BenchmarkServeHTTPWithQuery(b *testing.B) {
 	data := []byte(strings.Repeat(`{"msg":"user logged in from 10.0.0.1","level":"info"}`+"\n", 19))
 	b.SetBytes(int64(len(data)))
 	b.ReportAllocs()
+	b.ResetTimer()
 	b.RunParallel(func(pb *testing.PB) {
 		for pb.Next() {
 			req := httptest.NewRequest(http.MethodPost, "/services/collector/event?channel=0f6e8a44-2d41-4b7e-9d1c-6b5a1f0e3c2a&index=main", bytes.NewReader(data))

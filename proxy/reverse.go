@@ -111,8 +111,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ex.red = rt.red.Load()
 	ex.rec.Route, ex.rec.Mode = rt.cfg.Name, rt.cfg.Mode
 	describe()
-	if isUpgrade(r) {
-		// WebSocket and other upgraded protocols are not scanned.
+	upgrade := isUpgrade(r)
+	if upgrade && (rt.cfg.WebSocket != WebSocketRedact || !isWebSocket(r)) {
+		// Upgraded protocols are not scanned, unless the route redacts
+		// WebSocket messages.
 		s.reject(sw, ex, errUpgrade)
 		return
 	}
@@ -121,6 +123,10 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		defer func() { <-s.sem }()
 	default:
 		s.reject(sw, ex, errBusy)
+		return
+	}
+	if upgrade {
+		s.serveWebSocket(sw, r, rt, ex)
 		return
 	}
 	ctx := r.Context()
