@@ -78,9 +78,10 @@ var urlCredentialNames = map[string]bool{
 // name is already decoded; bracketed parts (user[password]) are read as
 // separate words.
 func nameRule(red *redactor.Redactor, name string) (mask string, ok bool) {
-	n := strings.NewReplacer("[", "_", "]", "_").Replace(name)
-	probe := keyProbe(n, "x")
-	out, st := red.Append(nil, probe, redactor.FormatJSON)
+	n := bracketsAsWords.Replace(name)
+	var buf [128]byte
+	probe := appendKeyProbe(buf[:0], n)
+	out, st := red.Append(buf[len(probe):len(probe)], probe, redactor.FormatJSON)
 	if st.Redactions > 0 {
 		var m map[string]string
 		if json.Unmarshal(out, &m) == nil {
@@ -92,7 +93,7 @@ func nameRule(red *redactor.Redactor, name string) (mask string, ok bool) {
 		}
 		return "[REDACTED:credential]", true
 	}
-	norm := strings.ToLower(strings.NewReplacer("-", "", "_", "", " ", "").Replace(n))
+	norm := strings.ToLower(nameSeparators.Replace(n))
 	if urlCredentialNames[norm] {
 		return "[REDACTED:url-credential]", true
 	}
@@ -101,6 +102,28 @@ func nameRule(red *redactor.Redactor, name string) (mask string, ok bool) {
 		return nameRule(red, strings.TrimRight(name[i+1:], "]"))
 	}
 	return "", false
+}
+
+var (
+	bracketsAsWords = strings.NewReplacer("[", "_", "]", "_")
+	nameSeparators  = strings.NewReplacer("-", "", "_", "", " ", "")
+)
+
+// appendKeyProbe appends {"name":"x"} as JSON to dst.
+func appendKeyProbe(dst []byte, name string) []byte {
+	plain := true
+	for i := 0; i < len(name); i++ {
+		if c := name[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
+			plain = false
+			break
+		}
+	}
+	if !plain {
+		return append(dst, keyProbe(name, "x")...)
+	}
+	dst = append(dst, `{"`...)
+	dst = append(dst, name...)
+	return append(dst, `":"x"}`...)
 }
 
 // keyProbe is {"name":"value"} as JSON.

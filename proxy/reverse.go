@@ -294,9 +294,10 @@ func (s *Server) newReverseProxy(rt *route) *httputil.ReverseProxy {
 			if ex := exchangeFrom(pr.In); ex != nil {
 				red = ex.red
 			}
-			// The client's Host goes through the header rules.
+			// The client's Host goes through the header rules (its name is
+			// flowmask's, so only the text rules apply).
 			if h := pr.Out.Header.Get("X-Forwarded-Host"); h != "" {
-				pr.Out.Header.Set("X-Forwarded-Host", maskValue(red, "X-Forwarded-Host", h))
+				pr.Out.Header.Set("X-Forwarded-Host", red.String(h))
 			}
 			// Trailers are not scanned: they are dropped.
 			pr.Out.Trailer = nil

@@ -61,7 +61,7 @@ func (s *Server) serveWebSocket(w http.ResponseWriter, r *http.Request, rt *rout
 	out.Header.Set("Connection", "Upgrade")
 	out.Header.Set("Upgrade", "websocket")
 	if h := r.Host; h != "" {
-		out.Header.Set("X-Forwarded-Host", maskValue(ex.red, "X-Forwarded-Host", h))
+		out.Header.Set("X-Forwarded-Host", ex.red.String(h))
 	}
 	resp, err := rt.transport.RoundTrip(out)
 	if err != nil {
