@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/flowmask/flowmask/redactor"
@@ -29,6 +30,8 @@ type exchange struct {
 	bytesOut int64
 	reqStats redactor.Stats
 	status   int // forced status (499)
+	// body is the request body under limits.request_timeout, or nil.
+	body *deadlineBody
 	// st and red are the configuration and redactor the exchange uses
 	// from start to end.
 	st  *state
@@ -134,7 +137,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		var cancel context.CancelFunc
 		ctx, cancel = context.WithDeadline(ctx, ex.start.Add(d))
 		defer cancel()
-		stop := limitExchange(sw, r, ex.start.Add(d))
+		stop := limitExchange(sw, r, ex)
 		defer stop()
 	}
 	if rt.redactReq {
@@ -157,30 +160,52 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // the response write deadline, and reads of the request body, which fail
 // as a client timeout (408) once the deadline has passed, even while a
 // read is blocked. stop releases the timer.
-func limitExchange(w http.ResponseWriter, r *http.Request, deadline time.Time) (stop func()) {
+func limitExchange(w http.ResponseWriter, r *http.Request, ex *exchange) (stop func()) {
+	deadline := ex.start.Add(ex.st.cfg.Limits.RequestTimeout)
 	rc := http.NewResponseController(w)
 	rc.SetWriteDeadline(deadline) //nolint:errcheck // not every conn supports deadlines
+	// The next request on a keep-alive connection gets its own deadline.
+	clear := func() { rc.SetWriteDeadline(time.Time{}) } //nolint:errcheck
 	if r.Body == nil || r.Body == http.NoBody {
-		return func() {}
+		return clear
 	}
-	r.Body = &deadlineBody{ReadCloser: r.Body, deadline: deadline}
+	ex.body = &deadlineBody{ReadCloser: r.Body, deadline: deadline}
+	r.Body = ex.body
 	t := time.AfterFunc(time.Until(deadline), func() {
 		rc.SetReadDeadline(time.Now()) //nolint:errcheck // interrupts a blocked body read
 	})
-	return func() { t.Stop() }
+	return func() {
+		t.Stop()
+		clear()
+	}
 }
 
 // deadlineBody fails every read after the deadline.
 type deadlineBody struct {
 	io.ReadCloser
 	deadline time.Time
+	eof      atomic.Bool
+}
+
+// cut reports whether the deadline passed before the whole body was read.
+func (b *deadlineBody) cut() bool {
+	return b != nil && !b.eof.Load() && !time.Now().Before(b.deadline)
 }
 
 func (b *deadlineBody) Read(p []byte) (int, error) {
 	if !time.Now().Before(b.deadline) {
 		return 0, os.ErrDeadlineExceeded
 	}
-	return b.ReadCloser.Read(p)
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		b.eof.Store(true)
+	}
+	if err != nil && err != io.EOF && !time.Now().Before(b.deadline) {
+		// A read cut by the deadline fails as a timeout (408), whatever
+		// the connection made of it.
+		err = os.ErrDeadlineExceeded
+	}
+	return n, err
 }
 
 // stripCredentials removes the client's credentials for flowmask before
@@ -341,6 +366,10 @@ func (s *Server) newReverseProxy(rt *route) *httputil.ReverseProxy {
 				he = classify(ex.getBodyErr())
 			case errors.As(err, &re):
 				he = &httpError{status: http.StatusBadGateway, code: "unscannable_response", msg: re.he.msg}
+			case ex != nil && ex.body.cut():
+				// limits.request_timeout ran out while the client was still
+				// sending its body.
+				he = classify(&clientError{os.ErrDeadlineExceeded})
 			default:
 				he = upstreamError(r, err)
 			}
