@@ -9,10 +9,18 @@ import (
 )
 
 // AdminHandler serves /healthz (the process is up), /readyz (serving, not
-// shutting down, and Options.Ready passing) and /metrics (Prometheus, this
-// server's registry only).
+// shutting down, audit records being delivered and Options.Ready passing)
+// and /metrics (Prometheus, this server's registry only).
 func (s *Server) AdminHandler() http.Handler {
-	h := adminHandler(s.registry, &s.ready, s.opts.Ready)
+	h := adminHandler(s.registry, &s.ready, func() error {
+		if err := s.audit.Err(); err != nil {
+			return err
+		}
+		if s.opts.Ready != nil {
+			return s.opts.Ready()
+		}
+		return nil
+	})
 	if s.opts.Reload != nil {
 		h = reloadHandler(h, s.opts.Reload, s.logger)
 	}

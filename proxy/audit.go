@@ -6,6 +6,7 @@ import (
 	"os"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/flowmask/flowmask/redactor"
@@ -34,6 +35,7 @@ type Record struct {
 	Redactions      int
 	ByRule          map[string]int
 	Reason          string // why flowmask refused or failed, a stable code
+	Aborted         bool   // the response was cut part-way
 }
 
 // MarshalLogObject implements zapcore.ObjectMarshaler.
@@ -67,6 +69,9 @@ func (r *Record) MarshalLogObject(e zapcore.ObjectEncoder) error {
 	if r.Reason != "" {
 		e.AddString("reason", r.Reason)
 	}
+	if r.Aborted {
+		e.AddBool("aborted", true)
+	}
 	return nil
 }
 
@@ -90,6 +95,62 @@ type AuditLogger struct {
 	out    *reopenSyncer
 	buf    *zapcore.BufferedWriteSyncer // nil for "off"
 	logger *zap.Logger
+	del    *deliverySyncer // nil for "off"
+}
+
+// OnUndelivered sets fn to be called once for each batch of records that
+// could not be written to the output; call it before logging.
+func (a *AuditLogger) OnUndelivered(fn func()) {
+	if a.del != nil {
+		a.del.onFail.Store(&fn)
+	}
+}
+
+// Err is the error of the last write to the output, nil once a write has
+// succeeded again: while it is set, records are being lost.
+func (a *AuditLogger) Err() error {
+	if a.del == nil {
+		return nil
+	}
+	if e := a.del.last.Load(); e != nil {
+		return *e
+	}
+	return nil
+}
+
+// deliverySyncer remembers whether the last write to the audit output
+// failed and reports each failure.
+type deliverySyncer struct {
+	ws     zapcore.WriteSyncer
+	last   atomic.Pointer[error]
+	onFail atomic.Pointer[func()]
+}
+
+func (d *deliverySyncer) Write(p []byte) (int, error) {
+	n, err := d.ws.Write(p)
+	d.note(err)
+	return n, err
+}
+
+func (d *deliverySyncer) Sync() error {
+	err := d.ws.Sync()
+	if err != nil && d.last.Load() == nil {
+		// A batch whose write failed is counted once, not again here.
+		d.note(err)
+	}
+	return err
+}
+
+func (d *deliverySyncer) note(err error) {
+	if err == nil {
+		d.last.Store(nil)
+		return
+	}
+	err = fmt.Errorf("audit output: %w", err)
+	d.last.Store(&err)
+	if fn := d.onFail.Load(); fn != nil {
+		(*fn)()
+	}
 }
 
 // NewAuditLogger writes to output: "stderr", "stdout", "off" or a file path
@@ -106,7 +167,8 @@ func NewAuditLogger(output string, stdout, stderr io.Writer, wrap func(zapcore.W
 	// Records are buffered (a write per exchange would cost a system call
 	// on the request path) and flushed at least once a second, before a
 	// reopen and on Close.
-	buf := &zapcore.BufferedWriteSyncer{WS: rs, Size: 256 << 10, FlushInterval: time.Second}
+	del := &deliverySyncer{ws: rs}
+	buf := &zapcore.BufferedWriteSyncer{WS: del, Size: 256 << 10, FlushInterval: time.Second}
 	var ws zapcore.WriteSyncer = buf
 	if wrap != nil {
 		ws = wrap(ws)
@@ -119,7 +181,7 @@ func NewAuditLogger(output string, stdout, stderr io.Writer, wrap func(zapcore.W
 		EncodeDuration: zapcore.MillisDurationEncoder,
 	}
 	core := zapcore.NewCore(zapcore.NewJSONEncoder(enc), ws, zapcore.InfoLevel)
-	return &AuditLogger{out: rs, buf: buf, logger: zap.New(core)}, nil
+	return &AuditLogger{out: rs, buf: buf, logger: zap.New(core), del: del}, nil
 }
 
 // Log writes rec.

@@ -89,6 +89,10 @@ type ServerLimits struct {
 	// BodyReadTimeout is how long a client may stay silent while sending a
 	// body; the request then fails with 408. Default 30s.
 	BodyReadTimeout time.Duration `yaml:"body_read_timeout"`
+	// RequestTimeout is the most one exchange may take, from the first
+	// header byte read to the last response byte written: a client sending
+	// or reading slowly gets 408 (or its connection cut) then. Default 5m.
+	RequestTimeout time.Duration `yaml:"request_timeout"`
 	// IdleTimeout closes idle keep-alive connections. Default 120s.
 	IdleTimeout time.Duration `yaml:"idle_timeout"`
 	// MaxConcurrent caps requests in flight; beyond it clients get 503 with
@@ -151,6 +155,15 @@ type RouteConfig struct {
 	WorkspaceKeyEnv  string `yaml:"workspace_key_env"`
 	// UpstreamTLS verifies the upstream's certificate.
 	UpstreamTLS UpstreamTLSConfig `yaml:"upstream_tls"`
+	// WebSocket is what happens to a request asking for a protocol upgrade:
+	// refuse (403, the default) or redact (WebSocket only: text messages are
+	// redacted frame by frame, see WebSocketBinary). Other upgrades (h2c)
+	// are always refused.
+	WebSocket string `yaml:"websocket"`
+	// WebSocketBinary is what happens to a binary WebSocket message on a
+	// websocket: redact route: refuse (close the connection with 1003, the
+	// default) or pass (forward it unscanned).
+	WebSocketBinary string `yaml:"websocket_binary"`
 	// Limits bound bodies and waits on this route.
 	Limits RouteLimits `yaml:"limits"`
 }
@@ -207,6 +220,7 @@ const (
 	DefaultUpstreamTimeout     = 60 * time.Second
 	DefaultMaxIdleConnsPerHost = 512
 	DefaultAuthHeader          = "Proxy-Authorization"
+	DefaultRequestTimeout      = 5 * time.Minute
 )
 
 // DefaultConfig returns the embedded default: listen on 127.0.0.1:8080,
@@ -223,6 +237,7 @@ func DefaultConfig() *Config {
 			MaxHeaderBytes:    64 << 10,
 			ReadHeaderTimeout: 10 * time.Second,
 			BodyReadTimeout:   30 * time.Second,
+			RequestTimeout:    DefaultRequestTimeout,
 			IdleTimeout:       120 * time.Second,
 			MaxConcurrent:     512,
 			ShutdownTimeout:   30 * time.Second,
@@ -256,6 +271,12 @@ func (c *Config) SetDefaults() {
 		}
 		if rt.OnInvalidJSON == "" {
 			rt.OnInvalidJSON = "reject"
+		}
+		if rt.WebSocket == "" {
+			rt.WebSocket = WebSocketRefuse
+		}
+		if rt.WebSocketBinary == "" {
+			rt.WebSocketBinary = BinaryRefuse
 		}
 		l := &rt.Limits
 		setDefault(&l.MaxBodyBytes, DefaultMaxBodyBytes)
@@ -329,9 +350,22 @@ func (c *Config) Validate() error {
 	if l.MaxConcurrent < 0 {
 		errs = append(errs, ferr("limits.max_concurrent", "must not be negative"))
 	}
-	for name, d := range map[string]time.Duration{"read_header_timeout": l.ReadHeaderTimeout, "body_read_timeout": l.BodyReadTimeout, "idle_timeout": l.IdleTimeout, "shutdown_timeout": l.ShutdownTimeout} {
-		if d < 0 {
-			errs = append(errs, ferr("limits."+name, "must not be negative"))
+	for _, d := range []struct {
+		name string
+		v    time.Duration
+	}{{"read_header_timeout", l.ReadHeaderTimeout}, {"body_read_timeout", l.BodyReadTimeout}, {"request_timeout", l.RequestTimeout}, {"idle_timeout", l.IdleTimeout}, {"shutdown_timeout", l.ShutdownTimeout}} {
+		if d.v < 0 {
+			errs = append(errs, ferr("limits."+d.name, "must not be negative"))
+		}
+	}
+	// The secrets: section is checked with the rest of the file.
+	if err := c.Secrets.Validate(); err != nil {
+		for _, e := range flattenErrors(err) {
+			if path, msg, ok := strings.Cut(e.Error(), ": "); ok {
+				errs = append(errs, ferr("secrets."+path, "%s", msg))
+			} else {
+				errs = append(errs, ferr("secrets", "%s", e.Error()))
+			}
 		}
 	}
 	if len(c.Routes) == 0 {
@@ -384,6 +418,17 @@ func (rt *RouteConfig) validate(p string) []error {
 	if rt.OnInvalidJSON != "reject" && rt.OnInvalidJSON != "text" {
 		errs = append(errs, ferr(p+".on_invalid_json", "unknown value %q (want reject or text)", rt.OnInvalidJSON))
 	}
+	switch {
+	case rt.WebSocket != WebSocketRefuse && rt.WebSocket != WebSocketRedact:
+		errs = append(errs, ferr(p+".websocket", "unknown value %q (want refuse or redact)", rt.WebSocket))
+	case rt.WebSocket == WebSocketRedact && rt.Upstream == "":
+		errs = append(errs, ferr(p+".websocket", "redact needs an upstream (the built-in sink takes no WebSocket)"))
+	case rt.WebSocket == WebSocketRedact && rt.Mode == ModeReport:
+		errs = append(errs, ferr(p+".websocket", "redact is not available in report mode"))
+	}
+	if rt.WebSocketBinary != BinaryRefuse && rt.WebSocketBinary != BinaryPass {
+		errs = append(errs, ferr(p+".websocket_binary", "unknown value %q (want refuse or pass)", rt.WebSocketBinary))
+	}
 	if rt.Profile == ProfileDataCollector {
 		if rt.WorkspaceKeyFile == "" && rt.WorkspaceKeyEnv == "" {
 			errs = append(errs, ferr(p+".workspace_key_file", "azure-data-collector re-signs requests and needs the workspace key (workspace_key_file or workspace_key_env)"))
@@ -399,9 +444,12 @@ func (rt *RouteConfig) validate(p string) []error {
 		errs = append(errs, ferr(p+".upstream_tls", "the upstream is plain http"))
 	}
 	l := rt.Limits
-	for name, v := range map[string]ByteSize{"max_body_bytes": l.MaxBodyBytes, "max_decoded_bytes": l.MaxDecodedBytes, "buffer_bytes": l.BufferBytes, "max_document": l.MaxDocument} {
-		if v < 0 {
-			errs = append(errs, ferr(p+".limits."+name, "must not be negative"))
+	for _, b := range []struct {
+		name string
+		v    ByteSize
+	}{{"max_body_bytes", l.MaxBodyBytes}, {"max_decoded_bytes", l.MaxDecodedBytes}, {"buffer_bytes", l.BufferBytes}, {"max_document", l.MaxDocument}} {
+		if b.v < 0 {
+			errs = append(errs, ferr(p+".limits."+b.name, "must not be negative"))
 		}
 	}
 	if l.BufferBytes > l.MaxDecodedBytes && l.MaxDecodedBytes > 0 {
@@ -414,6 +462,19 @@ func (rt *RouteConfig) validate(p string) []error {
 		errs = append(errs, ferr(p+".limits.max_idle_conns_per_host", "must not be negative"))
 	}
 	return errs
+}
+
+// flattenErrors returns the errors joined in err (recursively), or err.
+func flattenErrors(err error) []error {
+	j, ok := err.(interface{ Unwrap() []error })
+	if !ok {
+		return []error{err}
+	}
+	var out []error
+	for _, e := range j.Unwrap() {
+		out = append(out, flattenErrors(e)...)
+	}
+	return out
 }
 
 func checkAddr(a string) error {

@@ -106,3 +106,21 @@ func TestConfigWithForwardSection(t *testing.T) {
 		t.Errorf("bad forward key: %v", err)
 	}
 }
+
+// TestConfigErrorsStableOrder: the same bad file always gives the same
+// message, in the order of the file (checks used to come from map
+// iteration).
+func TestConfigErrorsStableOrder(t *testing.T) {
+	data := []byte("limits:\n  read_header_timeout: -1s\n  body_read_timeout: -2s\n  idle_timeout: -4s\n  shutdown_timeout: -5s\nroutes:\n  - upstream: http://127.0.0.1:9\n")
+	_, first := ParseConfig("p.yaml", data)
+	if first == nil {
+		t.Fatal("no error")
+	}
+	want := "p.yaml:2: limits.read_header_timeout: must not be negative\np.yaml:3: limits.body_read_timeout: must not be negative\np.yaml:4: limits.idle_timeout: must not be negative\np.yaml:5: limits.shutdown_timeout: must not be negative"
+	for range 30 {
+		_, err := ParseConfig("p.yaml", data)
+		if err.Error() != want {
+			t.Fatalf("got\n%v\nwant\n%s", err, want)
+		}
+	}
+}

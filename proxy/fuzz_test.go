@@ -40,6 +40,8 @@ func FuzzOTLPAttributes(f *testing.F) {
 	f.Add(`[{"key":"token","value":{"x":[1,{"y":"z"}],"stringValue":"abc\"def"}}]`)
 	f.Add(`{"key":1,"value":{}}`)
 	f.Add(` [ ] `)
+	f.Add(`{"key":"password","value":{"bytesValue":"aHVudGVyMi1odW50ZXIy"}}`)
+	f.Add(`{"body":{"bytesValue":"Y2FuYXJ5LVN1cDNyUzNjcmV0LTdmM2E5Yw=="},"x":{"bytesValue":"!!"}}`)
 	r := fuzzRedactor(f)
 	f.Fuzz(func(t *testing.T, s string) {
 		if fastjson.Validate(s) != nil {
@@ -76,6 +78,7 @@ func FuzzHECWriter(f *testing.F) {
 func FuzzBulkWriter(f *testing.F) {
 	f.Add(`{"index":{"_id":"1"}}`+"\n"+`{"a":"`+fuzzCanary+`"}`+"\n", false)
 	f.Add(`{"delete":{"_id":"2"}}`+"\r\n"+`{"update":{}}`+"\n"+`{"doc":{}}`, true)
+	f.Add(`{"index":{"_id":"`+fuzzCanary+`"}}`+"\n"+`{"a":1}`+"\n"+`{"x":"`+fuzzCanary+`"}`+"\n", false)
 	r := fuzzRedactor(f)
 	f.Fuzz(func(t *testing.T, s string, text bool) {
 		var out bytes.Buffer
@@ -86,6 +89,9 @@ func FuzzBulkWriter(f *testing.F) {
 		}
 		if err != nil {
 			return
+		}
+		if strings.Contains(out.String(), fuzzCanary) {
+			t.Fatalf("canary survived: %q", out.String())
 		}
 		// Framing is kept: same number of lines.
 		if strings.Count(out.String(), "\n") != strings.Count(s, "\n") {

@@ -6,6 +6,7 @@ import (
 	"os"
 	"reflect"
 	"regexp"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -50,13 +51,12 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		}
 		checked.Content = append(checked.Content, root.Content[i], root.Content[i+1])
 	}
-	if errs := unknownKeys(name, &checked, reflect.TypeOf(*cfg), ""); len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
+	// Every problem is reported at once, in the order of the file.
+	errs := unknownKeys(name, &checked, reflect.TypeOf(*cfg), "")
 	if hasForward {
 		fwd, err := ParseForwardConfig(name, data)
 		if err != nil {
-			return nil, err
+			errs = append(errs, err)
 		}
 		cfg.Forward = fwd
 	}
@@ -65,13 +65,51 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		cfg.Routes = nil
 	}
 	if err := root.Decode(cfg); err != nil {
-		return nil, yamlError(name, err)
+		errs = append(errs, withKeyPaths(root, yamlError(name, err)))
+		var te *yaml.TypeError
+		if !errors.As(err, &te) {
+			return nil, sortedErrors(errs)
+		}
+		// A TypeError leaves the other fields decoded: check them too.
 	}
 	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {
-		return nil, withLines(name, root, err)
+		errs = append(errs, withLines(name, root, err))
+	}
+	if len(errs) > 0 {
+		return nil, sortedErrors(errs)
 	}
 	return cfg, nil
+}
+
+// sortedErrors joins errs, flattened, ordered by their "file:line:" prefix
+// (then by text), so the same file always gives the same message.
+func sortedErrors(errs []error) error {
+	var flat []error
+	for _, e := range errs {
+		if e != nil {
+			flat = append(flat, flattenErrors(e)...)
+		}
+	}
+	sort.SliceStable(flat, func(i, j int) bool {
+		li, lj := errLine(flat[i].Error()), errLine(flat[j].Error())
+		if li != lj {
+			return li < lj
+		}
+		return flat[i].Error() < flat[j].Error()
+	})
+	return errors.Join(flat...)
+}
+
+var errLinePrefix = regexp.MustCompile(`^[^:\n]*:(\d+):`)
+
+// errLine is the line number in "file:12: ...", 0 without one.
+func errLine(msg string) int {
+	if m := errLinePrefix.FindStringSubmatch(msg); m != nil {
+		n, _ := strconv.Atoi(m[1])
+		return n
+	}
+	return 0
 }
 
 var yamlLine = regexp.MustCompile(`^(?:yaml: )?line (\d+): `)
@@ -88,6 +126,54 @@ func yamlError(name string, err error) error {
 		return errors.Join(errs...)
 	}
 	return errors.New(lineMsg(name, err.Error()))
+}
+
+// withKeyPaths adds the key path to each "file:line: msg" error that names
+// none (the decoder's type errors): "file:line: routes[0].limits.x: msg".
+func withKeyPaths(root *yaml.Node, err error) error {
+	var out []error
+	for _, e := range flattenErrors(err) {
+		msg := e.Error()
+		m := errLinePrefix.FindStringSubmatch(msg)
+		if m == nil {
+			out = append(out, e)
+			continue
+		}
+		line, _ := strconv.Atoi(m[1])
+		if p := pathAtLine(root, line, ""); p != "" {
+			msg = m[0] + " " + p + ":" + msg[len(m[0]):]
+		}
+		out = append(out, errors.New(msg))
+	}
+	return errors.Join(out...)
+}
+
+// pathAtLine is the key path of the scalar value written at line, or "".
+func pathAtLine(n *yaml.Node, line int, path string) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, v := n.Content[i], n.Content[i+1]
+			p := joinPath(path, k.Value)
+			if v.Kind == yaml.ScalarNode && v.Line == line {
+				return p
+			}
+			if found := pathAtLine(v, line, p); found != "" {
+				return found
+			}
+		}
+	case yaml.SequenceNode:
+		for i, c := range n.Content {
+			p := path + "[" + strconv.Itoa(i) + "]"
+			if c.Kind == yaml.ScalarNode && c.Line == line {
+				return p
+			}
+			if found := pathAtLine(c, line, p); found != "" {
+				return found
+			}
+		}
+	}
+	return ""
 }
 
 func lineMsg(name, msg string) string {

@@ -1,6 +1,11 @@
 package proxy
 
 import (
+	"regexp"
+	"runtime/debug"
+	"slices"
+
+	"github.com/flowmask/flowmask/redactor/secrets"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 )
@@ -27,14 +32,36 @@ type Metrics struct {
 	InFlight prometheus.Gauge
 	// Reloads counts configuration reloads by result (ok, error).
 	Reloads *prometheus.CounterVec
+	// AuditUndelivered counts audit batches that could not be written (or
+	// synced) to the audit output; while the last one failed, /readyz fails.
+	AuditUndelivered prometheus.Counter
+	// BuildInfo is 1, labelled with the version, the VCS revision and the
+	// Go version of the binary.
+	BuildInfo *prometheus.GaugeVec
 }
+
+// Label values known in advance, initialised at start so that dashboards
+// and alerts see every series before the first event.
+var (
+	// Directions of flowmask_proxy_bytes_total.
+	byteDirections = []string{"in", "out", "response"}
+	// Reasons of flowmask_proxy_rejections_total that flowmask itself
+	// gives (the codes of its refusals, see status.go, and "aborted").
+	rejectionReasons = []string{
+		"aborted", "bad_body", "bad_encoding", "body_too_large", "client_aborted", "client_closed",
+		"client_timeout", "decoded_too_large", "document_too_large", "invalid_authorization",
+		"invalid_json", "length_required", "method_not_allowed", "method_not_implemented",
+		"no_route", "not_array", "overloaded", "sink_limit", "unauthorized", "unscannable_response",
+		"unsupported_media_type", "upgrade_refused", "upstream_error", "upstream_timeout",
+	}
+)
 
 // NewMetrics creates the metrics and registers them on reg.
 func NewMetrics(reg prometheus.Registerer) *Metrics {
 	buckets := []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10, 30}
 	m := &Metrics{
 		Requests: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "flowmask_proxy_requests_total", Help: "Exchanges by route and status sent to the client (499: client went away).",
+			Name: "flowmask_proxy_requests_total", Help: "Exchanges by route and status sent to the client (499: client went away; aborted: the response was cut part-way).",
 		}, []string{"route", "code"}),
 		Bytes: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "flowmask_proxy_bytes_total", Help: "Body bytes by route and direction (in, out, response).",
@@ -57,15 +84,110 @@ func NewMetrics(reg prometheus.Registerer) *Metrics {
 		Reloads: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "flowmask_proxy_config_reloads_total", Help: "Configuration reloads by result.",
 		}, []string{"result"}),
+		AuditUndelivered: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "flowmask_audit_undelivered_batches_total", Help: "Audit record batches that could not be written to the audit output.",
+		}),
+		BuildInfo: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "flowmask_build_info", Help: "Always 1; the labels say which flowmask build runs.",
+		}, []string{"version", "revision", "goversion"}),
 	}
-	reg.MustRegister(m.Requests, m.Bytes, m.Redactions, m.Duration, m.Upstream, m.Rejections, m.InFlight, m.Reloads)
+	reg.MustRegister(m.Requests, m.Bytes, m.Redactions, m.Duration, m.Upstream, m.Rejections, m.InFlight, m.Reloads, m.AuditUndelivered, m.BuildInfo)
+	m.BuildInfo.WithLabelValues(buildInfo()).Set(1)
+	for _, r := range []string{"ok", "error"} {
+		m.Reloads.WithLabelValues(r)
+	}
+	m.initRoute("none", nil)
 	return m
 }
+
+// initRoute creates the series of one route whose labels are known: bytes
+// by direction, rejections by reason, redactions by rule, the histograms.
+// Status codes are not known in advance and appear with the first event.
+func (m *Metrics) initRoute(route string, rules []string) {
+	for _, d := range byteDirections {
+		m.Bytes.WithLabelValues(route, d)
+	}
+	for _, r := range rejectionReasons {
+		m.Rejections.WithLabelValues(route, r)
+	}
+	for _, r := range rules {
+		m.Redactions.WithLabelValues(route, r)
+	}
+	m.Duration.WithLabelValues(route)
+	m.Upstream.WithLabelValues(route)
+}
+
+// buildInfo returns the version, VCS revision and Go version of the binary.
+func buildInfo() (version, revision, goversion string) {
+	version, revision, goversion = "unknown", "unknown", "unknown"
+	bi, ok := debug.ReadBuildInfo()
+	if !ok {
+		return
+	}
+	goversion = bi.GoVersion
+	if bi.Main.Version != "" {
+		version = bi.Main.Version
+	}
+	for _, kv := range bi.Settings {
+		if kv.Key == "vcs.revision" {
+			revision = kv.Value
+		}
+	}
+	return
+}
+
+var fqName = regexp.MustCompile(`fqName: "([^"]+)"`)
+
+// MetricNames lists the names of the metric families flowmask exports on
+// its /metrics endpoints (reverse and forward proxy, audit, build info and
+// the secrets manager), sorted; the Go runtime and process collectors'
+// go_* and process_* families are not included. A dashboard or alert rule
+// should query only these.
+func MetricNames() []string {
+	rec := &describeRecorder{}
+	NewMetrics(rec)
+	if _, err := secrets.New(secrets.Config{}, secrets.Options{Registry: rec}); err != nil {
+		panic(err) // an empty config is valid
+	}
+	ch := make(chan *prometheus.Desc, 64)
+	go func() {
+		for _, c := range rec.cs {
+			c.Describe(ch)
+		}
+		close(ch)
+	}()
+	var names []string
+	for d := range ch {
+		if m := fqName.FindStringSubmatch(d.String()); m != nil {
+			names = append(names, m[1])
+		}
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+// describeRecorder is a Registerer that keeps the collectors registered on
+// it, to describe them.
+type describeRecorder struct{ cs []prometheus.Collector }
+
+func (r *describeRecorder) Register(c prometheus.Collector) error {
+	r.cs = append(r.cs, c)
+	return nil
+}
+
+func (r *describeRecorder) MustRegister(cs ...prometheus.Collector) { r.cs = append(r.cs, cs...) }
+
+func (r *describeRecorder) Unregister(prometheus.Collector) bool { return false }
 
 // Observe records one audited exchange.
 func (m *Metrics) Observe(rec *Record) {
 	route := rec.Route
-	m.Requests.WithLabelValues(route, statusLabel(rec.Status)).Inc()
+	code := statusLabel(rec.Status)
+	if rec.Aborted {
+		// Cut part-way: the status line the client saw is not the outcome.
+		code = "aborted"
+	}
+	m.Requests.WithLabelValues(route, code).Inc()
 	m.Bytes.WithLabelValues(route, "in").Add(float64(rec.BytesIn))
 	m.Bytes.WithLabelValues(route, "out").Add(float64(rec.BytesOut))
 	m.Bytes.WithLabelValues(route, "response").Add(float64(rec.ResponseBytes))

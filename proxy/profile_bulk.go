@@ -9,10 +9,11 @@ import (
 	"github.com/valyala/fastjson"
 )
 
-// bulkProfile handles Elasticsearch/OpenSearch _bulk: action lines
-// (index, create, update, delete with their metadata) pass untouched, each
-// document line is redacted on its own line, and the framing (line count,
-// pairing, \r\n, the trailing newline) is kept.
+// bulkProfile handles Elasticsearch/OpenSearch _bulk: every line is
+// redacted on its own line, action lines (index, create, update or delete
+// with a metadata object) included, and the framing (line count, pairing,
+// \r\n, the trailing newline) is kept. A line where an action is expected
+// that is not a valid action is scanned as a document line.
 type bulkProfile struct{}
 
 func (bulkProfile) allow() []redactor.Allow { return nil }
@@ -83,22 +84,12 @@ func (w *bulkWriter) doLine() error {
 		return nil
 	}
 	if !w.wantSource {
-		// An action line: kept byte for byte.
-		v, err := w.p.ParseBytes(body)
-		if err != nil {
-			w.err = errInvalidJSON
-			return w.err
+		if action, ok := w.action(body); ok {
+			w.wantSource = action != "delete"
 		}
-		o, err := v.Object()
-		if err != nil || o.Len() != 1 {
-			w.err = errInvalidJSON
-			return w.err
-		}
-		o.Visit(func(k []byte, _ *fastjson.Value) { w.wantSource = string(k) != "delete" })
-		w.out = append(w.out, line...)
-		return nil
+	} else {
+		w.wantSource = false
 	}
-	w.wantSource = false
 	if err := fastjson.ValidateBytes(body); err != nil && !w.text {
 		w.err = errInvalidJSON
 		return w.err
@@ -108,6 +99,27 @@ func (w *bulkWriter) doLine() error {
 	w.stats.Add(st)
 	w.out = append(w.out, eol...)
 	return nil
+}
+
+// action returns the action of a valid action line: one of index, create,
+// update or delete, whose value is a metadata object.
+func (w *bulkWriter) action(line []byte) (string, bool) {
+	v, err := w.p.ParseBytes(line)
+	if err != nil {
+		return "", false
+	}
+	o, err := v.Object()
+	if err != nil || o.Len() != 1 {
+		return "", false
+	}
+	action, ok := "", false
+	o.Visit(func(k []byte, meta *fastjson.Value) {
+		switch string(k) {
+		case "index", "create", "update", "delete":
+			action, ok = string(k), meta.Type() == fastjson.TypeObject
+		}
+	})
+	return action, ok
 }
 
 func (w *bulkWriter) Close() error {

@@ -11,16 +11,36 @@ import (
 
 // hecProfile handles the Splunk HTTP Event Collector: /services/collector
 // and /event take concatenated JSON event objects, each redacted on its own
-// with the framing between them kept; /raw is text; /ack and /health pass
-// untouched, so indexer acknowledgement keeps working.
+// with the framing between them kept; /raw is text; the acknowledgement and
+// health endpoints pass untouched, so indexer acknowledgement keeps
+// working, but only when the request path is exactly one of them.
 type hecProfile struct{}
 
 func (hecProfile) allow() []redactor.Allow { return nil }
 
+// hecExempt are the HEC endpoints whose bodies pass unscanned (ack polls
+// carry ack ids, health checks nothing).
+var hecExempt = map[string]bool{
+	"/services/collector/ack":        true,
+	"/services/collector/health":     true,
+	"/services/collector/health/1.0": true,
+}
+
+// hecIsExempt reports whether the raw request path is exactly an exempt
+// endpoint: no ;parameters, no percent-encoding, no trailing slash or
+// anything after it. Every other spelling is scanned.
+func hecIsExempt(r *http.Request) bool {
+	raw := r.RequestURI
+	if i := strings.IndexByte(raw, '?'); i >= 0 {
+		raw = raw[:i]
+	}
+	return hecExempt[raw] && r.URL.RawPath == "" && r.URL.Path == raw
+}
+
 func (hecProfile) plan(r *http.Request, _ *route) (plan, error) {
 	p := strings.TrimSuffix(r.URL.Path, "/")
 	switch {
-	case strings.HasSuffix(p, "/ack"), strings.HasSuffix(p, "/health"), strings.HasSuffix(p, "/health/1.0"):
+	case hecIsExempt(r):
 		return plan{skip: true}, nil
 	case strings.HasSuffix(p, "/raw"), strings.HasSuffix(p, "/raw/1.0"):
 		return plan{format: redactor.FormatText}, nil

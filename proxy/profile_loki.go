@@ -6,14 +6,12 @@ import (
 	"github.com/flowmask/flowmask/redactor"
 )
 
-// lokiProfile handles Loki's JSON push API (/loki/api/v1/push): log lines,
-// label values and structured metadata are redacted; timestamps are never
-// touched.
+// lokiProfile handles Loki's JSON push API (/loki/api/v1/push): every
+// string is scanned (log lines, label values, structured metadata and
+// timestamps alike; a timestamp matches no rule, so it stays as it is).
 type lokiProfile struct{}
 
-func (lokiProfile) allow() []redactor.Allow {
-	return []redactor.Allow{{Path: "$.streams[*].values[*][0]"}}
-}
+func (lokiProfile) allow() []redactor.Allow { return nil }
 
 func (lokiProfile) plan(r *http.Request, _ *route) (plan, error) {
 	mt, _ := mediaType(r.Header)

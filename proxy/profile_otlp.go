@@ -1,29 +1,21 @@
 package proxy
 
 import (
+	"encoding/base64"
+	"encoding/json"
 	"net/http"
+	"slices"
 
 	"github.com/flowmask/flowmask/redactor"
 )
 
 // otlpProfile handles OTLP/HTTP JSON (/v1/logs, /v1/traces, /v1/metrics):
-// log bodies and attribute string values are redacted; ids, timestamps,
-// enums and counters are never touched.
+// every string is scanned, none is exempt by name (ids and timestamps match
+// no rule, so they stay as they are); attribute values are judged by their
+// key, and bytesValue attributes are decoded from base64 and scanned.
 type otlpProfile struct{}
 
-var otlpFixed = []string{
-	"traceId", "spanId", "parentSpanId", "timeUnixNano", "observedTimeUnixNano",
-	"startTimeUnixNano", "endTimeUnixNano", "severityNumber", "severityText", "flags",
-	"droppedAttributesCount", "kind", "schemaUrl", "traceState",
-}
-
-func (otlpProfile) allow() []redactor.Allow {
-	a := make([]redactor.Allow, 0, len(otlpFixed))
-	for _, k := range otlpFixed {
-		a = append(a, redactor.Allow{Path: "$**." + k})
-	}
-	return a
-}
+func (otlpProfile) allow() []redactor.Allow { return nil }
 
 func (otlpProfile) plan(r *http.Request, _ *route) (plan, error) {
 	mt, _ := mediaType(r.Header)
@@ -53,6 +45,7 @@ func otlpAttributes(red *redactor.Redactor, src []byte) ([]byte, redactor.Stats)
 		switch src[i] {
 		case '{':
 			var keySpan, strSpan [2]int
+			isBytes := false
 			i = otlpSkipWS(src, i+1)
 			if src[i] == '}' {
 				return i + 1
@@ -69,7 +62,15 @@ func otlpAttributes(red *redactor.Redactor, src []byte) ([]byte, redactor.Stats)
 					keySpan = [2]int{vs, ve}
 				case name == "value" && src[vs] == '{':
 					ve = walk(vs)
-					strSpan = otlpStringValueIn(src, vs, ve)
+					strSpan, isBytes = otlpStringValueIn(src, vs, ve)
+				case name == "bytesValue" && src[vs] == '"':
+					// Bytes anywhere (a log body, an array element): the
+					// decoded text is scanned; a pair below may mask it
+					// whole by its key.
+					ve = otlpStrEnd(src, vs)
+					if repl, s, ok := otlpBytes(red, src[vs:ve], nil); ok {
+						edits = append(edits, otlpEdit{vs, ve, repl, s})
+					}
 				default:
 					ve = walk(vs)
 				}
@@ -81,7 +82,13 @@ func otlpAttributes(red *redactor.Redactor, src []byte) ([]byte, redactor.Stats)
 				i++ // '}'
 				break
 			}
-			if keySpan[1] > 0 && strSpan[1] > 0 {
+			if keySpan[1] > 0 && strSpan[1] > 0 && isBytes {
+				if repl, s, ok := otlpBytes(red, src[strSpan[0]:strSpan[1]], src[keySpan[0]:keySpan[1]]); ok {
+					// Replaces what the bytes alone gave, if anything.
+					edits = slices.DeleteFunc(edits, func(e otlpEdit) bool { return e.start == strSpan[0] })
+					edits = append(edits, otlpEdit{strSpan[0], strSpan[1], repl, s})
+				}
+			} else if keySpan[1] > 0 && strSpan[1] > 0 {
 				probe = append(probe[:0], '{')
 				probe = append(probe, src[keySpan[0]:keySpan[1]]...)
 				probe = append(probe, ':')
@@ -90,8 +97,7 @@ func otlpAttributes(red *redactor.Redactor, src []byte) ([]byte, redactor.Stats)
 				probe = append(probe, '}')
 				out, s := red.Append(nil, probe, redactor.FormatJSON)
 				if s.Redactions > 0 && len(out) > n {
-					st.Add(s)
-					edits = append(edits, otlpEdit{strSpan[0], strSpan[1], out[n : len(out)-1]})
+					edits = append(edits, otlpEdit{strSpan[0], strSpan[1], out[n : len(out)-1], s})
 				}
 			}
 			return i
@@ -120,6 +126,10 @@ func otlpAttributes(red *redactor.Redactor, src []byte) ([]byte, redactor.Stats)
 	if len(edits) == 0 {
 		return src, st
 	}
+	slices.SortFunc(edits, func(a, b otlpEdit) int { return a.start - b.start })
+	for _, e := range edits {
+		st.Add(e.st)
+	}
 	out := make([]byte, 0, len(src)+64*len(edits))
 	last := 0
 	for _, e := range edits {
@@ -133,17 +143,18 @@ func otlpAttributes(red *redactor.Redactor, src []byte) ([]byte, redactor.Stats)
 type otlpEdit struct {
 	start, end int
 	repl       []byte
+	st         redactor.Stats
 }
 
-// otlpStringValueIn returns the span of the "stringValue" string directly in the
-// object src[s:e], or zeros.
-func otlpStringValueIn(src []byte, s, e int) [2]int {
+// otlpStringValueIn returns the span of the "stringValue" or "bytesValue"
+// string directly in the object src[s:e] (isBytes for the latter), or zeros.
+func otlpStringValueIn(src []byte, s, e int) (span [2]int, isBytes bool) {
 	i := otlpSkipWS(src, s+1)
 	for i < e && src[i] == '"' {
 		ke := otlpStrEnd(src, i)
 		vs := otlpSkipWS(src, otlpSkipWS(src, ke)+1)
-		if string(src[i+1:ke-1]) == "stringValue" && src[vs] == '"' {
-			return [2]int{vs, otlpStrEnd(src, vs)}
+		if n := string(src[i+1 : ke-1]); (n == "stringValue" || n == "bytesValue") && src[vs] == '"' {
+			return [2]int{vs, otlpStrEnd(src, vs)}, n == "bytesValue"
 		}
 		// Skip this member's value.
 		depth, j := 0, vs
@@ -169,7 +180,45 @@ func otlpStringValueIn(src []byte, s, e int) [2]int {
 		}
 		i = otlpSkipWS(src, j+1)
 	}
-	return [2]int{}
+	return [2]int{}, false
+}
+
+// otlpBytes scans a bytesValue (quoted, base64 as the protobuf JSON mapping
+// writes it): the decoded bytes are shown to the engine as the value of
+// key (a quoted JSON key, or nil for none). When the engine masks anything,
+// repl is the quoted base64 of the masked text. A value that is not base64
+// is left to the engine's scan of the whole document, as a string.
+func otlpBytes(red *redactor.Redactor, quoted, key []byte) (repl []byte, st redactor.Stats, ok bool) {
+	var enc string
+	if json.Unmarshal(quoted, &enc) != nil {
+		return nil, st, false
+	}
+	var raw []byte
+	var err error
+	for _, e := range []*base64.Encoding{base64.StdEncoding, base64.RawStdEncoding, base64.URLEncoding, base64.RawURLEncoding} {
+		if raw, err = e.DecodeString(enc); err == nil {
+			break
+		}
+	}
+	if err != nil {
+		return nil, st, false
+	}
+	k := "bytesValue"
+	if key != nil {
+		if json.Unmarshal(key, &k) != nil {
+			return nil, st, false
+		}
+	}
+	out, st := red.Append(nil, keyProbe(k, string(raw)), redactor.FormatJSON)
+	if st.Redactions == 0 {
+		return nil, st, false
+	}
+	var m map[string]string
+	if json.Unmarshal(out, &m) != nil {
+		return nil, st, false
+	}
+	repl, _ = json.Marshal(base64.StdEncoding.EncodeToString([]byte(m[k])))
+	return repl, st, true
 }
 
 func otlpSkipWS(b []byte, i int) int {

@@ -9,8 +9,11 @@ import (
 	"net"
 	"net/http"
 	"net/http/httputil"
+	"os"
 	"strconv"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/flowmask/flowmask/redactor"
@@ -27,6 +30,12 @@ type exchange struct {
 	bytesOut int64
 	reqStats redactor.Stats
 	status   int // forced status (499)
+	// body is the request body under limits.request_timeout, or nil.
+	body *deadlineBody
+	// st and red are the configuration and redactor the exchange uses
+	// from start to end.
+	st  *state
+	red *redactor.Redactor
 	// streamDone, set for a streamed request body, stops it and reports
 	// whether it failed.
 	streamDone func() error
@@ -67,29 +76,49 @@ type responseError struct{ he *httpError }
 
 func (e *responseError) Error() string { return "response: " + e.he.msg }
 
-// ServeHTTP routes, authenticates, limits, redacts and forwards one request,
-// then audits it.
+// ServeHTTP checks, authenticates, routes, limits, redacts and forwards
+// one request, then audits it. The exchange reads one configuration
+// snapshot (and one redactor) from start to end, even across a reload.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	st := s.state.Load()
-	ex := &exchange{start: time.Now()}
-	ex.rec = Record{Proxy: "reverse", Route: "none", Method: r.Method, Host: r.Host, Remote: remoteIP(r)}
+	ex := &exchange{start: time.Now(), st: st, red: s.logRed.Load()}
+	// The audit line is built from counts, names and these masked values,
+	// so it holds no secret by construction.
+	ex.rec = Record{Proxy: "reverse", Route: "none", Method: auditMethod(r.Method), Remote: remoteIP(r)}
 	sw := &statusWriter{ResponseWriter: w}
 	s.metrics.InFlight.Inc()
 	defer s.finish(sw, ex)
+	// describe masks the Host and the URL for the audit record, once, with
+	// the route's redactor when there is a route.
+	describe := func() { ex.rec.Host, ex.rec.Path = ex.red.String(r.Host), auditURI(ex.red, r.URL) }
 
+	if he := checkMethod(r.Method); he != nil {
+		describe()
+		s.reject(sw, ex, he)
+		return
+	}
+	// Authentication comes before routing: an unauthenticated client learns
+	// nothing about the routes.
+	if !st.authorized(r) {
+		describe()
+		s.reject(sw, ex, errUnauthorized)
+		return
+	}
+	st.stripCredentials(r.Header)
 	rt := st.match(r)
 	if rt == nil {
-		ex.rec.Path = s.logRed.Load().String(r.URL.RequestURI())
+		describe()
 		s.reject(sw, ex, errNoRoute)
 		return
 	}
-	red := rt.red.Load()
+	ex.red = rt.red.Load()
 	ex.rec.Route, ex.rec.Mode = rt.cfg.Name, rt.cfg.Mode
-	// The audit line is built from counts, names and this redacted path, so
-	// it holds no secret by construction.
-	ex.rec.Path = red.String(r.URL.RequestURI())
-	if !st.authorized(r) {
-		s.reject(sw, ex, errUnauthorized)
+	describe()
+	upgrade := isUpgrade(r)
+	if upgrade && (rt.cfg.WebSocket != WebSocketRedact || !isWebSocket(r)) {
+		// Upgraded protocols are not scanned, unless the route redacts
+		// WebSocket messages.
+		s.reject(sw, ex, errUpgrade)
 		return
 	}
 	select {
@@ -99,8 +128,20 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.reject(sw, ex, errBusy)
 		return
 	}
+	if upgrade {
+		s.serveWebSocket(sw, r, rt, ex)
+		return
+	}
+	ctx := r.Context()
+	if d := st.cfg.Limits.RequestTimeout; d > 0 {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithDeadline(ctx, ex.start.Add(d))
+		defer cancel()
+		stop := limitExchange(sw, r, ex)
+		defer stop()
+	}
 	if rt.redactReq {
-		done, err := s.requestBody(sw, r, rt, red, ex)
+		done, err := s.requestBody(sw, r, rt, ex.red, ex)
 		defer done()
 		if err != nil {
 			s.reject(sw, ex, classify(err))
@@ -110,9 +151,89 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ex.wire = &wireReader{r: http.MaxBytesReader(sw, r.Body, int64(rt.cfg.Limits.MaxBodyBytes)), rc: http.NewResponseController(sw), timeout: st.cfg.Limits.BodyReadTimeout}
 		r.Body = io.NopCloser(ex.wire)
 	}
-	ctx := context.WithValue(r.Context(), exchangeKey{}, ex)
+	ctx = context.WithValue(ctx, exchangeKey{}, ex)
 	ctx = context.WithValue(ctx, routeKey{}, rt)
 	rt.rp.ServeHTTP(sw, r.WithContext(ctx))
+}
+
+// limitExchange enforces the exchange's total deadline on a slow client:
+// the response write deadline, and reads of the request body, which fail
+// as a client timeout (408) once the deadline has passed, even while a
+// read is blocked. stop releases the timer.
+func limitExchange(w http.ResponseWriter, r *http.Request, ex *exchange) (stop func()) {
+	deadline := ex.start.Add(ex.st.cfg.Limits.RequestTimeout)
+	rc := http.NewResponseController(w)
+	rc.SetWriteDeadline(deadline) //nolint:errcheck // not every conn supports deadlines
+	// The next request on a keep-alive connection gets its own deadline.
+	clear := func() { rc.SetWriteDeadline(time.Time{}) } //nolint:errcheck
+	if r.Body == nil || r.Body == http.NoBody {
+		return clear
+	}
+	ex.body = &deadlineBody{ReadCloser: r.Body, deadline: deadline}
+	r.Body = ex.body
+	t := time.AfterFunc(time.Until(deadline), func() {
+		rc.SetReadDeadline(time.Now()) //nolint:errcheck // interrupts a blocked body read
+	})
+	return func() {
+		t.Stop()
+		clear()
+	}
+}
+
+// deadlineBody fails every read after the deadline.
+type deadlineBody struct {
+	io.ReadCloser
+	deadline time.Time
+	eof      atomic.Bool
+}
+
+// cut reports whether the deadline passed before the whole body was read.
+func (b *deadlineBody) cut() bool {
+	return b != nil && !b.eof.Load() && !time.Now().Before(b.deadline)
+}
+
+func (b *deadlineBody) Read(p []byte) (int, error) {
+	if !time.Now().Before(b.deadline) {
+		return 0, os.ErrDeadlineExceeded
+	}
+	n, err := b.ReadCloser.Read(p)
+	if err == io.EOF {
+		b.eof.Store(true)
+	}
+	if err != nil && err != io.EOF && !time.Now().Before(b.deadline) {
+		// A read cut by the deadline fails as a timeout (408), whatever
+		// the connection made of it.
+		err = os.ErrDeadlineExceeded
+	}
+	return n, err
+}
+
+// stripCredentials removes the client's credentials for flowmask before
+// forwarding: the auth header, Proxy-Authorization (meant for a proxy,
+// never for the upstream) and any header carrying an accepted token.
+func (st *state) stripCredentials(h http.Header) {
+	h.Del(st.cfg.Auth.Header)
+	h.Del("Proxy-Authorization")
+	if len(st.tokens) == 0 {
+		return
+	}
+	for k, vs := range h {
+		for _, v := range vs {
+			if containsToken(v, st.tokens) {
+				delete(h, k)
+				break
+			}
+		}
+	}
+}
+
+func containsToken(v string, toks [][]byte) bool {
+	for _, t := range toks {
+		if strings.Contains(v, string(t)) {
+			return true
+		}
+	}
+	return false
 }
 
 type routeKey struct{}
@@ -146,6 +267,7 @@ func (s *Server) finish(sw *statusWriter, ex *exchange) {
 	rec := &ex.rec
 	rec.Time = ex.start
 	rec.Duration = time.Since(ex.start)
+	rec.Aborted = p != nil
 	switch {
 	case ex.status != 0:
 		rec.Status = ex.status
@@ -189,23 +311,32 @@ func (s *Server) finish(sw *statusWriter, ex *exchange) {
 // upstream, ModifyResponse redacts responses and records the upstream's
 // answer, ErrorHandler maps failures to 502/504 (499 when the client left).
 func (s *Server) newReverseProxy(rt *route) *httputil.ReverseProxy {
-	authHeader := s.authHeaderFor()
 	return &httputil.ReverseProxy{
 		Rewrite: func(pr *httputil.ProxyRequest) {
 			pr.SetURL(rt.target)
 			pr.SetXForwarded()
-			if authHeader != "" {
-				pr.Out.Header.Del(authHeader)
+			red := rt.red.Load()
+			if ex := exchangeFrom(pr.In); ex != nil {
+				red = ex.red
 			}
 			if rt.redactResp {
 				acceptEncoding(pr.Out.Header)
 			}
+			// The client's Host goes through the header rules (its name is
+			// flowmask's, so only the text rules apply).
+			if h := pr.Out.Header.Get("X-Forwarded-Host"); h != "" {
+				pr.Out.Header.Set("X-Forwarded-Host", red.String(h))
+			}
+			// Trailers are not scanned: they are dropped.
+			pr.Out.Trailer = nil
 		},
 		Transport:  rt.transport,
 		BufferPool: bufferPool{},
 		ErrorLog:   mustStdLog(s.logger),
 		ModifyResponse: func(resp *http.Response) error {
 			ex := exchangeFrom(resp.Request)
+			// Response trailers are not scanned: they are dropped.
+			defer dropTrailers(resp)
 			if ex != nil {
 				ex.rec.UpstreamStatus = resp.StatusCode
 				ex.rec.UpstreamLatency = time.Since(ex.start)
@@ -219,7 +350,8 @@ func (s *Server) newReverseProxy(rt *route) *httputil.ReverseProxy {
 			if !rt.redactResp || ex == nil {
 				return nil
 			}
-			if err := s.responseBody(resp, rt, rt.red.Load(), ex); err != nil {
+			maskHeaders(ex.red, resp.Header)
+			if err := s.responseBody(resp, rt, ex.red, ex); err != nil {
 				var he *httpError
 				if errors.As(err, &he) {
 					return &responseError{he}
@@ -237,6 +369,10 @@ func (s *Server) newReverseProxy(rt *route) *httputil.ReverseProxy {
 				he = classify(ex.getBodyErr())
 			case errors.As(err, &re):
 				he = &httpError{status: http.StatusBadGateway, code: "unscannable_response", msg: re.he.msg}
+			case ex != nil && ex.body.cut():
+				// limits.request_timeout ran out while the client was still
+				// sending its body.
+				he = classify(&clientError{os.ErrDeadlineExceeded})
 			default:
 				he = upstreamError(r, err)
 			}
@@ -252,12 +388,26 @@ func (s *Server) newReverseProxy(rt *route) *httputil.ReverseProxy {
 	}
 }
 
-func (s *Server) authHeaderFor() string {
-	st := s.state.Load()
-	if st == nil {
-		return DefaultAuthHeader
+// dropTrailers makes sure resp's trailers never reach the client: the
+// transport fills resp.Trailer when the body ends, and ReverseProxy copies
+// what it finds there after closing the body.
+func dropTrailers(resp *http.Response) {
+	resp.Header.Del("Trailer")
+	resp.Trailer = nil
+	if resp.Body != nil && resp.Body != http.NoBody {
+		resp.Body = &trailerDropper{ReadCloser: resp.Body, resp: resp}
 	}
-	return st.cfg.Auth.Header
+}
+
+type trailerDropper struct {
+	io.ReadCloser
+	resp *http.Response
+}
+
+func (t *trailerDropper) Close() error {
+	err := t.ReadCloser.Close()
+	t.resp.Trailer = nil
+	return err
 }
 
 // bufferPool lends ReverseProxy its copy buffers.

@@ -127,6 +127,8 @@ func New(cfg *Config, opts Options) (*Server, error) {
 	if s.audit, err = NewAuditLogger(cfg.Audit.Output, s.stdout, s.opts.Stderr, nil); err != nil {
 		return nil, err
 	}
+	s.audit.OnUndelivered(s.metrics.AuditUndelivered.Inc)
+	s.initMetrics(st)
 	n := cfg.Limits.MaxConcurrent
 	if n == 0 {
 		n = 512
@@ -273,6 +275,7 @@ func (s *Server) Reload(cfg *Config) error {
 		s.logger.Warn("listen, admin, tls and limits.max_concurrent changes need a restart; keeping the old ones")
 	}
 	s.setLevel(cfg.LogLevel)
+	s.initMetrics(st)
 	s.state.Store(st)
 	s.metrics.Reloads.WithLabelValues("ok").Inc()
 	s.warnReport(st)
@@ -302,6 +305,13 @@ func (s *Server) ReloadFile() error {
 	}
 	s.logger.Info("config reloaded", zap.Int("routes", len(s.cfg().Routes)))
 	return nil
+}
+
+// initMetrics creates every route's series whose labels are known.
+func (s *Server) initMetrics(st *state) {
+	for _, rt := range st.routes {
+		s.metrics.initRoute(rt.cfg.Name, append(rt.base.Rules(), redactor.LiteralRuleID))
+	}
 }
 
 func (s *Server) warnReport(st *state) {

@@ -37,6 +37,11 @@ var (
 	errNoRoute          = &httpError{status: http.StatusNotFound, code: "no_route", msg: "no route matches this request"}
 	errUnauthorized     = &httpError{status: http.StatusUnauthorized, code: "unauthorized", msg: "a valid bearer token is required"}
 	errBusy             = &httpError{status: http.StatusServiceUnavailable, code: "overloaded", msg: "too many requests in flight; retry later"}
+	// errMethodNotImplemented refuses a method that is not a standard HTTP
+	// method; errMethodNotAllowed refuses CONNECT and TRACE.
+	errMethodNotImplemented = &httpError{status: http.StatusNotImplemented, code: "method_not_implemented", msg: "the request method is not a standard HTTP method"}
+	errMethodNotAllowed     = &httpError{status: http.StatusMethodNotAllowed, code: "method_not_allowed", msg: "CONNECT and TRACE are not forwarded"}
+	errUpgrade              = &httpError{status: http.StatusForbidden, code: "upgrade_refused", msg: "protocol upgrades (WebSocket, h2c) are not scanned and are refused"}
 )
 
 func unsupported(msg string) *httpError {
@@ -120,8 +125,11 @@ func writeError(w http.ResponseWriter, e *httpError) {
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(body)+1))
 	h.Set("X-Content-Type-Options", "nosniff")
-	if e.status == http.StatusServiceUnavailable {
+	switch e.status {
+	case http.StatusServiceUnavailable:
 		h.Set("Retry-After", "1")
+	case http.StatusMethodNotAllowed:
+		h.Set("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
 	}
 	w.WriteHeader(e.status)
 	w.Write(append(body, '\n')) //nolint:errcheck // the client may be gone
