@@ -54,12 +54,14 @@ type ForwardOptions struct {
 // HTTPS_PROXY) built on goproxy that writes a redacted run-history record
 // of every exchange and can redact bodies inline. It is an http.Handler.
 //
-// goproxy's fail-open defaults are all replaced: CONNECT is intercepted
-// with the operator's CA (never goproxy's public one), or tunnelled by
-// Forward itself and recorded, or refused; WebSocket upgrades on inspected
+// goproxy's fail-open defaults are all replaced: CONNECT is handled by
+// Forward itself, intercepted with the operator's CA (never goproxy's
+// public key) and its requests served by a bounded net/http server, or
+// tunnelled and recorded, or refused; WebSocket upgrades on inspected
 // hosts are refused unless allowed; bodies to redact are decoded first,
 // and a body that cannot be scanned is not passed on; destinations are
-// dialled only through the policy.
+// dialled only through the policy. goproxy runs each inspected exchange
+// (plain HTTP and inside tunnels alike) through onRequest and onResponse.
 type Forward struct {
 	// Lookup resolves destination names; nil means net.DefaultResolver.
 	// Set it before serving.

@@ -38,8 +38,9 @@ type ForwardConfig struct {
 	Intercept []string `yaml:"intercept"`
 	// Allow, when not empty, is the only set of destinations served; empty
 	// allows every public address. Loopback, private, link-local,
-	// unspecified and platform (metadata) addresses are refused unless their
-	// exact host:port is listed here, checked on the resolved address.
+	// unspecified and platform (metadata) addresses are refused after DNS,
+	// for every name including those listed here, unless AllowNetworks
+	// holds the address or this list names that IP literal and port.
 	Allow []string `yaml:"allow"`
 	// AllowWebSocket lists inspected hosts on which a WebSocket upgrade is
 	// let through; its frames are not redacted. Elsewhere on inspected
