@@ -255,7 +255,8 @@ func (f *Forward) Reopen() error { return f.records.out.reopen() }
 
 // Close closes the audit output and idle upstream connections.
 func (f *Forward) Close() error {
-	f.tunnels.Close() //nolint:errcheck // closes the intercepted tunnels
+	f.tunnelConns.Close() //nolint:errcheck // no new tunnels, even if Serve never started
+	f.tunnels.Close()     //nolint:errcheck // closes the intercepted tunnels
 	f.transport.CloseIdleConnections()
 	return f.records.close()
 }
@@ -311,6 +312,7 @@ func (f *Forward) Serve(ctx context.Context, ln, adminLn net.Listener) error {
 	if e := srv.Shutdown(sctx); e != nil && err == nil {
 		err = fmt.Errorf("shutdown: %w", e)
 	}
+	f.tunnelConns.Close() //nolint:errcheck // always nil
 	if e := f.tunnels.Shutdown(sctx); e != nil && err == nil {
 		err = fmt.Errorf("shutdown: %w", e)
 	}
