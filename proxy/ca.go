@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/elazarl/goproxy"
+	"golang.org/x/sync/singleflight"
 )
 
 // CA file names inside a CA directory.
@@ -105,17 +106,21 @@ func randSerial() *big.Int {
 }
 
 // mitmCA signs leaf certificates for intercepted hosts and caches them. It
-// implements goproxy.CertStorage.
+// implements goproxy.CertStorage. Signing runs outside the cache lock, and
+// concurrent requests for one host share one signature (singleflight), so
+// one slow signature never holds up other hosts.
 type mitmCA struct {
-	cert *x509.Certificate
-	der  []byte
-	key  crypto.Signer
-	mu   sync.Mutex
-	leaf map[string]*tls.Certificate
+	cert    *x509.Certificate
+	der     []byte
+	key     crypto.Signer
+	mu      sync.Mutex // guards leaf only; never held while signing
+	leaf    map[string]*tls.Certificate
+	minting singleflight.Group
 }
 
 // Leaf certificates live a week and are renewed a day before they expire;
-// the cache is dropped whole when it reaches maxLeaves hosts.
+// the cache holds at most maxLeaves hosts (expired ones go first, then
+// arbitrary ones).
 const (
 	leafLifetime = 7 * 24 * time.Hour
 	leafRenew    = 24 * time.Hour
@@ -137,12 +142,12 @@ func loadCA(dir string) (*mitmCA, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ca_dir %s: %w", dir, err)
 	}
-	if bytes.Equal(pair.Certificate[0], goproxy.GoproxyCa.Certificate[0]) {
-		return nil, fmt.Errorf("ca_dir %s: this is goproxy's built-in CA, whose private key is public; create your own with `flowmask ca init`", dir)
-	}
 	cert, err := x509.ParseCertificate(pair.Certificate[0])
 	if err != nil {
 		return nil, fmt.Errorf("ca_dir %s: %w", dir, err)
+	}
+	if publicKnownKey(cert) {
+		return nil, fmt.Errorf("ca_dir %s: this CA's key is goproxy's built-in key, which is public; create your own with `flowmask ca init`", dir)
 	}
 	if !cert.IsCA || cert.KeyUsage&x509.KeyUsageCertSign == 0 {
 		return nil, fmt.Errorf("ca_dir %s: %s is not a CA certificate (no CA:TRUE / keyCertSign)", dir, CACertFile)
@@ -154,23 +159,71 @@ func loadCA(dir string) (*mitmCA, error) {
 	return &mitmCA{cert: cert, der: pair.Certificate[0], key: key, leaf: map[string]*tls.Certificate{}}, nil
 }
 
+// publicKnownKey reports whether cert's key is goproxy's built-in CA key,
+// compared by SubjectPublicKeyInfo: a certificate re-issued around that
+// public key is refused as well as goproxy's own.
+func publicKnownKey(cert *x509.Certificate) bool {
+	for _, raw := range goproxy.GoproxyCa.Certificate {
+		known, err := x509.ParseCertificate(raw)
+		if err == nil && bytes.Equal(known.RawSubjectPublicKeyInfo, cert.RawSubjectPublicKeyInfo) {
+			return true
+		}
+	}
+	return false
+}
+
 // Fetch returns the cached certificate of host, calling gen when there is
-// none or it is about to expire.
+// none or it is about to expire. Concurrent calls for one host wait for
+// one gen; calls for other hosts do not wait at all.
 func (c *mitmCA) Fetch(host string, gen func() (*tls.Certificate, error)) (*tls.Certificate, error) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if lc := c.leaf[host]; lc != nil && time.Until(lc.Leaf.NotAfter) > leafRenew {
+	if lc := c.cached(host); lc != nil {
 		return lc, nil
 	}
-	lc, err := gen()
+	v, err, _ := c.minting.Do(host, func() (any, error) {
+		if lc := c.cached(host); lc != nil {
+			return lc, nil // minted while this call waited
+		}
+		lc, err := gen()
+		if err != nil {
+			return nil, err
+		}
+		c.store(host, lc)
+		return lc, nil
+	})
 	if err != nil {
 		return nil, err
 	}
+	return v.(*tls.Certificate), nil
+}
+
+// cached returns host's certificate unless it is missing or due renewal.
+func (c *mitmCA) cached(host string) *tls.Certificate {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if lc := c.leaf[host]; lc != nil && time.Until(lc.Leaf.NotAfter) > leafRenew {
+		return lc
+	}
+	return nil
+}
+
+// store caches lc, keeping the cache under maxLeaves entries.
+func (c *mitmCA) store(host string, lc *tls.Certificate) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if len(c.leaf) >= maxLeaves {
-		clear(c.leaf)
+		for h, old := range c.leaf {
+			if time.Until(old.Leaf.NotAfter) <= leafRenew {
+				delete(c.leaf, h)
+			}
+		}
+		for h := range c.leaf {
+			if len(c.leaf) < maxLeaves {
+				break
+			}
+			delete(c.leaf, h)
+		}
 	}
 	c.leaf[host] = lc
-	return lc, nil
 }
 
 // sign mints an ECDSA P-256 server certificate for host (a name or an IP).

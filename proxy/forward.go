@@ -12,6 +12,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/netip"
 	"net/textproto"
 	"net/url"
 	"os"
@@ -54,12 +55,14 @@ type ForwardOptions struct {
 // HTTPS_PROXY) built on goproxy that writes a redacted run-history record
 // of every exchange and can redact bodies inline. It is an http.Handler.
 //
-// goproxy's fail-open defaults are all replaced: CONNECT is intercepted
-// with the operator's CA (never goproxy's public one), or tunnelled by
-// Forward itself and recorded, or refused; WebSocket upgrades on inspected
+// goproxy's fail-open defaults are all replaced: CONNECT is handled by
+// Forward itself, intercepted with the operator's CA (never goproxy's
+// public key) and its requests served by a bounded net/http server, or
+// tunnelled and recorded, or refused; WebSocket upgrades on inspected
 // hosts are refused unless allowed; bodies to redact are decoded first,
 // and a body that cannot be scanned is not passed on; destinations are
-// dialled only through the policy.
+// dialled only through the policy. goproxy runs each inspected exchange
+// (plain HTTP and inside tunnels alike) through onRequest and onResponse.
 type Forward struct {
 	// Lookup resolves destination names; nil means net.DefaultResolver.
 	// Set it before serving.
@@ -85,6 +88,12 @@ type Forward struct {
 	ready                                  atomic.Bool
 	readyCheck                             func() error
 	bodies                                 *httpbody.Budget // decoded bodies in flight
+	// tunnels serves the HTTP exchanges inside intercepted CONNECT
+	// tunnels, fed through tunnelConns.
+	tunnels     *http.Server
+	tunnelConns *connQueue
+	// slots caps the exchanges in flight (max_concurrent_exchanges).
+	slots chan struct{}
 }
 
 // NewForward compiles cfg (validated, as LoadForwardConfig returns it):
@@ -94,9 +103,18 @@ func NewForward(cfg *ForwardConfig, opts ForwardOptions) (*Forward, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
 	}
+	c := *cfg
+	c.SetDefaults() // a config built by hand gets the bounds too
+	cfg = &c
+	var networks []netip.Prefix
+	for _, n := range cfg.AllowNetworks {
+		p, _ := parseNetwork(n) // validated above
+		networks = append(networks, p)
+	}
 	f := &Forward{
 		cfg:        cfg,
-		policy:     destPolicy{allow: hostSet(cfg.Allow)},
+		policy:     destPolicy{allow: hostSet(cfg.Allow), networks: networks},
+		slots:      make(chan struct{}, cfg.MaxConcurrentExchanges),
 		intercept:  hostSet(cfg.Intercept),
 		redactReq:  hostSet(cfg.RedactRequests),
 		redactResp: hostSet(cfg.RedactResponses),
@@ -191,14 +209,38 @@ func NewForward(cfg *ForwardConfig, opts ForwardOptions) (*Forward, error) {
 	}
 	gp.KeepAcceptEncoding = true
 	gp.Logger = mustStdLog(f.logger)
-	if f.ca != nil {
-		gp.CertStore = f.ca
-	}
 	gp.OnRequest().HandleConnectFunc(f.handleConnect)
 	gp.OnRequest().DoFunc(f.onRequest)
 	gp.OnResponse().DoFunc(f.onResponse)
 	f.gp = gp
+
+	// Intercepted tunnels are served by a net/http server of their own, so
+	// every request in them meets the listener's bounds: header size
+	// (431, connection closed), header, read, idle and write timeouts,
+	// and an aborted response aborts the connection.
+	f.tunnelConns = newConnQueue()
+	f.tunnels = f.httpServer(http.HandlerFunc(f.serveTunnelled))
+	f.tunnels.ConnContext = func(ctx context.Context, c net.Conn) context.Context {
+		if tc, ok := c.(*tunnelConn); ok {
+			ctx = context.WithValue(ctx, fwdConnectKey{}, tc)
+		}
+		return ctx
+	}
+	go f.tunnels.Serve(f.tunnelConns) //nolint:errcheck // ends with Close
 	return f, nil
+}
+
+// httpServer is an http.Server with the configured bounds.
+func (f *Forward) httpServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: f.cfg.ReadHeaderTimeout,
+		ReadTimeout:       f.cfg.ReadTimeout,
+		WriteTimeout:      f.cfg.ExchangeTimeout,
+		IdleTimeout:       f.cfg.IdleTimeout,
+		MaxHeaderBytes:    int(f.cfg.MaxHeaderBytes),
+		ErrorLog:          mustStdLog(f.logger),
+	}
 }
 
 // SetLiterals swaps the known secrets (on SIGHUP) while requests are in
@@ -216,6 +258,8 @@ func (f *Forward) Reopen() error { return f.records.out.reopen() }
 
 // Close closes the audit output and idle upstream connections.
 func (f *Forward) Close() error {
+	f.tunnelConns.Close() //nolint:errcheck // no new tunnels, even if Serve never started
+	f.tunnels.Close()     //nolint:errcheck // closes the intercepted tunnels
 	f.transport.CloseIdleConnections()
 	return f.records.close()
 }
@@ -246,13 +290,7 @@ func (f *Forward) ListenAndServe(ctx context.Context) error {
 // Serve serves the proxy on ln (and the admin endpoints on adminLn, if not
 // nil) until ctx is done, then drains in-flight requests for up to 30s.
 func (f *Forward) Serve(ctx context.Context, ln, adminLn net.Listener) error {
-	srv := &http.Server{
-		Handler:           f,
-		ReadHeaderTimeout: 10 * time.Second,
-		IdleTimeout:       120 * time.Second,
-		MaxHeaderBytes:    64 << 10,
-		ErrorLog:          mustStdLog(f.logger),
-	}
+	srv := f.httpServer(f)
 	var admin *http.Server
 	errc := make(chan error, 2)
 	if adminLn != nil {
@@ -277,6 +315,10 @@ func (f *Forward) Serve(ctx context.Context, ln, adminLn net.Listener) error {
 	if e := srv.Shutdown(sctx); e != nil && err == nil {
 		err = fmt.Errorf("shutdown: %w", e)
 	}
+	f.tunnelConns.Close() //nolint:errcheck // always nil
+	if e := f.tunnels.Shutdown(sctx); e != nil && err == nil {
+		err = fmt.Errorf("shutdown: %w", e)
+	}
 	if admin != nil {
 		admin.Shutdown(sctx) //nolint:errcheck // the proxy's error matters more
 	}
@@ -289,6 +331,7 @@ func (f *Forward) Serve(ctx context.Context, ln, adminLn net.Listener) error {
 
 // fwdExchange is one request/response through the proxy.
 type fwdExchange struct {
+	ctx       context.Context // the exchange's own (timeout); nil before serveExchange
 	start     time.Time
 	rec       ForwardRecord
 	connect   *connectInfo
@@ -347,12 +390,47 @@ func (f *Forward) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ex := f.newExchange(r, "http", user, start)
-	f.gp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), fwdExchangeKey{}, ex)))
+	f.serveExchange(w, r, ex)
+}
+
+// serveExchange runs one inspected exchange through goproxy (onRequest,
+// roundTrip, onResponse) within a concurrency slot and the exchange
+// timeout. A response that could not be finished (the destination reset,
+// a body that failed redaction) aborts the client's connection, as
+// httputil.ReverseProxy does, so the client never takes a cut body for a
+// whole one.
+func (f *Forward) serveExchange(w http.ResponseWriter, r *http.Request, ex *fwdExchange) {
+	if !f.acquire(r.Context()) {
+		w.Header().Set("Retry-After", "1")
+		f.reply(w, ex, &httpError{status: http.StatusServiceUnavailable, code: "overloaded", msg: "too many exchanges in flight (max_concurrent_exchanges); retry later"})
+		return
+	}
+	defer func() { <-f.slots }()
+	ctx, cancel := context.WithTimeout(r.Context(), f.cfg.ExchangeTimeout)
+	defer cancel()
+	ex.ctx = ctx
+	f.gp.ServeHTTP(w, r.WithContext(context.WithValue(ctx, fwdExchangeKey{}, ex)))
 	if ex.aborted.Load() {
-		// The response could not be finished: abort the connection so the
-		// client never takes a cut body for a whole one.
 		panic(http.ErrAbortHandler)
 	}
+}
+
+// acquire takes an exchange slot, waiting up to queue_timeout.
+func (f *Forward) acquire(ctx context.Context) bool {
+	select {
+	case f.slots <- struct{}{}:
+		return true
+	default:
+	}
+	t := time.NewTimer(f.cfg.QueueTimeout)
+	defer t.Stop()
+	select {
+	case f.slots <- struct{}{}:
+		return true
+	case <-t.C:
+	case <-ctx.Done():
+	}
+	return false
 }
 
 // reply answers with flowmask's own error and records the exchange.
@@ -388,8 +466,20 @@ func (f *Forward) serveConnect(w http.ResponseWriter, r *http.Request, user stri
 			f.reply(w, ex, destRefusal(err))
 			return
 		}
-		ci := &connectInfo{host: hp, user: user, client: r.RemoteAddr}
-		f.gp.ServeHTTP(w, r.WithContext(context.WithValue(r.Context(), fwdConnectKey{}, ci)))
+		if f.ca == nil {
+			f.reply(w, ex, &httpError{status: http.StatusInternalServerError, code: "no_ca", msg: "interception needs ca_dir"})
+			return
+		}
+		hj, ok := w.(http.Hijacker)
+		if !ok {
+			f.reply(w, ex, &httpError{status: http.StatusInternalServerError, code: "no_hijack", msg: "this connection cannot carry a tunnel"})
+			return
+		}
+		conn, brw, err := hj.Hijack()
+		if err != nil {
+			return
+		}
+		go f.terminateTunnel(conn, brw.Reader, &connectInfo{host: hp, user: user, client: r.RemoteAddr})
 		return
 	}
 	up, err := f.dialDest(r.Context(), "tcp", hp)
@@ -474,16 +564,12 @@ func destRefusal(err error) *httpError {
 	return &httpError{status: http.StatusBadGateway, code: "upstream_error", msg: "the destination could not be reached or failed mid-response", err: err}
 }
 
-// handleConnect is goproxy's CONNECT handler. serveConnect sends only
-// intercepted hosts here; anything else is refused, so goproxy's default
-// (a blind tunnel) can never happen.
-func (f *Forward) handleConnect(host string, ctx *goproxy.ProxyCtx) (*goproxy.ConnectAction, string) {
-	ci, _ := ctx.Req.Context().Value(fwdConnectKey{}).(*connectInfo)
-	if ci == nil || f.ca == nil || !f.intercept[ci.host] {
-		return &goproxy.ConnectAction{Action: goproxy.ConnectReject}, host
-	}
-	ctx.UserData = ci
-	return &goproxy.ConnectAction{Action: goproxy.ConnectMitm, TLSConfig: f.ca.tlsConfig}, host
+// handleConnect is goproxy's CONNECT handler. Forward terminates CONNECT
+// itself (serveConnect, intercept), so goproxy never gets one; should it,
+// it is refused, so goproxy's defaults (a blind tunnel, or its own MITM
+// loop without our bounds) can never happen.
+func (f *Forward) handleConnect(host string, _ *goproxy.ProxyCtx) (*goproxy.ConnectAction, string) {
+	return &goproxy.ConnectAction{Action: goproxy.ConnectReject}, host
 }
 
 // urlHostPort is the destination of an absolute URL as host:port.
@@ -650,6 +736,17 @@ func (f *Forward) onResponse(resp *http.Response, ctx *goproxy.ProxyCtx) *http.R
 	}
 	ex.rec.UpstreamStatus = resp.StatusCode
 	red := f.red.Load()
+	if resp.StatusCode == http.StatusSwitchingProtocols && !ex.rec.WebSocket {
+		// A switch the client did not ask for (or was refused) would carry
+		// unscanned bytes both ways.
+		if resp.Body != nil {
+			resp.Body.Close()
+		}
+		_, r := f.refuse(ctx.Req, ex, &httpError{status: http.StatusBadGateway, code: "unexpected_upgrade", msg: "the destination switched protocols unasked; refused"})
+		ex.rec.Status = http.StatusBadGateway
+		f.finish(ex)
+		return r
+	}
 	if resp.StatusCode == http.StatusSwitchingProtocols {
 		ex.rec.Response = &BodyRecord{Headers: recordHeaders(resp.Header, red), Omitted: "websocket"}
 		f.finish(ex)
@@ -663,6 +760,7 @@ func (f *Forward) onResponse(resp *http.Response, ctx *goproxy.ProxyCtx) *http.R
 		f.finish(ex)
 		return resp
 	}
+	resp.Body = &upstreamBody{ReadCloser: resp.Body, ex: ex}
 	limit := int(f.cfg.RecordBodyLimit)
 	if !ex.redactRes {
 		tap := newTap(resp.Body, resp.Header, resp.TransferEncoding, red, limit, f.bodyLimits(tapHold))
@@ -705,8 +803,11 @@ func (f *Forward) onResponse(resp *http.Response, ctx *goproxy.ProxyCtx) *http.R
 		br.Body, br.Truncated = string(rb.cap.buf), rb.cap.truncated()
 		ex.stats.Add(rb.stats)
 		if rb.err != nil {
-			he := classify(rb.err)
-			ex.rec.Reason, ex.rec.Message, ex.rec.Status = he.code, he.msg, 0
+			if ex.rec.Reason == "" {
+				he := classify(rb.err)
+				ex.rec.Reason, ex.rec.Message = he.code, he.msg
+			}
+			ex.rec.Status = 0
 			ex.aborted.Store(true)
 		}
 		f.finish(ex)

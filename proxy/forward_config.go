@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"net/url"
 	"os"
 	"reflect"
@@ -37,8 +38,9 @@ type ForwardConfig struct {
 	Intercept []string `yaml:"intercept"`
 	// Allow, when not empty, is the only set of destinations served; empty
 	// allows every public address. Loopback, private, link-local,
-	// unspecified and platform (metadata) addresses are refused unless their
-	// exact host:port is listed here, checked on the resolved address.
+	// unspecified and platform (metadata) addresses are refused after DNS,
+	// for every name including those listed here, unless AllowNetworks
+	// holds the address or this list names that IP literal and port.
 	Allow []string `yaml:"allow"`
 	// AllowWebSocket lists inspected hosts on which a WebSocket upgrade is
 	// let through; its frames are not redacted. Elsewhere on inspected
@@ -107,12 +109,54 @@ type ForwardConfig struct {
 	// LogLevel is the level of the proxy's own logs: debug, info, warn or
 	// error. Default info.
 	LogLevel string `yaml:"log_level"`
+
+	// AllowNetworks lists address prefixes (CIDR, or a bare IP) that
+	// destinations may resolve to although they are loopback, private,
+	// link-local, metadata or otherwise special. Every resolved address of
+	// every destination is checked, allow-listed names included: a name in
+	// Allow does not let it resolve to such an address; an IP literal
+	// host:port in Allow does permit that address on that port.
+	AllowNetworks []string `yaml:"allow_networks"`
+	// MaxHeaderBytes caps the header of every request the proxy reads, on
+	// its listener and inside intercepted tunnels. Beyond it the client gets
+	// 431 and the connection is closed; nothing of the header is recorded.
+	// Default 64KiB (as flowmask proxy).
+	MaxHeaderBytes ByteSize `yaml:"max_header_bytes"`
+	// ReadHeaderTimeout is how long a client may take to send a request's
+	// headers, and inside a CONNECT tunnel the TLS handshake. Default 10s.
+	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
+	// ReadTimeout is how long a client may take to send one whole request,
+	// body included. Default 5m.
+	ReadTimeout time.Duration `yaml:"read_timeout"`
+	// IdleTimeout closes a keep-alive connection, or an intercepted tunnel,
+	// that waits this long for its next request. Default 120s.
+	IdleTimeout time.Duration `yaml:"idle_timeout"`
+	// ExchangeTimeout bounds one exchange, from its request header to the
+	// last byte of its response; then the exchange is aborted. Default 10m.
+	ExchangeTimeout time.Duration `yaml:"exchange_timeout"`
+	// ConnectionTimeout bounds the whole life of an intercepted CONNECT
+	// tunnel, however busy; then it is closed. Default 1h.
+	ConnectionTimeout time.Duration `yaml:"connection_timeout"`
+	// MaxConcurrentExchanges caps the exchanges in flight at once (plain
+	// HTTP and inside intercepted tunnels). Default 512.
+	MaxConcurrentExchanges int `yaml:"max_concurrent_exchanges"`
+	// QueueTimeout is how long an exchange waits for one of those slots;
+	// then the client gets 503. Default 5s.
+	QueueTimeout time.Duration `yaml:"queue_timeout"`
 }
 
 // Forward proxy defaults.
 const (
-	DefaultForwardListen   = "127.0.0.1:3128"
-	DefaultRecordBodyLimit = 64 << 10
+	DefaultForwardListen          = "127.0.0.1:3128"
+	DefaultRecordBodyLimit        = 64 << 10
+	DefaultForwardMaxHeaderBytes  = 64 << 10
+	DefaultForwardReadHeader      = 10 * time.Second
+	DefaultForwardReadTimeout     = 5 * time.Minute
+	DefaultForwardIdleTimeout     = 120 * time.Second
+	DefaultExchangeTimeout        = 10 * time.Minute
+	DefaultConnectionTimeout      = time.Hour
+	DefaultMaxConcurrentExchanges = 512
+	DefaultQueueTimeout           = 5 * time.Second
 )
 
 // DefaultForwardConfig returns the defaults: listen on 127.0.0.1:3128, no
@@ -129,6 +173,15 @@ func DefaultForwardConfig() *ForwardConfig {
 		MaxBodyBytes:    DefaultMaxBodyBytes,
 		UpstreamTimeout: DefaultUpstreamTimeout,
 		LogLevel:        "info",
+
+		MaxHeaderBytes:         DefaultForwardMaxHeaderBytes,
+		ReadHeaderTimeout:      DefaultForwardReadHeader,
+		ReadTimeout:            DefaultForwardReadTimeout,
+		IdleTimeout:            DefaultForwardIdleTimeout,
+		ExchangeTimeout:        DefaultExchangeTimeout,
+		ConnectionTimeout:      DefaultConnectionTimeout,
+		MaxConcurrentExchanges: DefaultMaxConcurrentExchanges,
+		QueueTimeout:           DefaultQueueTimeout,
 	}
 }
 
@@ -157,6 +210,19 @@ func (c *ForwardConfig) SetDefaults() {
 	}
 	if c.LogLevel == "" {
 		c.LogLevel = d.LogLevel
+	}
+	setDefault(&c.MaxHeaderBytes, d.MaxHeaderBytes)
+	for _, t := range []struct{ v, d *time.Duration }{
+		{&c.ReadHeaderTimeout, &d.ReadHeaderTimeout}, {&c.ReadTimeout, &d.ReadTimeout},
+		{&c.IdleTimeout, &d.IdleTimeout}, {&c.ExchangeTimeout, &d.ExchangeTimeout},
+		{&c.ConnectionTimeout, &d.ConnectionTimeout}, {&c.QueueTimeout, &d.QueueTimeout},
+	} {
+		if *t.v == 0 {
+			*t.v = *t.d
+		}
+	}
+	if c.MaxConcurrentExchanges == 0 {
+		c.MaxConcurrentExchanges = d.MaxConcurrentExchanges
 	}
 }
 
@@ -218,6 +284,30 @@ func (c *ForwardConfig) Validate() error {
 	}
 	if c.UpstreamTimeout < 0 {
 		errs = append(errs, ferr("forward.upstream_timeout", "must not be negative"))
+	}
+	for i, n := range c.AllowNetworks {
+		if _, err := parseNetwork(n); err != nil {
+			errs = append(errs, ferr(fmt.Sprintf("forward.allow_networks[%d]", i), "%v", err))
+		}
+	}
+	if c.MaxHeaderBytes < 0 || c.MaxHeaderBytes > 1<<30 {
+		errs = append(errs, ferr("forward.max_header_bytes", "must be between 0 (the default) and 1GiB"))
+	}
+	// In key order, so the same file gives the same message.
+	for _, t := range []struct {
+		key string
+		d   time.Duration
+	}{
+		{"connection_timeout", c.ConnectionTimeout}, {"exchange_timeout", c.ExchangeTimeout},
+		{"idle_timeout", c.IdleTimeout}, {"queue_timeout", c.QueueTimeout},
+		{"read_header_timeout", c.ReadHeaderTimeout}, {"read_timeout", c.ReadTimeout},
+	} {
+		if t.d < 0 {
+			errs = append(errs, ferr("forward."+t.key, "must not be negative"))
+		}
+	}
+	if c.MaxConcurrentExchanges < 0 {
+		errs = append(errs, ferr("forward.max_concurrent_exchanges", "must not be negative"))
 	}
 	switch strings.ToLower(c.LogLevel) {
 	case "", "debug", "info", "warn", "error":
@@ -298,6 +388,19 @@ func normHostPort(s string) (string, error) {
 		return "", fmt.Errorf("%q: want an exact host name or IP address", s)
 	}
 	return net.JoinHostPort(strings.ToLower(strings.TrimSuffix(h, ".")), strconv.Itoa(n)), nil
+}
+
+// parseNetwork reads an allow_networks entry: a CIDR prefix or a bare IP.
+func parseNetwork(s string) (netip.Prefix, error) {
+	s = strings.TrimSpace(s)
+	if p, err := netip.ParsePrefix(s); err == nil {
+		return p.Masked(), nil
+	}
+	if ip, err := netip.ParseAddr(s); err == nil {
+		ip = ip.WithZone("")
+		return netip.PrefixFrom(ip, ip.BitLen()), nil
+	}
+	return netip.Prefix{}, fmt.Errorf("want a CIDR prefix (10.1.0.0/16) or an IP address, got %q", s)
 }
 
 func hostSet(list []string) map[string]bool {

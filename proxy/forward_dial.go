@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
 )
 
@@ -30,7 +31,30 @@ func (e *destError) Error() string { return e.msg }
 
 // destPolicy decides which destinations may be dialled.
 type destPolicy struct {
-	allow map[string]bool // normalised host:port; empty allows public addresses
+	allow    map[string]bool // normalised host:port; empty allows public addresses
+	networks []netip.Prefix  // special addresses that may be dialled anyway
+}
+
+// addrAllowed is the address policy, applied to every resolved address of
+// every destination (allow-listed names included) and again at dial time:
+// an ordinary public address passes; a special one (loopback, private,
+// metadata...) only when allow_networks holds it or the allow list names
+// that very IP and port. It returns the class of a refused address.
+func (p *destPolicy) addrAllowed(ip netip.Addr, port uint16) (string, bool) {
+	c := addrClass(ip)
+	if c == "" {
+		return "", true
+	}
+	u := ip.WithZone("").Unmap()
+	for _, n := range p.networks {
+		if n.Contains(u) {
+			return c, true
+		}
+	}
+	if p.allow[netip.AddrPortFrom(u, port).String()] {
+		return c, true
+	}
+	return c, false
 }
 
 // permitted is the allow-list check on the destination as the client named
@@ -126,11 +150,9 @@ func (f *Forward) checkDest(ctx context.Context, hp string) ([]netip.Addr, uint1
 	if err != nil {
 		return nil, 0, err
 	}
-	if !f.policy.allow[n] {
-		for _, ip := range ips {
-			if c := addrClass(ip); c != "" {
-				return nil, 0, &destError{code: "destination_refused", msg: fmt.Sprintf("destination %s resolves to a %s address; list it in allow to reach it", n, c)}
-			}
+	for _, ip := range ips {
+		if c, ok := f.policy.addrAllowed(ip, uint16(port)); !ok {
+			return nil, 0, &destError{code: "destination_refused", msg: fmt.Sprintf("destination %s resolves to a %s address; list the address in allow_networks to reach it", n, c)}
 		}
 	}
 	return ips, uint16(port), nil
@@ -138,7 +160,9 @@ func (f *Forward) checkDest(ctx context.Context, hp string) ([]netip.Addr, uint1
 
 // dialDest is the only way flowmask forward opens a connection to a
 // destination: the policy is checked on the resolved addresses, and those
-// very addresses are dialled, so DNS rebinding cannot slip past it.
+// very addresses are dialled (never the name again), so DNS rebinding
+// cannot slip past it. The default dialer checks the address once more
+// as the socket connects.
 func (f *Forward) dialDest(ctx context.Context, network, addr string) (net.Conn, error) {
 	ips, port, err := f.checkDest(ctx, addr)
 	if err != nil {
@@ -146,7 +170,7 @@ func (f *Forward) dialDest(ctx context.Context, network, addr string) (net.Conn,
 	}
 	dial := f.Dial
 	if dial == nil {
-		d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second}
+		d := &net.Dialer{Timeout: 10 * time.Second, KeepAlive: 30 * time.Second, ControlContext: f.dialControl}
 		dial = d.DialContext
 	}
 	var errs []error
@@ -161,4 +185,17 @@ func (f *Forward) dialDest(ctx context.Context, network, addr string) (net.Conn,
 		}
 	}
 	return nil, fmt.Errorf("dial %s: %w", addr, errors.Join(errs...))
+}
+
+// dialControl runs as the socket connects: the address actually dialled
+// must pass the address policy, whatever path led to it.
+func (f *Forward) dialControl(_ context.Context, _, address string, _ syscall.RawConn) error {
+	ap, err := netip.ParseAddrPort(address)
+	if err != nil {
+		return &destError{code: "destination_refused", msg: "the dialled address is not an IP address"}
+	}
+	if c, ok := f.policy.addrAllowed(ap.Addr(), ap.Port()); !ok {
+		return &destError{code: "destination_refused", msg: fmt.Sprintf("the dialled address is a %s address", c)}
+	}
+	return nil
 }

@@ -598,9 +598,12 @@ func TestForwardDestinationPolicy(t *testing.T) {
 	}
 
 	// With an allow list: only exact entries, and an internal address only
-	// when its host:port is listed.
+	// when allow_networks holds it (an allow-listed name is not enough: see
+	// TestForwardAllowedNameResolvesToBlocked).
 	fn2 := &fakeNet{names: fn.names}
-	e2 := newFwdEnv(t, func(c *proxy.ForwardConfig) { c.Allow = []string{"internal.test:80", "public.test:443"} },
+	e2 := newFwdEnv(t, func(c *proxy.ForwardConfig) {
+		c.Allow, c.AllowNetworks = []string{"internal.test:80", "public.test:443"}, []string{"10.1.2.0/24"}
+	},
 		func(f *proxy.Forward) { f.Lookup, f.Dial = fn2.lookup, fn2.dial })
 	c2 := e2.client()
 	for _, tt := range []struct {

@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+	"time"
 
 	"github.com/flowmask/flowmask/proxy"
 	"github.com/flowmask/flowmask/redactor/secrets"
@@ -38,6 +39,16 @@ type forwardFlags struct {
 	upstreamCA      string
 	recordLimit     string
 	secrets         secretFlags
+
+	allowNetworks     []string
+	maxHeaderBytes    string
+	readHeaderTimeout time.Duration
+	readTimeout       time.Duration
+	idleTimeout       time.Duration
+	exchangeTimeout   time.Duration
+	connectionTimeout time.Duration
+	maxExchanges      int
+	queueTimeout      time.Duration
 }
 
 func newForwardCmd() *cobra.Command {
@@ -55,10 +66,17 @@ certificate of the CA in --ca-dir (make one with "flowmask ca init") and
 re-originated with verification; other CONNECTs are tunnelled blind and
 recorded as tunnels (host, bytes, duration).
 
-Destinations: loopback, private, link-local and metadata addresses are refused
-(after DNS resolution) unless their exact host:port is given with --allow; with
-any --allow, only the allowed destinations are served. A listener other than
-loopback requires --auth-file.
+Destinations: every address a destination resolves to is checked, allowed names
+included, and checked again as the socket connects: loopback, private,
+link-local and metadata addresses are refused unless --allow-network holds them
+or --allow names that IP literal and port; with any --allow, only the allowed
+destinations are served. A listener other than loopback requires --auth-file.
+
+Bounds (listener and intercepted tunnels alike): --max-header-bytes (431 and
+the connection closed), --read-header-timeout, --read-timeout, --idle-timeout,
+--exchange-timeout, --connection-timeout (life of an intercepted tunnel) and
+--max-concurrent-exchanges with --queue-timeout (then 503). See
+docs/forward-security.md.
 
 Records go to --audit: stderr (default), stdout, a file, or an http(s) URL
 that gets batches each second framed by --audit-profile (generic NDJSON,
@@ -100,6 +118,15 @@ sources; SIGTERM drains in-flight requests and exits.`,
 	fl.StringVar(&f.authFile, "auth-file", "", "proxy credentials `FILE`: user:<bcrypt hash> lines (Basic) or bearer tokens; required unless listening on loopback")
 	fl.StringVar(&f.upstreamCA, "upstream-ca", "", "PEM `FILE` of extra CAs trusted for destinations (besides the system roots / SSL_CERT_FILE)")
 	fl.StringVar(&f.recordLimit, "record-body-limit", "", "cut recorded bodies at this `SIZE` (default 64KiB)")
+	fl.StringArrayVar(&f.allowNetworks, "allow-network", nil, "let destinations resolve to this private, loopback or metadata `CIDR` or IP (repeatable)")
+	fl.StringVar(&f.maxHeaderBytes, "max-header-bytes", "", "largest request header read, on the listener and in intercepted tunnels: `SIZE` (default 64KiB); beyond: 431")
+	fl.DurationVar(&f.readHeaderTimeout, "read-header-timeout", 0, "time a client may take to send a request header or TLS handshake (default 10s)")
+	fl.DurationVar(&f.readTimeout, "read-timeout", 0, "time a client may take to send one whole request (default 5m)")
+	fl.DurationVar(&f.idleTimeout, "idle-timeout", 0, "close keep-alive connections and intercepted tunnels idle this long (default 2m)")
+	fl.DurationVar(&f.exchangeTimeout, "exchange-timeout", 0, "abort an exchange not finished after this long (default 10m)")
+	fl.DurationVar(&f.connectionTimeout, "connection-timeout", 0, "close an intercepted tunnel after this long, however busy (default 1h)")
+	fl.IntVar(&f.maxExchanges, "max-concurrent-exchanges", 0, "exchanges in flight at once (default 512)")
+	fl.DurationVar(&f.queueTimeout, "queue-timeout", 0, "time an exchange waits for a free slot before 503 (default 5s)")
 	f.secrets.register(cmd)
 	return cmd
 }
@@ -156,6 +183,29 @@ func (f *forwardFlags) forwardConfig() (*proxy.ForwardConfig, secrets.Config, er
 			return nil, sec, fmt.Errorf("--record-body-limit: %w", err)
 		}
 		cfg.RecordBodyLimit = n
+	}
+	cfg.AllowNetworks = append(cfg.AllowNetworks, f.allowNetworks...)
+	if f.maxHeaderBytes != "" {
+		n, err := proxy.ParseByteSize(f.maxHeaderBytes)
+		if err != nil {
+			return nil, sec, fmt.Errorf("--max-header-bytes: %w", err)
+		}
+		cfg.MaxHeaderBytes = n
+	}
+	for _, d := range []struct {
+		dst *time.Duration
+		v   time.Duration
+	}{
+		{&cfg.ReadHeaderTimeout, f.readHeaderTimeout}, {&cfg.ReadTimeout, f.readTimeout},
+		{&cfg.IdleTimeout, f.idleTimeout}, {&cfg.ExchangeTimeout, f.exchangeTimeout},
+		{&cfg.ConnectionTimeout, f.connectionTimeout}, {&cfg.QueueTimeout, f.queueTimeout},
+	} {
+		if d.v != 0 {
+			*d.dst = d.v
+		}
+	}
+	if f.maxExchanges != 0 {
+		cfg.MaxConcurrentExchanges = f.maxExchanges
 	}
 	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {

@@ -11,7 +11,15 @@
 // are amortised); -fresh adds a case that opens a new connection per
 // request through the interception path (handshake and cached leaf).
 //
+// -bigheader N (MiB, default 100; 0 skips) then sends one request whose
+// header is N MiB inside an intercepted CONNECT tunnel and reports what
+// the client got (431 expected), how much the proxy read before closing,
+// whether any of it reached the audit records, and flowmask's resident
+// memory before and at its peak (sampled from /proc every 5ms, and the
+// kernel's VmHWM). -load=false skips the throughput cases.
+//
 //	cd bench && go run ./cmd/forwardload -duration 5s
+//	cd bench && go run ./cmd/forwardload -load=false -bigheader 100
 package main
 
 import (
@@ -26,6 +34,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -55,6 +64,8 @@ type options struct {
 	repo     string
 	bin      string
 	fresh    bool
+	load     bool
+	bigMiB   int
 }
 
 func run() error {
@@ -66,6 +77,8 @@ func run() error {
 	flag.StringVar(&o.repo, "repo", "..", "flowmask repository root (to build the binary)")
 	flag.StringVar(&o.bin, "flowmask", "", "flowmask binary (default: build it from -repo)")
 	flag.BoolVar(&o.fresh, "fresh", true, "also measure a new connection per request through interception")
+	flag.BoolVar(&o.load, "load", true, "run the throughput cases")
+	flag.IntVar(&o.bigMiB, "bigheader", 100, "MiB of request header to send inside an intercepted tunnel, measuring flowmask's RSS (0 skips)")
 	flag.Parse()
 
 	dir, err := os.MkdirTemp("", "forwardload")
@@ -118,7 +131,7 @@ func run() error {
 	args = append(args, "--intercept", hp(inter), "--intercept", hp(redacted), "--redact-responses", hp(redacted))
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	proxyAddr, stop, err := startForward(ctx, bin, args)
+	proxyAddr, pid, stop, err := startForward(ctx, bin, args)
 	if err != nil {
 		return err
 	}
@@ -152,6 +165,14 @@ func run() error {
 			tcase{"https direct, new connection per request", tunnelled.URL, false, true},
 			tcase{"https via forward (blind tunnel), new connection per request", tunnelled.URL, true, true},
 			tcase{"https via forward (intercepted, record), new connection per request", inter.URL, true, true})
+	}
+	if o.bigMiB > 0 {
+		if err := bigHeader(proxyAddr, pid, hp(inter), pool, o.bigMiB, filepath.Join(dir, "audit.jsonl")); err != nil {
+			return fmt.Errorf("bigheader: %w", err)
+		}
+	}
+	if !o.load {
+		return nil
 	}
 	fmt.Printf("forwardload: %d clients, %d B JSON request and response, %s per case (after %s warm-up)\n",
 		o.clients, o.size, o.duration, o.warmup)
@@ -271,15 +292,16 @@ func load(c *http.Client, u string, body []byte, clients int, warmup, dur time.D
 	return result{rps: float64(count.Load()) / elapsed.Seconds(), p50: q(0.50), p99: q(0.99)}, nil
 }
 
-// startForward runs flowmask forward and waits for its "listening" line.
-func startForward(ctx context.Context, bin string, args []string) (string, func(), error) {
+// startForward runs flowmask forward and waits for its "listening" line;
+// it returns the address and the process id.
+func startForward(ctx context.Context, bin string, args []string) (string, int, func(), error) {
 	cmd := exec.CommandContext(ctx, bin, args...)
 	pipe, err := cmd.StderrPipe()
 	if err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return "", nil, err
+		return "", 0, nil, err
 	}
 	addr := make(chan string, 1)
 	go func() {
@@ -300,10 +322,10 @@ func startForward(ctx context.Context, bin string, args []string) (string, func(
 	}
 	select {
 	case a := <-addr:
-		return a, stop, nil
+		return a, cmd.Process.Pid, stop, nil
 	case <-time.After(30 * time.Second):
 		stop()
-		return "", nil, errors.New("flowmask forward did not start")
+		return "", 0, nil, errors.New("flowmask forward did not start")
 	}
 }
 
@@ -318,4 +340,115 @@ func cpuModel() string {
 		}
 	}
 	return "unknown CPU"
+}
+
+// procKiB reads a "VmRSS"/"VmHWM"-style line of /proc/PID/status in KiB.
+func procKiB(pid int, key string) int64 {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
+	if err != nil {
+		return -1
+	}
+	for _, l := range strings.Split(string(b), "\n") {
+		if k, v, ok := strings.Cut(l, ":"); ok && k == key {
+			var n int64
+			fmt.Sscanf(strings.TrimSpace(v), "%d", &n) //nolint:errcheck
+			return n
+		}
+	}
+	return -1
+}
+
+// bigHeader sends a request with a header of mib MiB inside an intercepted
+// tunnel to host and reports flowmask's memory and answer.
+func bigHeader(proxyAddr string, pid int, host string, pool *x509.CertPool, mib int, auditFile string) error {
+	// Warm the interception path (leaf minted, TLS set up) so the baseline
+	// is a serving proxy, not a fresh one.
+	proxyURL, _ := url.Parse("http://" + proxyAddr)
+	warm := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(proxyURL), TLSClientConfig: &tls.Config{RootCAs: pool}}, Timeout: 30 * time.Second}
+	if resp, err := warm.Get("https://" + host + "/warm"); err == nil {
+		io.Copy(io.Discard, resp.Body) //nolint:errcheck
+		resp.Body.Close()
+	} else {
+		return fmt.Errorf("warm-up: %w", err)
+	}
+	warm.CloseIdleConnections()
+	time.Sleep(200 * time.Millisecond)
+	before, hwmBefore := procKiB(pid, "VmRSS"), procKiB(pid, "VmHWM")
+
+	var peak atomic.Int64
+	peak.Store(before)
+	done := make(chan struct{})
+	go func() {
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-done:
+				return
+			case <-t.C:
+				if r := procKiB(pid, "VmRSS"); r > peak.Load() {
+					peak.Store(r)
+				}
+			}
+		}
+	}()
+
+	conn, err := net.Dial("tcp", proxyAddr)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	fmt.Fprintf(conn, "CONNECT %s HTTP/1.1\r\nHost: %s\r\n\r\n", host, host)
+	br := bufio.NewReader(conn)
+	resp, err := http.ReadResponse(br, nil)
+	if err != nil || resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("CONNECT: %v %v", resp, err)
+	}
+	h, _, _ := net.SplitHostPort(host)
+	tc := tls.Client(conn, &tls.Config{RootCAs: pool, ServerName: h})
+	if err := tc.Handshake(); err != nil {
+		return fmt.Errorf("TLS: %w", err)
+	}
+	status := make(chan string, 1)
+	go func() {
+		r, err := http.ReadResponse(bufio.NewReader(tc), nil)
+		if err != nil {
+			status <- "no response (" + err.Error() + ")"
+			return
+		}
+		status <- r.Status
+	}()
+	fmt.Fprintf(tc, "GET /big HTTP/1.1\r\nHost: %s\r\nX-Big-Header: ", host)
+	chunk := bytes.Repeat([]byte("a"), 1<<20)
+	var sent int64
+	for i := 0; i < mib; i++ {
+		tc.SetWriteDeadline(time.Now().Add(10 * time.Second)) //nolint:errcheck
+		n, err := tc.Write(chunk)
+		sent += int64(n)
+		if err != nil {
+			break
+		}
+	}
+	var got string
+	select {
+	case got = <-status:
+	case <-time.After(15 * time.Second):
+		got = "no response (timeout)"
+	}
+	time.Sleep(200 * time.Millisecond)
+	close(done)
+	hwmAfter := procKiB(pid, "VmHWM")
+	audit, _ := os.ReadFile(auditFile)
+	recorded := bytes.Contains(audit, []byte("aaaaaaaaaaaaaaaa")) || bytes.Contains(bytes.ToLower(audit), []byte("x-big-header"))
+	fmt.Printf("bigheader: %d MiB header inside an intercepted tunnel\n", mib)
+	stopped := ""
+	if sent < int64(mib)<<20 {
+		stopped = " (then the proxy closed the connection)"
+	}
+	fmt.Printf("  client got: %s; sent %.1f MiB of the header%s\n", got, float64(sent)/(1<<20), stopped)
+	fmt.Printf("  header in audit records: %v\n", recorded)
+	fmt.Printf("  flowmask RSS before: %.1f MiB, peak sampled: %.1f MiB, growth: %.1f MiB\n",
+		float64(before)/1024, float64(peak.Load())/1024, float64(peak.Load()-before)/1024)
+	fmt.Printf("  flowmask VmHWM before: %.1f MiB, after: %.1f MiB\n\n", float64(hwmBefore)/1024, float64(hwmAfter)/1024)
+	return nil
 }
