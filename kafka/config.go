@@ -234,6 +234,11 @@ func LoadConfig(name string) (*FileConfig, error) {
 	if err != nil {
 		return nil, fmt.Errorf("kafka config: %w", err)
 	}
+	return ParseConfig(name, data)
+}
+
+// ParseConfig is LoadConfig of data read from the file name.
+func ParseConfig(name string, data []byte) (*FileConfig, error) {
 	var doc struct {
 		Kafka   *Config        `yaml:"kafka"`
 		Secrets secrets.Config `yaml:"secrets"`

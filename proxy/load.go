@@ -40,13 +40,18 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 	if root.Kind != yaml.MappingNode {
 		return nil, fmt.Errorf("%s:%d: the config must be a mapping", name, root.Line)
 	}
-	// A forward: section belongs to the forward proxy, which checks it.
+	// A forward: section belongs to the forward proxy, which checks it; a
+	// kafka: section to flowmask kafka (kafka.ParseConfig), which the proxy
+	// ignores so that one file can configure both.
 	checked := *root
 	checked.Content = nil
 	hasForward := false
 	for i := 0; i+1 < len(root.Content); i += 2 {
-		if root.Content[i].Value == "forward" {
+		switch root.Content[i].Value {
+		case "forward":
 			hasForward = true
+			continue
+		case "kafka":
 			continue
 		}
 		checked.Content = append(checked.Content, root.Content[i], root.Content[i+1])

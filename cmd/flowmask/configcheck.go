@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/flowmask/flowmask/kafka"
 	"github.com/flowmask/flowmask/proxy"
 	"github.com/spf13/cobra"
 	"go.yaml.in/yaml/v3"
@@ -24,7 +25,8 @@ func newConfigCmd() *cobra.Command {
 		Short: "Validate config files and print every error with file, line and field",
 		Long: `Check validates each config file ("-" is standard input) as flowmask proxy
 and flowmask forward would load it: the proxy's keys and routes (profiles
-included), the forward: section and the secrets: section. It prints every
+included), the forward: section, the kafka: section (flowmask kafka) and the
+secrets: section. It prints every
 error, one a line, as FILE:LINE: FIELD: message, sorted by file and line.
 It starts nothing, contacts no upstream and loads no secret.
 Exit status: 0 when every file is valid, 1 when any has errors, 2 when a file
@@ -99,6 +101,13 @@ func checkConfig(name string, data []byte) []string {
 		_, err := proxy.ParseConfig(name, b)
 		return err
 	})...)
+	// The kafka: section is flowmask kafka's; its loader reports every
+	// error with file, line and field already.
+	if len(sectionLines(doc, "kafka")) > 0 {
+		if _, err := kafka.ParseConfig(name, data); err != nil {
+			all = append(all, splitConfigErrors(name, err, doc)...)
+		}
+	}
 	if len(forward) > 0 {
 		all = append(all, loadAll(name, data, doc, func(b []byte) error {
 			_, err := proxy.ParseForwardConfig(name, b)

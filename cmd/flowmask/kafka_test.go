@@ -135,3 +135,25 @@ func TestKafkaBinary(t *testing.T) {
 		}
 	}
 }
+
+// TestKafkaConfigSection: one file configures the proxy and flowmask kafka;
+// config check validates the kafka: section with file, line and field, and
+// the proxy's loader accepts the file.
+func TestKafkaConfigSection(t *testing.T) {
+	dir := t.TempDir()
+	bad := dir + "/bad.yaml"
+	if err := os.WriteFile(bad, []byte("routes:\n  - name: a\n    upstream: http://127.0.0.1:9\nkafka:\n  brokers: [b:9092]\n  in: logs\n  out: logs\n  group: g\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	res := runBin(t, "", nil, "config", "check", bad)
+	if res.code != 1 || !strings.Contains(res.stdout, bad+":7: kafka.out: must differ from in") {
+		t.Fatalf("config check: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+	good := dir + "/good.yaml"
+	if err := os.WriteFile(good, []byte("routes:\n  - name: a\n    upstream: http://127.0.0.1:9\nkafka:\n  brokers: [b:9092]\n  in: logs\n  out: logs-clean\n  group: g\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if res := runBin(t, "", nil, "config", "check", good); res.code != 0 {
+		t.Fatalf("config check of a valid file: exit %d\n%s%s", res.code, res.stdout, res.stderr)
+	}
+}
