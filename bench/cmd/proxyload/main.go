@@ -17,6 +17,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"compress/gzip"
 	"context"
 	"encoding/json"
 	"errors"
@@ -56,6 +57,7 @@ type options struct {
 	streamMiB int
 	proxyCPUs string
 	rate      int
+	gzip      bool
 }
 
 func run() error {
@@ -68,6 +70,7 @@ func run() error {
 	flag.StringVar(&o.repo, "repo", "..", "flowmask repository root (to build the binary)")
 	flag.StringVar(&o.bin, "flowmask", "", "flowmask binary (default: build it from -repo)")
 	flag.IntVar(&o.rate, "rate", 1000, "also measure latency at this fixed total request rate (below both proxies' capacity); 0 skips it")
+	flag.BoolVar(&o.gzip, "gzip", true, "also measure gzip-compressed request bodies (Content-Encoding: gzip)")
 	flag.IntVar(&o.streamMiB, "stream-mib", 0, "also stream an N MiB body through flowmask and report its peak RSS")
 	flag.StringVar(&o.proxyCPUs, "proxy-cpus", "", "run the proxies under test on these CPUs (taskset -c LIST), so the load generator, run on the others (e.g. taskset -c 0 proxyload -proxy-cpus 1), does not compete with them")
 	flag.Parse()
@@ -180,6 +183,14 @@ type upstream struct {
 }
 
 func (u *upstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Header.Get("Content-Encoding") == "gzip" {
+		zr, err := gzip.NewReader(r.Body)
+		if err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		r.Body = zr
+	}
 	buf := make([]byte, 32<<10)
 	var tail []byte
 	for {
@@ -238,7 +249,7 @@ type result struct {
 }
 
 // load sends bodies from o.clients goroutines for warm-up plus duration.
-func load(o options, target string, data []byte, rate int) (result, error) {
+func load(o options, target string, data []byte, rate int, gzipped bool) (result, error) {
 	tr := &http.Transport{MaxIdleConnsPerHost: o.clients * 2, MaxIdleConns: 0, DisableCompression: true}
 	defer tr.CloseIdleConnections()
 	client := &http.Client{Transport: tr}
@@ -269,6 +280,9 @@ func load(o options, target string, data []byte, rate int) (result, error) {
 				}
 				req, _ := http.NewRequest(http.MethodPost, target, bytes.NewReader(data))
 				req.Header.Set("Content-Type", "application/json")
+				if gzipped {
+					req.Header.Set("Content-Encoding", "gzip")
+				}
 				resp, err := client.Do(req)
 				if err == nil {
 					io.Copy(io.Discard, resp.Body)
@@ -344,6 +358,7 @@ func compare(o options) error {
 	var results []result
 	type kase struct {
 		size, rate int
+		gzip       bool
 	}
 	var cases []kase
 	for _, s := range strings.Split(o.sizes, ",") {
@@ -351,21 +366,34 @@ func compare(o options) error {
 		if err != nil {
 			return fmt.Errorf("-sizes: %v", err)
 		}
-		cases = append(cases, kase{size, 0})
+		cases = append(cases, kase{size, 0, false})
+		if o.gzip {
+			cases = append(cases, kase{size, 0, true})
+		}
 		if o.rate > 0 {
-			cases = append(cases, kase{size, o.rate})
+			cases = append(cases, kase{size, o.rate, false})
 		}
 	}
 	for _, k := range cases {
 		size := k.size
 		data := body(size)
+		if k.gzip {
+			var zb bytes.Buffer
+			zw := gzip.NewWriter(&zb)
+			zw.Write(data) //nolint:errcheck // bytes.Buffer
+			zw.Close()
+			data = zb.Bytes()
+		}
 		loadName := "max"
+		if k.gzip {
+			loadName = "max/gz"
+		}
 		if k.rate > 0 {
 			loadName = strconv.Itoa(k.rate)
 		}
 		for _, p := range []*proc{plain, fm} {
 			leaksBefore := up.leaks.Load()
-			r, err := load(o, "http://"+p.addr+"/ingest", data, k.rate)
+			r, err := load(o, "http://"+p.addr+"/ingest", data, k.rate, k.gzip)
 			if err != nil {
 				return fmt.Errorf("%s, %d bytes: %w", p.name, size, err)
 			}
