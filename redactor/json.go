@@ -76,7 +76,7 @@ func (w *jsonWalker) value(i, e int, keyRule int32) int {
 	}
 	switch w.b.src[i] {
 	case '{':
-		return w.object(i+1, e)
+		return w.object(i+1, e, keyRule)
 	case '[':
 		return w.array(i+1, e, keyRule)
 	case '"':
@@ -95,7 +95,11 @@ func (w *jsonWalker) value(i, e int, keyRule int32) int {
 	}
 }
 
-func (w *jsonWalker) object(i, e int) int {
+// object walks the object whose members start at i. keyRule is the keyname
+// rule of the key the object sits under (-1 for none): an ARM or Logic Apps
+// parameter ({"adminPassword": {"type": "securestring", "value": "..."}})
+// holds its secret in a value member, which is masked under that rule.
+func (w *jsonWalker) object(i, e int, keyRule int32) int {
 	src := w.b.src
 	st := w.st
 	var contentType []byte
@@ -138,6 +142,9 @@ func (w *jsonWalker) object(i, e int) int {
 		rl := int32(-1)
 		if w.b.names || (kesc && w.b.disguised) {
 			rl = st.r.c.keyRule(key)
+		}
+		if rl < 0 && keyRule >= 0 && isParameterValueKey(key) {
+			rl = keyRule
 		}
 		st.path = append(st.path, pathElem{key: key})
 		vi := w.ws(i, e)
@@ -187,6 +194,16 @@ func (w *jsonWalker) object(i, e int) int {
 		w.key = -1
 		st.path = st.path[:len(st.path)-1]
 	}
+}
+
+// isParameterValueKey reports whether key is the member of an ARM or Logic
+// Apps parameter object that holds the parameter's value.
+func isParameterValueKey(key []byte) bool {
+	switch string(key) {
+	case "value", "Value", "defaultValue", "DefaultValue":
+		return true
+	}
+	return false
 }
 
 // namedPair is an object naming a setting in one field and holding its value
