@@ -131,9 +131,12 @@ func (w *jsonWalker) object(i, e int, keyRule int32) int {
 		if kesc {
 			key = unescapeSimple(key)
 		}
+		keyMasked := false
 		if b := w.b; b.mayHold(ks, ke) {
 			// A key is data too: one that holds a secret is masked.
+			n := len(*w.out)
 			w.str(ks, ke, kesc, -1, nil)
+			keyMasked = len(*w.out) > n
 		}
 		i = w.ws(ke+1, e)
 		if i < e && src[i] == ':' {
@@ -146,7 +149,7 @@ func (w *jsonWalker) object(i, e int, keyRule int32) int {
 		if rl < 0 && keyRule >= 0 && isParameterValueKey(key) {
 			rl = keyRule
 		}
-		st.path = append(st.path, pathElem{key: key})
+		st.path = append(st.path, pathElem{key: key, masked: keyMasked})
 		vi := w.ws(i, e)
 		if vi < e && src[vi] == '"' && (w.b.content || st.depth > 0 || w.b.disguised) && rl < 0 {
 			switch string(key) {

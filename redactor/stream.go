@@ -732,7 +732,7 @@ func (st *state) find(b *buffer, sp span, rl *rule, keep int) {
 }
 
 // jsonPath renders the current JSON path ($.a.b[0]['x-api-key']), or "" when
-// not inside JSON.
+// not inside JSON. A key that held a secret is rendered as ['[REDACTED]'].
 func (st *state) jsonPath() string {
 	if len(st.path) == 0 {
 		return ""
@@ -746,7 +746,10 @@ func (st *state) jsonPath() string {
 			sb.WriteByte(']')
 			continue
 		}
-		if isIdent(p.key) {
+		if p.masked {
+			// A finding never holds secret bytes, not even in its path.
+			sb.WriteString("['[REDACTED]']")
+		} else if isIdent(p.key) {
 			sb.WriteByte('.')
 			sb.Write(p.key)
 		} else {
