@@ -56,9 +56,12 @@ when something was found, 2 on errors.`,
 				findings []scanFinding
 			)
 			scanOne := func(name string, src io.Reader, hint redactor.Format) error {
+				// A file name is data too (a token saved under its own
+				// name): the report shows it redacted.
+				shown := r.String(name)
 				_, err := r.Scan(ctx, prog.reader(src), format, hint, func(f redactor.Finding) {
 					mu.Lock()
-					findings = append(findings, scanFinding{File: name, Finding: f})
+					findings = append(findings, scanFinding{File: shown, Finding: f})
 					mu.Unlock()
 					prog.findings.Add(1)
 				})
@@ -80,7 +83,7 @@ when something was found, 2 on errors.`,
 				err = scanOne(name, f, redactor.FormatHint(name))
 				f.Close()
 				if err != nil {
-					err = fmt.Errorf("%s: %w", name, err)
+					err = fmt.Errorf("%s: %w", r.String(name), err)
 					break
 				}
 			}
