@@ -12,7 +12,7 @@ import (
 // finding under that key reported it in Finding.Path ($.ghp_....password),
 // so scan reports (text, JSON, SARIF) carried the secret.
 func TestRedteamSecretKeyNotInFindingPath(t *testing.T) {
-	const known = "Wm5tRq8zLc2vNb7x"                                 // generated, fake
+	const known = "Wm5tRq8zLc2vNb7x"                            // generated, fake
 	const pat = "ghp_" + "Q7mZ2xV9cK4tR8wL1nB6yH3jD5fS0gP2aE4u" // generated, fake
 	in := `{"` + pat + `":{"password":"Tb4nWq9xKm2zLr6v"},"` + known + `":{"apiKey":"Hc5vPz8qNm3xKt7w"},"ok":{"` + known + `-x":"y"}}`
 	r := newRedactor(t, redactor.Config{Literals: []redactor.Literal{{Value: known}}})
