@@ -149,6 +149,9 @@ func (w *jsonWalker) object(i, e int, keyRule int32) int {
 		if rl < 0 && keyRule >= 0 && isParameterValueKey(key) {
 			rl = keyRule
 		}
+		if rl < 0 && len(st.path) > 0 && isQueriesKey(st.path[len(st.path)-1]) {
+			rl = st.r.c.queryKeyRule(key)
+		}
 		st.path = append(st.path, pathElem{key: key, masked: keyMasked})
 		vi := w.ws(i, e)
 		if vi < e && src[vi] == '"' && (w.b.content || st.depth > 0 || w.b.disguised) && rl < 0 {
@@ -207,6 +210,34 @@ func isParameterValueKey(key []byte) bool {
 		return true
 	}
 	return false
+}
+
+// isQueriesKey reports whether p is the queries member of a Logic Apps HTTP
+// action's inputs, an object of URL query parameters.
+func isQueriesKey(p pathElem) bool {
+	return !p.arr && string(p.key) == "queries"
+}
+
+// queryKeyRule returns the rule that masks the URL query parameter key when
+// it is held in a queries object ({"queries":{"code":"<function key>"}}):
+// code and sig are masked by the rules that mask them in a URL; -1 for
+// other keys, or when that rule is disabled.
+func (c *compiled) queryKeyRule(key []byte) int32 {
+	var id string
+	switch strings.ToLower(string(key)) {
+	case "code":
+		id = "azure-functions-code-param"
+	case "sig":
+		id = "azure-sas-url-signature"
+	default:
+		return -1
+	}
+	for i := range c.rules {
+		if c.rules[i].id == id {
+			return int32(i)
+		}
+	}
+	return -1
 }
 
 // namedPair is an object naming a setting in one field and holding its value
