@@ -13,8 +13,6 @@ func TestRedteamMissingRuleClasses(t *testing.T) {
 	cases := []struct{ in, secret string }{
 		// Logic Apps HTTP action with Raw authentication.
 		{`{"inputs":{"authentication":{"type":"Raw","value":"Bearer Gk3nX8vQ2wLm9tZr5yB1cH7d"}}}`, "Gk3nX8vQ2wLm9tZr5yB1cH7d"},
-		// MySQL client password in a logged command line.
-		{"2026-12-02 deploy: mysql -h db -u app -pFx7kQ2mVn9wL orders < schema.sql\n", "Fx7kQ2mVn9wL"},
 		// SAS signature whose parameter name is percent-encoded.
 		{"GET https://acct.blob.core.windows.net/c/b?sp=r&%73ig=Np4xZ8qLk2mWv7tRb3yC9hJd5sFg%2B0aE%3D&sv=2022-11-02\n", "Np4xZ8qLk2mWv7tRb3yC9hJd5sFg"},
 		{"https://acct.blob.core.windows.net/c/b?S%69G=Np4xZ8qLk2mWv7tRb3yC9hJd5sFg%2B0aE%3D\n", "Np4xZ8qLk2mWv7tRb3yC9hJd5sFg"},
