@@ -65,9 +65,10 @@ type edit struct {
 }
 
 type pathElem struct {
-	key []byte
-	idx int
-	arr bool
+	key    []byte
+	idx    int
+	arr    bool
+	masked bool // the key itself held a secret: never rendered
 }
 
 // state is the per-call scratch space, pooled so the clean path allocates

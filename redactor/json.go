@@ -76,7 +76,7 @@ func (w *jsonWalker) value(i, e int, keyRule int32) int {
 	}
 	switch w.b.src[i] {
 	case '{':
-		return w.object(i+1, e)
+		return w.object(i+1, e, keyRule)
 	case '[':
 		return w.array(i+1, e, keyRule)
 	case '"':
@@ -95,7 +95,11 @@ func (w *jsonWalker) value(i, e int, keyRule int32) int {
 	}
 }
 
-func (w *jsonWalker) object(i, e int) int {
+// object walks the object whose members start at i. keyRule is the keyname
+// rule of the key the object sits under (-1 for none): an ARM or Logic Apps
+// parameter ({"adminPassword": {"type": "securestring", "value": "..."}})
+// holds its secret in a value member, which is masked under that rule.
+func (w *jsonWalker) object(i, e int, keyRule int32) int {
 	src := w.b.src
 	st := w.st
 	var contentType []byte
@@ -127,9 +131,12 @@ func (w *jsonWalker) object(i, e int) int {
 		if kesc {
 			key = unescapeSimple(key)
 		}
+		keyMasked := false
 		if b := w.b; b.mayHold(ks, ke) {
 			// A key is data too: one that holds a secret is masked.
+			n := len(*w.out)
 			w.str(ks, ke, kesc, -1, nil)
+			keyMasked = len(*w.out) > n
 		}
 		i = w.ws(ke+1, e)
 		if i < e && src[i] == ':' {
@@ -139,7 +146,13 @@ func (w *jsonWalker) object(i, e int) int {
 		if w.b.names || (kesc && w.b.disguised) {
 			rl = st.r.c.keyRule(key)
 		}
-		st.path = append(st.path, pathElem{key: key})
+		if rl < 0 && keyRule >= 0 && isParameterValueKey(key) {
+			rl = keyRule
+		}
+		if rl < 0 && len(st.path) > 0 && isQueriesKey(st.path[len(st.path)-1]) {
+			rl = st.r.c.queryKeyRule(key)
+		}
+		st.path = append(st.path, pathElem{key: key, masked: keyMasked})
 		vi := w.ws(i, e)
 		if vi < e && src[vi] == '"' && (w.b.content || st.depth > 0 || w.b.disguised) && rl < 0 {
 			switch string(key) {
@@ -187,6 +200,44 @@ func (w *jsonWalker) object(i, e int) int {
 		w.key = -1
 		st.path = st.path[:len(st.path)-1]
 	}
+}
+
+// isParameterValueKey reports whether key is the member of an ARM or Logic
+// Apps parameter object that holds the parameter's value.
+func isParameterValueKey(key []byte) bool {
+	switch string(key) {
+	case "value", "Value", "defaultValue", "DefaultValue":
+		return true
+	}
+	return false
+}
+
+// isQueriesKey reports whether p is the queries member of a Logic Apps HTTP
+// action's inputs, an object of URL query parameters.
+func isQueriesKey(p pathElem) bool {
+	return !p.arr && string(p.key) == "queries"
+}
+
+// queryKeyRule returns the rule that masks the URL query parameter key when
+// it is held in a queries object ({"queries":{"code":"<function key>"}}):
+// code and sig are masked by the rules that mask them in a URL; -1 for
+// other keys, or when that rule is disabled.
+func (c *compiled) queryKeyRule(key []byte) int32 {
+	var id string
+	switch strings.ToLower(string(key)) {
+	case "code":
+		id = "azure-functions-code-param"
+	case "sig":
+		id = "azure-sas-url-signature"
+	default:
+		return -1
+	}
+	for i := range c.rules {
+		if c.rules[i].id == id {
+			return int32(i)
+		}
+	}
+	return -1
 }
 
 // namedPair is an object naming a setting in one field and holding its value

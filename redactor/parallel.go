@@ -26,8 +26,20 @@ func (r *Redactor) StreamParallel(ctx context.Context, dst io.Writer, src io.Rea
 	if workers <= 0 {
 		workers = runtime.GOMAXPROCS(0)
 	}
+	src, dst, done, err := textInput(src, dst)
+	if err != nil {
+		return Stats{}, err
+	}
+	st, err := r.streamParallel(ctx, dst, src, f, hint, workers)
+	if err != nil {
+		return st, err
+	}
+	return st, done()
+}
+
+func (r *Redactor) streamParallel(ctx context.Context, dst io.Writer, src io.Reader, f, hint Format, workers int) (Stats, error) {
 	if workers < 2 || (f != FormatAuto && f != FormatNDJSON) {
-		return r.Stream(ctx, dst, src, f, hint)
+		return r.stream(ctx, dst, src, f, hint)
 	}
 	head := make([]byte, 0, parallelBlock)
 	head, eof, err := fill(src, head, detectSize)
@@ -38,7 +50,7 @@ func (r *Redactor) StreamParallel(ctx context.Context, dst io.Writer, src io.Rea
 		f = sniff(head, hint, eof)
 	}
 	if f != FormatNDJSON {
-		return r.Stream(ctx, dst, io.MultiReader(bytes.NewReader(head), src), f, hint)
+		return r.stream(ctx, dst, io.MultiReader(bytes.NewReader(head), src), f, hint)
 	}
 	return r.parallelNDJSON(ctx, dst, src, head, eof, workers)
 }

@@ -578,14 +578,36 @@ func (r *Redactor) String(s string) string {
 
 // Stream copies src to dst, redacting input of format f (FormatAuto uses
 // hint). It stops at the first error, or when ctx is done.
+//
+// UTF-16 and UTF-32 input (with a byte order mark, or BOM-less ASCII-range
+// text) is decoded, redacted and written back in its encoding; compressed
+// input is refused with ErrCompressed.
 func (r *Redactor) Stream(ctx context.Context, dst io.Writer, src io.Reader, f Format, hint Format) (Stats, error) {
+	src, dst, done, err := textInput(src, dst)
+	if err != nil {
+		return Stats{}, err
+	}
+	st, err := r.stream(ctx, dst, src, f, hint)
+	if err != nil {
+		return st, err
+	}
+	return st, done()
+}
+
+func (r *Redactor) stream(ctx context.Context, dst io.Writer, src io.Reader, f Format, hint Format) (Stats, error) {
 	w := r.NewWriter(dst, f)
 	w.SetHint(hint)
 	return w.copyFrom(ctx, src)
 }
 
 // Scan reads src and calls fn for each secret found; nothing is written.
+// UTF-16 and UTF-32 input is decoded first (findings' offsets are then in
+// the decoded UTF-8 text); compressed input is refused with ErrCompressed.
 func (r *Redactor) Scan(ctx context.Context, src io.Reader, f Format, hint Format, fn func(Finding)) (Stats, error) {
+	src, _, _, err := textInput(src, io.Discard)
+	if err != nil {
+		return Stats{}, err
+	}
 	w := r.NewWriter(io.Discard, f)
 	w.SetHint(hint)
 	w.OnFinding(fn)
@@ -721,7 +743,7 @@ func (st *state) find(b *buffer, sp span, rl *rule, keep int) {
 }
 
 // jsonPath renders the current JSON path ($.a.b[0]['x-api-key']), or "" when
-// not inside JSON.
+// not inside JSON. A key that held a secret is rendered as ['[REDACTED]'].
 func (st *state) jsonPath() string {
 	if len(st.path) == 0 {
 		return ""
@@ -735,7 +757,10 @@ func (st *state) jsonPath() string {
 			sb.WriteByte(']')
 			continue
 		}
-		if isIdent(p.key) {
+		if p.masked {
+			// A finding never holds secret bytes, not even in its path.
+			sb.WriteString("['[REDACTED]']")
+		} else if isIdent(p.key) {
 			sb.WriteByte('.')
 			sb.Write(p.key)
 		} else {

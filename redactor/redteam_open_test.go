@@ -1,0 +1,153 @@
+package redactor_test
+
+import (
+	"encoding/base64"
+	"encoding/hex"
+	"strings"
+	"testing"
+	"unicode/utf16"
+
+	"github.com/flowmask/flowmask/redactor"
+)
+
+// Leak classes found by the red team that are not fixed yet: each test
+// fails without its t.Skip. See docs/redteam.md.
+
+const redteamKnown = "Pw7kXz2qLm9vRt4n" // generated, fake
+
+func redteamLiteral(t *testing.T) *redactor.Redactor {
+	return newRedactor(t, redactor.Config{Literals: []redactor.Literal{{Value: redteamKnown}}})
+}
+
+// A known secret base64-encoded inside a larger blob and wrapped at 76
+// columns (MIME, PEM-style, `base64` default output): the secret's encoding
+// straddles a line break and the literal matcher sees two halves.
+func TestRedteamKnownSecretMIMEWrappedBase64(t *testing.T) {
+	t.Skip("leak: --secrets-file value inside line-wrapped (76-column) base64 is not masked; literal matcher in compile.go/internal/literal; see report")
+	r := redteamLiteral(t)
+	for pad := 50; pad <= 56; pad += 2 {
+		blob := strings.Repeat("A", pad) + redteamKnown + strings.Repeat("A", pad)
+		enc := base64.StdEncoding.EncodeToString([]byte(blob))
+		var wrapped strings.Builder
+		for len(enc) > 76 {
+			wrapped.WriteString(enc[:76] + "\n")
+			enc = enc[76:]
+		}
+		wrapped.WriteString(enc + "\n")
+		out := redact(t, r, wrapped.String(), redactor.FormatText)
+		dec, _ := base64.StdEncoding.DecodeString(strings.ReplaceAll(out, "\n", ""))
+		if strings.Contains(string(dec), redteamKnown) {
+			t.Errorf("pad %d: known secret recoverable from the output", pad)
+		}
+	}
+}
+
+// A known secret with every byte percent-encoded (%50%77...) or with some
+// unreserved characters percent-encoded: URL decoders accept both, the
+// matcher only knows the canonical URL escape.
+func TestRedteamKnownSecretOverEncodedURL(t *testing.T) {
+	t.Skip("leak: --secrets-file value with unreserved characters percent-encoded (%50%77%37...) is not masked; literal forms built in compile.go; see report")
+	r := redteamLiteral(t)
+	all := strings.ToUpper(hex.EncodeToString([]byte(redteamKnown)))
+	var pct strings.Builder
+	for i := 0; i < len(all); i += 2 {
+		pct.WriteString("%" + all[i:i+2])
+	}
+	mixed := "P%77" + redteamKnown[2:]
+	for _, in := range []string{"GET /cb?state=" + pct.String() + "\n", "GET /cb?state=" + mixed + "\n"} {
+		if out := redact(t, r, in, redactor.FormatText); !strings.Contains(out, "REDACTED") {
+			t.Errorf("over-encoded known secret not masked: %s", out)
+		}
+	}
+}
+
+// A known secret as UTF-16LE then base64 (PowerShell -EncodedCommand, .NET
+// Convert.ToBase64String(Encoding.Unicode...)).
+func TestRedteamKnownSecretBase64OfUTF16(t *testing.T) {
+	t.Skip("leak: --secrets-file value base64-encoded as UTF-16LE (powershell -EncodedCommand) is not masked; literal forms in compile.go; see report")
+	r := redteamLiteral(t)
+	var u []byte
+	for _, c := range utf16.Encode([]rune("$p='" + redteamKnown + "'")) {
+		u = append(u, byte(c), byte(c>>8))
+	}
+	in := "powershell.exe -NoProfile -EncodedCommand " + base64.StdEncoding.EncodeToString(u) + "\n"
+	out := redact(t, r, in, redactor.FormatText)
+	if out == in {
+		t.Errorf("UTF-16 base64 of a known secret not masked: %s", out)
+	}
+}
+
+// Key names split inside a word (Pass_Word, pass-word, API-Key is fine):
+// normalization would match them, but the prefilter only knows keywords
+// spelled as the names are, so the line is never looked at.
+func TestRedteamKeyNameSplitInsideWord(t *testing.T) {
+	t.Skip("leak: keys like Pass_Word / pass-word / PASS.WORD are never checked: prefilter keywords (compile.go) lack separator-split spellings; see report")
+	const pw = "Hd4nWq8xZm2kLv6t" // generated, fake
+	r := def(t)
+	for _, in := range []string{
+		`{"Pass_Word":"` + pw + `"}`,
+		`{"pass-word":"` + pw + `"}`,
+		"pass_word=" + pw + "\n",
+	} {
+		if out := redact(t, r, in, redactor.FormatAuto); strings.Contains(out, pw) {
+			t.Errorf("leaked: %s", out)
+		}
+	}
+}
+
+// A numeric or boolean-looking secret under a sensitive key
+// ({"password":482915736104}, {"pin":...}): only strings are masked.
+func TestRedteamNumericValueUnderSensitiveKey(t *testing.T) {
+	t.Skip("leak: a JSON number under a sensitive key ({\"password\":48291573610}) is kept; masking changes the value's type, needs a decision; see report")
+	r := def(t)
+	in := `{"user":"svc","password":48291573610}`
+	if out := redact(t, r, in, redactor.FormatJSON); strings.Contains(out, "48291573610") {
+		t.Errorf("leaked: %s", out)
+	}
+}
+
+// Base64 JSON in an ordinary string field (not $content/inlinedContent):
+// a header or a message property that carries an encoded credential
+// document is not decoded.
+func TestRedteamBase64JSONInOrdinaryField(t *testing.T) {
+	t.Skip("leak: base64 of {\"password\":...} in an ordinary JSON string field is not decoded (only $content and inlinedContent are); see report")
+	const pw = "Ks8vNq3xWm7zLb2t" // generated, fake
+	blob := base64.StdEncoding.EncodeToString([]byte(`{"user":"svc","password":"` + pw + `"}`))
+	in := `{"properties":{"userProperties":{"ctx":"` + blob + `"}}}`
+	out := redact(t, def(t), in, redactor.FormatJSON)
+	if out == in {
+		t.Errorf("base64 JSON credential not masked: %s", out)
+	}
+}
+
+// JSON inside a text line (or a JSON file forced to --format text) whose key
+// is spelled with \u escapes: the text path matches key names on the raw
+// bytes and does not decode \uXXXX, the JSON walk does.
+func TestRedteamEscapedKeyInTextJSON(t *testing.T) {
+	t.Skip("leak: text line msg={\"\\u0070assword\":\"...\"} (or a JSON file with --format text) keeps the value: text key-name matching (keyvalue.go) does not decode \\u escapes; see report")
+	const pw = "Jq5wZx8mLn3vKt7b" // generated, fake
+	r := def(t)
+	for _, in := range []string{
+		`2026-12-02 INFO body={"\u0070assword":"` + pw + `"}` + "\n",
+		`{"pa\u0073sword":"` + pw + `"}` + "\n",
+	} {
+		if out := redact(t, r, in, redactor.FormatText); strings.Contains(out, pw) {
+			t.Errorf("leaked: %s", out)
+		}
+	}
+}
+
+// CSV with lone-CR record ends (Excel "CSV (Macintosh)", classic Mac
+// exports): records are only split at \n, so the file is one text line, the
+// header never names the password column, and the cells go through.
+func TestRedteamCSVLoneCRLineEndings(t *testing.T) {
+	t.Skip("leak: CSV whose records end in a lone \\r keeps the cells of a password column (csv.go splits records at \\n only; sniff does not see CSV); see report")
+	const pw = "Lr3vXq9zMk5wNb2t" // generated, fake
+	in := "user,password,host\rbob," + pw + ",db1\ralice," + pw + "x,db2\r"
+	r := def(t)
+	for _, f := range []redactor.Format{redactor.FormatAuto, redactor.FormatCSV} {
+		if out := redact(t, r, in, f); strings.Contains(out, pw) {
+			t.Errorf("%s: leaked: %q", f, out)
+		}
+	}
+}
