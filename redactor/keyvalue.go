@@ -80,7 +80,11 @@ func (st *state) nameContext(b *buffer, a, p, n int, rl *rule, mode int) (pr pai
 		case prev == '<':
 			pr.sep = sepXML
 		case prev == '/':
-			return pr, false // a URL path: /accounts/7/reset-password
+			// A URL path (/accounts/7/reset-password) holds no value,
+			// unless the name is assigned one: tenant/api_key=X.
+			if !assigned(src, p+n) {
+				return pr, false
+			}
 		case prev == ':' && p-2 >= a && isAlnum(src[p-2]):
 			return pr, false // a namespaced identifier: sts:GetSessionToken, arn:...:secret:name
 		case isAlnum(prev):
@@ -90,7 +94,7 @@ func (st *state) nameContext(b *buffer, a, p, n int, rl *rule, mode int) (pr pai
 			}
 			pr.bare = false
 		case prev == '_' || prev == '-' || prev == '.':
-			if !rl.suffix || inPath(src, a, p) {
+			if !rl.suffix || inPath(src, a, p) && !assigned(src, p+n) {
 				return pr, false
 			}
 			pr.bare = false
@@ -112,6 +116,15 @@ func (st *state) nameContext(b *buffer, a, p, n int, rl *rule, mode int) (pr pai
 	}
 	pr.name = src[identStart(src, a, p):min(len(src), p+n)]
 	return pr, true
+}
+
+// assigned reports whether an '=' follows the name ending at src[e]
+// (after blanks): name=value, not a path segment.
+func assigned(src []byte, e int) bool {
+	for e < len(src) && (src[e] == ' ' || src[e] == '\t') {
+		e++
+	}
+	return e < len(src) && src[e] == '='
 }
 
 // inPath reports whether the identifier ending at src[p] is a segment of a
