@@ -104,8 +104,8 @@ func TestDocumentedCommands(t *testing.T) {
 		if !fi.IsDir() {
 			continue
 		}
-		if clean := filepath.Clean(target); clean != "deploy/kubernetes/fleet" && clean != "deploy/kubernetes/sidecar" {
-			t.Errorf("%s: applies %s, which is not one deployment (use deploy/kubernetes/fleet/ or deploy/kubernetes/sidecar/)", c, target)
+		if clean := filepath.Clean(target); clean != "deploy/kubernetes/fleet" && clean != "deploy/kubernetes/sidecar" && clean != "deploy/kubernetes/kafka" {
+			t.Errorf("%s: applies %s, which is not one deployment (use deploy/kubernetes/fleet/, deploy/kubernetes/sidecar/ or deploy/kubernetes/kafka/)", c, target)
 		}
 		for _, f := range fields {
 			if f == "-R" || f == "--recursive" || f == "-k" {

@@ -12,8 +12,8 @@ import (
 	"github.com/flowmask/flowmask/deploy/internal/kcheck"
 )
 
-// readManifests decodes every file of deploy/kubernetes/fleet and
-// deploy/kubernetes/sidecar, with optional text edits applied first (file
+// readManifests decodes every file of deploy/kubernetes/fleet,
+// deploy/kubernetes/sidecar and deploy/kubernetes/kafka, with optional text edits applied first (file
 // base name -> old -> new).
 func readManifests(t *testing.T, edits map[string][2]string) ([]kcheck.Object, error) {
 	t.Helper()
@@ -77,12 +77,18 @@ func TestManifests(t *testing.T) {
 	for _, p := range proxies {
 		got = append(got, p.Workload+"/"+p.Container)
 	}
-	if want := []string{"Deployment/flowmask/flowmask", "DaemonSet/fluent-bit/flowmask"}; !slices.Equal(got, want) {
+	if want := []string{"Deployment/flowmask/flowmask", "Deployment/flowmask-kafka/flowmask", "DaemonSet/fluent-bit/flowmask"}; !slices.Equal(got, want) {
 		t.Errorf("flowmask containers %v; want %v", got, want)
 	}
 	for _, p := range proxies {
 		if p.Workload == "Deployment/flowmask" && (len(p.Config.Secrets.KeyVaults) == 0 || !p.Config.Auth.Enabled()) {
 			t.Errorf("fleet config: want Key Vault and inbound auth, got %+v %+v", p.Config.Secrets.KeyVaults, p.Config.Auth)
+		}
+		if p.Workload == "Deployment/flowmask-kafka" {
+			k := p.Kafka
+			if k == nil || p.Config != nil || p.AdminPort != 9090 || k.Kafka.In != "diagnostics" || k.Kafka.SASL.PasswordFile == "" || len(k.Secrets.KeyVaults) == 0 {
+				t.Errorf("kafka config: want the Event Hubs pipeline with a password file and Key Vault, got %+v", k)
+			}
 		}
 		if p.Native != (p.Workload == "DaemonSet/fluent-bit") {
 			t.Errorf("%s: native sidecar %v", p.Workload, p.Native)
@@ -90,9 +96,11 @@ func TestManifests(t *testing.T) {
 	}
 }
 
-// TestManifestLayout keeps the two deployments apart, so that the documented
-// `kubectl apply -f deploy/kubernetes/fleet/` applies the fleet and nothing
-// else (no Fluent Bit DaemonSet), and the sidecar example stays on its own.
+// TestManifestLayout keeps the three deployments apart, so that the
+// documented `kubectl apply -f deploy/kubernetes/fleet/` applies the fleet and
+// nothing else (no Fluent Bit DaemonSet, no kafka pipeline), and the sidecar
+// and kafka examples stay on their own. The kafka files carry a kafka-
+// prefix: the edits of TestManifestsBroken name files by base name.
 func TestManifestLayout(t *testing.T) {
 	if loose, _ := filepath.Glob("kubernetes/*.yaml"); len(loose) > 0 {
 		t.Errorf("manifests directly under kubernetes/ (would be applied with either deployment): %v", loose)
@@ -100,6 +108,18 @@ func TestManifestLayout(t *testing.T) {
 	want := map[string][]string{
 		"fleet":   {"ConfigMap", "Deployment", "HorizontalPodAutoscaler", "Namespace", "NetworkPolicy", "PodDisruptionBudget", "Service", "ServiceAccount"},
 		"sidecar": {"ConfigMap", "DaemonSet", "NetworkPolicy"},
+		"kafka":   {"ConfigMap", "Deployment", "HorizontalPodAutoscaler", "Namespace", "NetworkPolicy", "PodDisruptionBudget", "ServiceAccount"},
+	}
+	seen := map[string]string{}
+	all, _ := filepath.Glob("kubernetes/*/*.yaml")
+	for _, f := range all {
+		if other, dup := seen[filepath.Base(f)]; dup {
+			t.Errorf("%s and %s share a base name", other, f)
+		}
+		seen[filepath.Base(f)] = f
+	}
+	if dirs, _ := filepath.Glob("kubernetes/*"); len(dirs) != len(want) {
+		t.Errorf("kubernetes/ holds %v; want exactly %d directories", dirs, len(want))
 	}
 	for dir, kinds := range want {
 		files, err := filepath.Glob(filepath.Join("kubernetes", dir, "*.yaml"))
@@ -168,6 +188,27 @@ func TestManifestsBroken(t *testing.T) {
 		{"bad name", "pdb.yaml", [2]string{"  name: flowmask\n", "  name: Flowmask_PDB\n"}, "name \"Flowmask_PDB\""},
 		{"long port name", "deployment.yaml", [2]string{"- name: admin", "- name: admin-port-number"}, "port name \"admin-port-number\""},
 		{"sidecar not native", "sidecar.yaml", [2]string{"          restartPolicy: Always\n", ""}, "must be a native sidecar"},
+		// flowmask kafka (kubernetes/kafka).
+		{"kafka invalid config", "kafka-configmap.yaml", [2]string{"out: diagnostics-clean", "out: diagnostics"}, "kafka.out: must differ from in"},
+		{"kafka unknown key", "kafka-configmap.yaml", [2]string{"dead_letter: diagnostics-dlq", "deadletter: diagnostics-dlq"}, "field deadletter not found"},
+		{"kafka admin off", "kafka-configmap.yaml", [2]string{"admin: 0.0.0.0:9090", "admin: \"off\""}, "admin is off"},
+		{"kafka admin on loopback", "kafka-configmap.yaml", [2]string{"admin: 0.0.0.0:9090", "admin: 127.0.0.1:9090"}, "bind 0.0.0.0"},
+		{"kafka short grace", "kafka-deployment.yaml", [2]string{"terminationGracePeriodSeconds: 45", "terminationGracePeriodSeconds: 30"}, "terminationGracePeriodSeconds 30 <= preStop 0s + drain_timeout 30s"},
+		{"kafka readiness path", "kafka-deployment.yaml", [2]string{"httpGet: {path: /readyz, port: admin}", "httpGet: {path: /healthz, port: admin}"}, "readinessProbe: path \"/healthz\", want /readyz"},
+		{"kafka no liveness", "kafka-deployment.yaml", [2]string{"          livenessProbe:\n            httpGet: {path: /healthz, port: admin}\n", "          livenessProbe:\n            tcpSocket: {port: admin}\n"}, "livenessProbe: want httpGet"},
+		{"kafka traffic port", "kafka-deployment.yaml", [2]string{"          ports:\n", "          ports:\n            - {name: http, containerPort: 8080}\n"}, "containerPort 8080 (http) is not the admin port 9090"},
+		{"kafka flags", "kafka-deployment.yaml", [2]string{`args: ["kafka", "--config", "/etc/flowmask/config.yaml"]`, `args: ["kafka", "--config", "/etc/flowmask/config.yaml", "--in", "other"]`}, "arg --in: set kafka settings in the config"},
+		{"kafka password not from a Secret", "kafka-deployment.yaml", [2]string{"          secret:\n            secretName: eventhubs-connection\n            defaultMode: 0440", "          emptyDir: {}"}, "kafka.sasl.password_file /var/run/secrets/flowmask/kafka/connection-string: mount it from a Secret"},
+		{"kafka password unmounted", "kafka-configmap.yaml", [2]string{"password_file: /var/run/secrets/flowmask/kafka/connection-string", "password_file: /run/eventhubs/connection-string"}, "kafka.sasl.password_file /run/eventhubs/connection-string is on no mounted volume"},
+		{"kafka password env inline", "kafka-configmap.yaml", [2]string{"password_file: /var/run/secrets/flowmask/kafka/connection-string", "password_env: EVENTHUB_CONNECTION_STRING"}, "kafka.sasl.password_env EVENTHUB_CONNECTION_STRING: the container does not set it"},
+		{"kafka no partitions", "kafka-deployment.yaml", [2]string{"    flowmask.io/kafka-partitions: \"8\"\n", ""}, "no annotation flowmask.io/kafka-partitions"},
+		{"kafka replicas over partitions", "kafka-deployment.yaml", [2]string{"  replicas: 2\n", "  replicas: 9\n"}, "replicas 9 exceed the 8 partitions"},
+		{"kafka hpa over partitions", "kafka-hpa.yaml", [2]string{"maxReplicas: 8", "maxReplicas: 12"}, "maxReplicas 12 exceeds the 8 partitions of Deployment/flowmask-kafka"},
+		{"kafka bad partitions", "kafka-deployment.yaml", [2]string{`flowmask.io/kafka-partitions: "8"`, `flowmask.io/kafka-partitions: "eight"`}, "is not a partition count"},
+		{"kafka shared transactional id", "kafka-configmap.yaml", [2]string{"exactly_once: false", "exactly_once: true\n      transactional_id: flowmask-1"}, "transactional_id \"flowmask-1\" is shared by 2 replicas"},
+		{"kafka key vault without identity", "kafka-deployment.yaml", [2]string{`azure.workload.identity/use: "true"`, `azure.workload.identity/use: "false"`}, "lacks the label azure.workload.identity/use"},
+		{"kafka admin open", "kafka-networkpolicy.yaml", [2]string{"    - from:\n        - namespaceSelector:\n            matchLabels:\n              kubernetes.io/metadata.name: monitoring\n", "    - from: []\n"}, "opens the admin port 9090 to every source"},
+		{"kafka in a DaemonSet", "sidecar.yaml", [2]string{`args: ["proxy", "--config", "/etc/flowmask/config.yaml"]`, `args: ["kafka", "--config", "/etc/flowmask/config.yaml"]`}, "flowmask kafka runs as a main container of a Deployment"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -11,7 +11,9 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/flowmask/flowmask/kafka"
 	"github.com/flowmask/flowmask/proxy"
+	"github.com/flowmask/flowmask/redactor/secrets"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
 	corev1 "k8s.io/api/core/v1"
@@ -43,11 +45,21 @@ type Proxy struct {
 	// sidecar (an init container with restartPolicy: Always).
 	Container string
 	Native    bool
-	// Config is the proxy config read from the mounted ConfigMap.
+	// Config is the proxy config read from the mounted ConfigMap, for a
+	// container running `flowmask proxy`; nil for `flowmask kafka`.
 	Config *proxy.Config
-	// ListenPort and AdminPort are parsed from Config.
+	// Kafka is the kafka config read from the mounted ConfigMap, for a
+	// container running `flowmask kafka`; nil for `flowmask proxy`.
+	Kafka *kafka.FileConfig
+	// ListenPort and AdminPort are parsed from the config. A kafka
+	// container has no listener: its ListenPort is 0.
 	ListenPort, AdminPort int32
 }
+
+// PartitionsAnnotation on a Deployment running `flowmask kafka` states the
+// input topic's partition count; Check refuses replicas (or an HPA's
+// maxReplicas) above it, since the extra consumers would sit idle.
+const PartitionsAnnotation = "flowmask.io/kafka-partitions"
 
 // workload is a pod template and where it came from.
 type workload struct {
@@ -55,7 +67,10 @@ type workload struct {
 	labels              map[string]string
 	spec                *corev1.PodSpec
 	minReplicas         int32
-	proxies             []*Proxy
+	// replicas is the Deployment's spec.replicas (1 when unset); partitions
+	// its PartitionsAnnotation, 0 when absent.
+	replicas, partitions int32
+	proxies              []*Proxy
 }
 
 func (w *workload) id() string { return w.kind + "/" + w.name }
@@ -110,7 +125,18 @@ func Check(objs []Object) ([]*Proxy, error) {
 			if m, ok := hpaMin[v.Namespace+"/"+v.Name]; ok {
 				r = m
 			}
-			w = &workload{kind: "Deployment", ns: v.Namespace, name: v.Name, labels: v.Spec.Template.Labels, spec: &v.Spec.Template.Spec, minReplicas: r}
+			w = &workload{kind: "Deployment", ns: v.Namespace, name: v.Name, labels: v.Spec.Template.Labels, spec: &v.Spec.Template.Spec, minReplicas: r, replicas: 1}
+			if v.Spec.Replicas != nil {
+				w.replicas = *v.Spec.Replicas
+			}
+			if a, ok := v.Annotations[PartitionsAnnotation]; ok {
+				n, err := strconv.ParseInt(a, 10, 32)
+				if err != nil || n < 1 {
+					c.errorf(o.Source, "Deployment/%s: annotation %s %q is not a partition count", v.Name, PartitionsAnnotation, a)
+				} else {
+					w.partitions = int32(n)
+				}
+			}
 			c.checkSelector(o.Source, v.Spec.Selector, v.Spec.Template.Labels)
 		case *appsv1.DaemonSet:
 			w = &workload{kind: "DaemonSet", ns: v.Namespace, name: v.Name, labels: v.Spec.Template.Labels, spec: &v.Spec.Template.Spec, minReplicas: 1}
@@ -248,6 +274,10 @@ func (c *checker) checkPod(w *workload) {
 	}
 	for i := range w.spec.InitContainers {
 		ct := &w.spec.InitContainers[i]
+		if IsFlowmaskImage(ct.Image) && len(ct.Args) > 0 && ct.Args[0] == "kafka" {
+			c.errorf(src, "init container %s: flowmask kafka runs as a main container of a Deployment", ct.Name)
+			continue
+		}
 		if IsFlowmaskImage(ct.Image) {
 			native := ct.RestartPolicy != nil && *ct.RestartPolicy == corev1.ContainerRestartPolicyAlways
 			if !native {
@@ -258,7 +288,10 @@ func (c *checker) checkPod(w *workload) {
 	}
 	for i := range w.spec.Containers {
 		ct := &w.spec.Containers[i]
-		if IsFlowmaskImage(ct.Image) {
+		switch {
+		case IsFlowmaskImage(ct.Image) && len(ct.Args) > 0 && ct.Args[0] == "kafka":
+			c.checkKafka(w, ct)
+		case IsFlowmaskImage(ct.Image):
 			c.checkProxy(w, ct, false)
 		}
 	}
@@ -273,8 +306,16 @@ func configPath(ct *corev1.Container) (string, error) {
 	if len(ct.Args) == 0 {
 		return DefaultConfig, nil
 	}
-	if ct.Args[0] != "proxy" {
-		return "", fmt.Errorf("args start with %q, want proxy", ct.Args[0])
+	if ct.Args[0] != "proxy" && ct.Args[0] != "kafka" {
+		return "", fmt.Errorf("args start with %q, want proxy or kafka", ct.Args[0])
+	}
+	if ct.Args[0] == "kafka" {
+		// Every setting lives in the config, where this check reads it.
+		for _, a := range ct.Args[1:] {
+			if strings.HasPrefix(a, "--") && a != "--config" && !strings.HasPrefix(a, "--config=") {
+				return "", fmt.Errorf("arg %s: set kafka settings in the config, where this check reads them", a)
+			}
+		}
 	}
 	for i, a := range ct.Args {
 		if a == "--config" && i+1 < len(ct.Args) {
@@ -313,13 +354,27 @@ func mountFor(spec *corev1.PodSpec, ct *corev1.Container, p string) (*corev1.Vol
 }
 
 func (c *checker) loadConfig(w *workload, ct *corev1.Container) (*proxy.Config, error) {
-	cfgPath, err := configPath(ct)
+	name, data, err := c.configData(w, ct)
 	if err != nil {
 		return nil, err
 	}
+	cfg, err := proxy.ParseConfig(name, data)
+	if err != nil {
+		return nil, fmt.Errorf("proxy config: %w", err)
+	}
+	return cfg, nil
+}
+
+// configData returns the config file's name (for errors) and content, read
+// from the ConfigMap mounted at its path.
+func (c *checker) configData(w *workload, ct *corev1.Container) (string, []byte, error) {
+	cfgPath, err := configPath(ct)
+	if err != nil {
+		return "", nil, err
+	}
 	m, vol := mountFor(w.spec, ct, cfgPath)
 	if m == nil || vol == nil || vol.ConfigMap == nil {
-		return nil, fmt.Errorf("config %s is not on a mounted ConfigMap volume", cfgPath)
+		return "", nil, fmt.Errorf("config %s is not on a mounted ConfigMap volume", cfgPath)
 	}
 	rel := strings.TrimPrefix(strings.TrimPrefix(cfgPath, strings.TrimRight(m.MountPath, "/")), "/")
 	if m.SubPath != "" {
@@ -336,17 +391,13 @@ func (c *checker) loadConfig(w *workload, ct *corev1.Container) (*proxy.Config, 
 	}
 	cm := c.cms[w.ns+"/"+vol.ConfigMap.Name]
 	if cm == nil {
-		return nil, fmt.Errorf("ConfigMap %s/%s is not among the manifests", w.ns, vol.ConfigMap.Name)
+		return "", nil, fmt.Errorf("ConfigMap %s/%s is not among the manifests", w.ns, vol.ConfigMap.Name)
 	}
 	data, ok := cm.Data[key]
 	if !ok || key == "" {
-		return nil, fmt.Errorf("ConfigMap %s has no key for %s", cm.Name, cfgPath)
+		return "", nil, fmt.Errorf("ConfigMap %s has no key for %s", cm.Name, cfgPath)
 	}
-	cfg, err := proxy.ParseConfig("ConfigMap "+cm.Name+"/"+key, []byte(data))
-	if err != nil {
-		return nil, fmt.Errorf("proxy config: %w", err)
-	}
-	return cfg, nil
+	return "ConfigMap " + cm.Name + "/" + key, []byte(data), nil
 }
 
 func splitPort(addr string) (string, int32, error) {
@@ -359,6 +410,29 @@ func splitPort(addr string) (string, int32, error) {
 		return "", 0, fmt.Errorf("%q: want a fixed port", addr)
 	}
 	return host, int32(n), nil
+}
+
+// checkAdmin checks the admin address (on, on every interface, a fixed
+// port) and returns its port, 0 when it is unusable.
+func (c *checker) checkAdmin(src, admin string) int32 {
+	if admin == "off" {
+		c.errorf(src, "admin is off: the probes need /healthz and /readyz")
+		return 0
+	}
+	host, port, err := splitPort(admin)
+	if err != nil {
+		c.errorf(src, "admin: %v", err)
+		return 0
+	}
+	if host != "" && host != "0.0.0.0" && host != "::" {
+		c.errorf(src, "admin %s: bind 0.0.0.0 so the kubelet can probe the pod's address", admin)
+	}
+	return port
+}
+
+func hostOf(addr string) string {
+	host, _, _ := net.SplitHostPort(addr)
+	return host
 }
 
 func isLoopback(host string) bool {
@@ -383,16 +457,7 @@ func (c *checker) checkProxy(w *workload, ct *corev1.Container, native bool) {
 		bad("listen: %v", err)
 	}
 	p.ListenPort = lp
-	if cfg.Admin == "off" {
-		bad("admin is off: the probes need /healthz and /readyz")
-	} else if adminHost, ap, err := splitPort(cfg.Admin); err != nil {
-		bad("admin: %v", err)
-	} else {
-		p.AdminPort = ap
-		if adminHost != "" && adminHost != "0.0.0.0" && adminHost != "::" {
-			bad("admin %s: bind 0.0.0.0 so the kubelet can probe the pod's address", cfg.Admin)
-		}
-	}
+	p.AdminPort = c.checkAdmin(src, cfg.Admin)
 	w.proxies = append(w.proxies, p)
 
 	// Ports.
@@ -409,7 +474,27 @@ func (c *checker) checkProxy(w *workload, ct *corev1.Container, native bool) {
 		}
 	}
 
-	// Probes.
+	c.checkProbes(src, ct, p.AdminPort)
+	c.checkResources(src, ct)
+	c.checkSecurity(src, w.spec, ct)
+	c.checkShutdown(src, w.spec, ct, cfg, native)
+	c.checkConfigFiles(src, w, ct, cfg)
+
+	// Auth: a proxy reachable from outside its pod is no open relay.
+	if err == nil && !isLoopback(listenHost) && !cfg.Auth.Enabled() && cfg.TLS.ClientCAFile == "" {
+		bad("listen %s is reachable from other pods but auth is off (set auth.tokens_file or mTLS)", cfg.Listen)
+	}
+	if w.kind == "Deployment" && !cfg.Auth.Enabled() && cfg.TLS.ClientCAFile == "" {
+		bad("fleet mode (Deployment) needs inbound auth")
+	}
+
+	c.checkKeyVaults(src, w, &cfg.Secrets)
+}
+
+// checkProbes: liveness on /healthz and readiness on /readyz (startup, if
+// any, on either), over plain HTTP on the admin port.
+func (c *checker) checkProbes(src string, ct *corev1.Container, adminPort int32) {
+	bad := func(format string, args ...any) { c.errorf(src, format, args...) }
 	probe := func(kind string, pr *corev1.Probe, want string) {
 		if pr == nil {
 			if kind != "startupProbe" {
@@ -424,8 +509,8 @@ func (c *checker) checkProxy(w *workload, ct *corev1.Container, native bool) {
 		if pr.HTTPGet.Path != want && !(kind == "startupProbe" && pr.HTTPGet.Path == "/readyz") {
 			bad("%s: path %q, want %s", kind, pr.HTTPGet.Path, want)
 		}
-		if port := containerPort(ct, pr.HTTPGet.Port); port != p.AdminPort {
-			bad("%s: port %s is not the admin port %d", kind, pr.HTTPGet.Port.String(), p.AdminPort)
+		if port := containerPort(ct, pr.HTTPGet.Port); port != adminPort {
+			bad("%s: port %s is not the admin port %d", kind, pr.HTTPGet.Port.String(), adminPort)
 		}
 		if pr.HTTPGet.Scheme == corev1.URISchemeHTTPS {
 			bad("%s: the admin listener is plain HTTP", kind)
@@ -434,8 +519,11 @@ func (c *checker) checkProxy(w *workload, ct *corev1.Container, native bool) {
 	probe("livenessProbe", ct.LivenessProbe, "/healthz")
 	probe("readinessProbe", ct.ReadinessProbe, "/readyz")
 	probe("startupProbe", ct.StartupProbe, "/healthz")
+}
 
-	// Resources.
+// checkResources: CPU and memory requests and limits are set.
+func (c *checker) checkResources(src string, ct *corev1.Container) {
+	bad := func(format string, args ...any) { c.errorf(src, format, args...) }
 	for _, r := range []corev1.ResourceName{corev1.ResourceCPU, corev1.ResourceMemory} {
 		if q, ok := ct.Resources.Requests[r]; !ok || q.IsZero() {
 			bad("no %s request", r)
@@ -444,21 +532,13 @@ func (c *checker) checkProxy(w *workload, ct *corev1.Container, native bool) {
 			bad("no %s limit", r)
 		}
 	}
+}
 
-	c.checkSecurity(src, w.spec, ct)
-	c.checkShutdown(src, w.spec, ct, cfg, native)
-	c.checkConfigFiles(src, w, ct, cfg)
-
-	// Auth: a proxy reachable from outside its pod is no open relay.
-	if err == nil && !isLoopback(listenHost) && !cfg.Auth.Enabled() && cfg.TLS.ClientCAFile == "" {
-		bad("listen %s is reachable from other pods but auth is off (set auth.tokens_file or mTLS)", cfg.Listen)
-	}
-	if w.kind == "Deployment" && !cfg.Auth.Enabled() && cfg.TLS.ClientCAFile == "" {
-		bad("fleet mode (Deployment) needs inbound auth")
-	}
-
-	// Key Vault through workload identity.
-	if len(cfg.Secrets.KeyVaults) > 0 {
+// checkKeyVaults: Key Vault is read through Azure workload identity, so the
+// pod carries its label and runs as a ServiceAccount with a client ID.
+func (c *checker) checkKeyVaults(src string, w *workload, sc *secrets.Config) {
+	bad := func(format string, args ...any) { c.errorf(src, format, args...) }
+	if len(sc.KeyVaults) > 0 {
 		if w.labels[wiUseLabel] != "true" {
 			bad("secrets.keyvaults is set but the pod lacks the label %s: \"true\"", wiUseLabel)
 		}
@@ -688,7 +768,7 @@ func (c *checker) checkService(src string, s *corev1.Service) {
 			ports = append(ports, port)
 		}
 		for _, p := range w.proxies {
-			if !slices.Contains(ports, p.ListenPort) {
+			if p.Kafka == nil && !slices.Contains(ports, p.ListenPort) {
 				c.errorf(src, "no port targets flowmask's listen port %d in %s", p.ListenPort, w.id())
 			}
 		}
@@ -726,6 +806,9 @@ func (c *checker) checkHPA(src string, h *autoscalingv2.HorizontalPodAutoscaler)
 	}
 	if len(h.Spec.Metrics) == 0 {
 		c.errorf(src, "no metrics")
+	}
+	if target.partitions > 0 && h.Spec.MaxReplicas > target.partitions {
+		c.errorf(src, "maxReplicas %d exceeds the %d partitions of %s (annotation %s): the extra consumers would sit idle", h.Spec.MaxReplicas, target.partitions, target.id(), PartitionsAnnotation)
 	}
 	for _, m := range h.Spec.Metrics {
 		if m.Resource == nil || m.Resource.Target.Type != autoscalingv2.UtilizationMetricType {
@@ -799,13 +882,12 @@ func (c *checker) checkNetworkPolicies(w *workload) {
 		return false
 	}
 	for _, p := range w.proxies {
-		listenHost, _, _ := net.SplitHostPort(p.Config.Listen)
 		type port struct {
 			what, name string
 			n          int32
 		}
 		ports := []port{{"admin", "admin", p.AdminPort}}
-		if !isLoopback(listenHost) {
+		if p.Config != nil && !isLoopback(hostOf(p.Config.Listen)) {
 			ports = append(ports, port{"proxy", "http", p.ListenPort})
 		}
 		for _, pt := range ports {
