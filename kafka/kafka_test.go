@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"math/big"
 	"net"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -212,6 +213,21 @@ func TestEveryRecordRedactedInOrder(t *testing.T) {
 	}
 	if err := p.Ready(); err != nil {
 		t.Errorf("Ready after processing: %v", err)
+	}
+	// After a run every family has samples: they are exactly MetricNames.
+	fams, err := p.Registry().Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got []string
+	for _, f := range fams {
+		got = append(got, f.GetName())
+	}
+	want := kafka.MetricNames()
+	slices.Sort(got)
+	slices.Sort(want)
+	if !slices.Equal(got, want) {
+		t.Errorf("registered metric families %v; MetricNames says %v", got, want)
 	}
 }
 

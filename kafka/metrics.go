@@ -45,6 +45,20 @@ func newMetrics(reg prometheus.Registerer) *metrics {
 	return m
 }
 
+// MetricNames lists the metric families a Pipeline exports, for dashboards
+// and alert rules to be checked against (a test keeps it in step with what
+// is registered).
+func MetricNames() []string {
+	return []string{
+		"flowmask_kafka_records_total",
+		"flowmask_kafka_bytes_total",
+		"flowmask_kafka_redactions_total",
+		"flowmask_kafka_consumer_lag",
+		"flowmask_kafka_commit_seconds",
+		"flowmask_kafka_commit_failures_total",
+	}
+}
+
 // AdminHandler serves /healthz (the process is up), /readyz (joined the
 // group, brokers reachable) and /metrics.
 func (p *Pipeline) AdminHandler() http.Handler {
