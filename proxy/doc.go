@@ -13,9 +13,8 @@
 // [Server.SetLiterals] swap the compiled configuration and known secrets
 // atomically; requests in flight finish with what they started with.
 //
-// Reusable parts: [AuditLogger] writes one JSON record ([Record]) per
-// exchange and reopens its file on demand; [Metrics] registers the
-// Prometheus metrics on a registry the caller owns; [RedactingSyncer] is the
-// zap WriteSyncer that runs the engine over every log entry; [FieldError]
-// and the config loader give file:line: key.path errors.
+// Reusable parts: [Metrics] registers the Prometheus metrics on a registry
+// the caller owns; [FieldError] and the config loader give file:line:
+// key.path errors. Exchange records and their delivery (the audit logger,
+// the log-redacting WriteSyncer) live in package proxy/audit.
 package proxy

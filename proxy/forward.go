@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/elazarl/goproxy"
+	"github.com/flowmask/flowmask/proxy/audit"
 	"github.com/flowmask/flowmask/redactor"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
@@ -163,7 +164,7 @@ func NewForward(cfg *ForwardConfig, opts ForwardOptions) (*Forward, error) {
 	encCfg := zap.NewProductionEncoderConfig()
 	encCfg.TimeKey = "time"
 	encCfg.EncodeTime = zapcore.RFC3339NanoTimeEncoder
-	f.logger = zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(encCfg), NewRedactingSyncer(out, f.red.Load), level)).With(zap.String("proxy", "forward"))
+	f.logger = zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(encCfg), audit.NewRedactingSyncer(out, f.red.Load), level)).With(zap.String("proxy", "forward"))
 	pool, err := x509.SystemCertPool()
 	if err != nil {
 		pool = x509.NewCertPool()
@@ -254,7 +255,7 @@ func (f *Forward) SetLiterals(lits []redactor.Literal) {
 func (f *Forward) Logger() *zap.Logger { return f.logger }
 
 // Reopen reopens a file audit output (call it on SIGHUP).
-func (f *Forward) Reopen() error { return f.records.out.reopen() }
+func (f *Forward) Reopen() error { return f.records.out.Reopen() }
 
 // Close closes the audit output and idle upstream connections.
 func (f *Forward) Close() error {
@@ -834,7 +835,7 @@ func (f *Forward) finish(ex *fwdExchange) {
 		if err := f.records.write(&ex.rec); err != nil {
 			f.logger.Error("audit write failed", zap.Error(err))
 		}
-		m := &Record{Route: ex.rec.Kind, Status: ex.rec.Status, Duration: d, ByRule: ex.stats.ByRule, Reason: ex.rec.Reason,
+		m := &audit.Record{Route: ex.rec.Kind, Status: ex.rec.Status, Duration: d, ByRule: ex.stats.ByRule, Reason: ex.rec.Reason,
 			UpstreamLatency: time.Duration(ex.rec.UpstreamLatencyMS * float64(time.Millisecond))}
 		if b := ex.rec.Request; b != nil {
 			m.BytesIn = b.Bytes

@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/flowmask/flowmask/proxy/audit"
 	"github.com/flowmask/flowmask/redactor"
 	"github.com/valyala/fastjson"
 )
@@ -23,7 +24,7 @@ import (
 // exchange is one request's bookkeeping, shared with the ReverseProxy hooks
 // through the request context.
 type exchange struct {
-	rec      Record
+	rec      audit.Record
 	start    time.Time
 	wire     *wireReader
 	decoded  int64
@@ -84,7 +85,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ex := &exchange{start: time.Now(), st: st, red: s.logRed.Load()}
 	// The audit line is built from counts, names and these masked values,
 	// so it holds no secret by construction.
-	ex.rec = Record{Proxy: "reverse", Route: "none", Method: auditMethod(r.Method), Remote: remoteIP(r)}
+	ex.rec = audit.Record{Proxy: "reverse", Route: "none", Method: auditMethod(r.Method), Remote: remoteIP(r)}
 	sw := &statusWriter{ResponseWriter: w}
 	s.metrics.InFlight.Inc()
 	defer s.finish(sw, ex)
