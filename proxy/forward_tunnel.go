@@ -85,7 +85,7 @@ func (f *Forward) serveTunnelled(w http.ResponseWriter, r *http.Request) {
 	r.Header.Del("Proxy-Authorization")
 	if r.Method == http.MethodConnect {
 		ex.rec.URL, ex.rec.Host = f.red.Load().String(r.Host), ci.host
-		f.reply(w, ex, &httpError{status: http.StatusMethodNotAllowed, code: "connect_in_tunnel", msg: "CONNECT inside a tunnel is not served"})
+		f.reply(w, ex, &httpError{Status: http.StatusMethodNotAllowed, Code: "connect_in_tunnel", Msg: "CONNECT inside a tunnel is not served"})
 		return
 	}
 	scheme := "http"

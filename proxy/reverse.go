@@ -75,7 +75,7 @@ func exchangeFrom(r *http.Request) *exchange {
 // 502, never the unscanned body.
 type responseError struct{ he *httpError }
 
-func (e *responseError) Error() string { return "response: " + e.he.msg }
+func (e *responseError) Error() string { return "response: " + e.he.Msg }
 
 // ServeHTTP checks, authenticates, routes, limits, redacts and forwards
 // one request, then audits it. The exchange reads one configuration
@@ -249,11 +249,11 @@ func (st *state) match(r *http.Request) *route {
 }
 
 func (s *Server) reject(w http.ResponseWriter, ex *exchange, he *httpError) {
-	ex.rec.Reason = he.code
-	if he.status == StatusClientClosed {
+	ex.rec.Reason = he.Code
+	if he.Status == StatusClientClosed {
 		ex.status = StatusClientClosed
 	}
-	if (he.code == "client_aborted" || he.code == "client_timeout") && ex.wire != nil {
+	if (he.Code == "client_aborted" || he.Code == "client_timeout") && ex.wire != nil {
 		// The client is gone or stalled: do not wait for the rest.
 		w.Header().Set("Connection", "close")
 	}
@@ -369,7 +369,7 @@ func (s *Server) newReverseProxy(rt *route) *httputil.ReverseProxy {
 			case ex != nil && ex.getBodyErr() != nil:
 				he = classify(ex.getBodyErr())
 			case errors.As(err, &re):
-				he = &httpError{status: http.StatusBadGateway, code: "unscannable_response", msg: re.he.msg}
+				he = &httpError{Status: http.StatusBadGateway, Code: "unscannable_response", Msg: re.he.Msg}
 			case ex != nil && ex.body.cut():
 				// limits.request_timeout ran out while the client was still
 				// sending its body.
@@ -377,8 +377,8 @@ func (s *Server) newReverseProxy(rt *route) *httputil.ReverseProxy {
 			default:
 				he = upstreamError(r, err)
 			}
-			if he.status >= 500 {
-				s.logger.Warn("upstream failed", zapRoute(rt), zapErrCode(he.code), zapErrMsg(err))
+			if he.Status >= 500 {
+				s.logger.Warn("upstream failed", zapRoute(rt), zapErrCode(he.Code), zapErrMsg(err))
 			}
 			if ex != nil {
 				s.reject(w, ex, he)
