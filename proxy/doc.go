@@ -1,7 +1,9 @@
-// Package proxy is flowmask's redacting reverse proxy (and the shared
-// machinery of its forward proxy): request bodies on their way to a log or
-// SIEM ingestion endpoint are decoded, redacted by the engine, re-encoded
-// and forwarded, and a body that cannot be scanned is never forwarded.
+// Package proxy is flowmask's redacting reverse proxy and its routing (and,
+// until it moves to its own package, the forward MITM proxy and its CA):
+// request bodies on their way to a log or SIEM ingestion endpoint are
+// decoded (package proxy/httpbody), redacted by the engine per the route's
+// sink profile (package proxy/sink), re-encoded and forwarded, and a body
+// that cannot be scanned is never forwarded.
 //
 // Load a configuration with [LoadConfig] (or start from [DefaultConfig]),
 // compile it with [New] and run it with [Server.Serve] or
