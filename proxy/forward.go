@@ -25,6 +25,7 @@ import (
 
 	"github.com/elazarl/goproxy"
 	"github.com/flowmask/flowmask/proxy/audit"
+	"github.com/flowmask/flowmask/proxy/mitmca"
 	"github.com/flowmask/flowmask/redactor"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
@@ -75,7 +76,7 @@ type Forward struct {
 	cfg                                    *ForwardConfig
 	policy                                 destPolicy
 	intercept, redactReq, redactResp, wsOK map[string]bool
-	ca                                     *mitmCA
+	ca                                     *mitmca.CA
 	auth                                   *proxyAuth
 	base                                   *redactor.Redactor
 	ownLits                                []redactor.Literal
@@ -128,7 +129,7 @@ func NewForward(cfg *ForwardConfig, opts ForwardOptions) (*Forward, error) {
 		f.registry = NewRegistry()
 	}
 	if cfg.CADir != "" {
-		ca, err := loadCA(cfg.CADir)
+		ca, err := mitmca.Load(cfg.CADir)
 		if err != nil {
 			return nil, err
 		}

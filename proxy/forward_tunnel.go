@@ -46,7 +46,7 @@ func (f *Forward) terminateTunnel(raw net.Conn, buffered *bufio.Reader, ci *conn
 	}
 	tc := &tunnelConn{Conn: pc, info: ci}
 	if first[0] == tlsHandshakeRecord {
-		cfg, err := f.ca.tlsConfig(ci.host, nil)
+		cfg, err := f.ca.TLSConfig(ci.host, nil)
 		if err != nil {
 			f.logger.Warn("interception certificate failed", zapErrMsg(err))
 			raw.Close()
