@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/flowmask/flowmask/proxy/httpbody"
+	"github.com/flowmask/flowmask/proxy/sink"
 	"github.com/flowmask/flowmask/redactor"
 	"github.com/valyala/fastjson"
 )
@@ -23,7 +24,7 @@ func fromBody(err error) error {
 		if errors.As(err, &he) {
 			return he
 		}
-		return &httpError{status: e.Status, code: e.Code, msg: e.Msg, err: e.Err}
+		return &httpError{Status: e.Status, Code: e.Code, Msg: e.Msg, Err: e.Err}
 	}
 	return err
 }
@@ -79,7 +80,7 @@ func (s *spill) switchTo(w io.Writer) error {
 // chain is the writer side: a redacting writer over a charset encoder over
 // a compressor over the output.
 type chain struct {
-	bw      bodyWriter
+	bw      sink.BodyWriter
 	closers []io.Closer // innermost first
 }
 
@@ -99,7 +100,7 @@ func (c *chain) close() error {
 // upstream request. done must be called once the upstream exchange is over.
 func (s *Server) requestBody(w http.ResponseWriter, r *http.Request, rt *route, red *redactor.Redactor, ex *exchange) (done func(), err error) {
 	nop := func() {}
-	pl, err := rt.profile.plan(r, rt)
+	pl, err := rt.profile.Plan(r, sink.Route{WorkspaceKey: rt.workspaceKey, MaxDocument: int(rt.cfg.Limits.MaxDocument)})
 	if err != nil {
 		return nop, err
 	}
@@ -109,7 +110,7 @@ func (s *Server) requestBody(w http.ResponseWriter, r *http.Request, rt *route, 
 	lim := rt.cfg.Limits
 	wire := &wireReader{r: http.MaxBytesReader(w, r.Body, int64(lim.MaxBodyBytes)), rc: http.NewResponseController(w), timeout: s.cfg().Limits.BodyReadTimeout}
 	ex.wire = wire
-	if pl.skip {
+	if pl.Skip {
 		r.Body = io.NopCloser(wire)
 		return nop, nil
 	}
@@ -117,7 +118,7 @@ func (s *Server) requestBody(w http.ResponseWriter, r *http.Request, rt *route, 
 	if err != nil {
 		return nop, fromBody(err)
 	}
-	if cls.Encoded() && pl.noEncoding {
+	if cls.Encoded() && pl.NoEncoding {
 		return nop, unsupported("this sink takes no Content-Encoding")
 	}
 	report := rt.report
@@ -127,7 +128,7 @@ func (s *Server) requestBody(w http.ResponseWriter, r *http.Request, rt *route, 
 		raw = io.TeeReader(wire, out)
 	}
 	threshold := int64(lim.BufferBytes)
-	if pl.whole {
+	if pl.Whole {
 		threshold = int64(lim.MaxDecodedBytes)
 	}
 	rd, err := cls.NewReader(raw, httpbody.Limits{MaxDecoded: int64(lim.MaxDecodedBytes), Hold: threshold + 1, Budget: s.bodies})
@@ -153,17 +154,17 @@ func (s *Server) requestBody(w http.ResponseWriter, r *http.Request, rt *route, 
 		return nop, fromBody(err)
 	}
 	small := int64(prefix.Len()) <= threshold
-	if pl.whole && !small {
+	if pl.Whole && !small {
 		closeDec()
 		return nop, errDecodedTooLarge
 	}
 	textFallback := rt.cfg.OnInvalidJSON == "text"
-	format := pl.format
-	if small && pl.needJSON {
+	format := pl.Format
+	if small && pl.NeedJSON {
 		b := bytes.TrimLeft(prefix.Bytes(), " \t\r\n")
 		switch {
 		case fastjson.ValidateBytes(b) != nil:
-			if _, generic := rt.profile.(genericProfile); generic && jsonSequence(b) {
+			if rt.cfg.Profile == sink.Generic && jsonSequence(b) {
 				// NDJSON or concatenated JSON values under application/json
 				// (Fluent Bit's json_lines): each value is redacted as a record.
 				format = redactor.FormatNDJSON
@@ -174,20 +175,20 @@ func (s *Server) requestBody(w http.ResponseWriter, r *http.Request, rt *route, 
 				return nop, errInvalidJSON
 			}
 			format = redactor.FormatText
-		case pl.needArray && (len(b) == 0 || b[0] != '['):
+		case pl.NeedArray && (len(b) == 0 || b[0] != '['):
 			closeDec()
 			return nop, errNotArray
 		}
 	}
-	if small && !report && (pl.writer == nil || format == redactor.FormatText) {
+	if small && !report && (pl.Writer == nil || format == redactor.FormatText) {
 		// Fast path: the whole body is in memory; redact it in one call,
 		// then redo the charset and the Content-Encoding.
 		closeDec()
 		ex.decoded = rd.Decoded()
 		in := prefix.Bytes()
-		if pl.pre != nil && format == redactor.FormatJSON {
+		if pl.Pre != nil && format == redactor.FormatJSON {
 			var st redactor.Stats
-			in, st = pl.pre(red, in)
+			in, st = pl.Pre(red, in)
 			ex.reqStats.Add(st)
 		}
 		body, st := red.Append(make([]byte, 0, len(in)+len(in)/4+64), in, format)
@@ -223,8 +224,8 @@ func (s *Server) requestBody(w http.ResponseWriter, r *http.Request, rt *route, 
 		c.closers = append(c.closers, ew)
 		dst = ew
 	}
-	if pl.writer != nil && format != redactor.FormatText {
-		c.bw = pl.writer(dst, red, textFallback)
+	if pl.Writer != nil && format != redactor.FormatText {
+		c.bw = pl.Writer(dst, red, textFallback)
 	} else {
 		c.bw = red.NewWriter(dst, format)
 	}
@@ -309,9 +310,9 @@ var errExchangeOver = errors.New("upstream exchange over")
 
 // forwardHeld runs the profile's last step on a held, redacted body and
 // makes it the request's body.
-func (s *Server) forwardHeld(r *http.Request, pl plan, body []byte, decoded int64, ex *exchange) error {
-	if pl.finish != nil {
-		if err := pl.finish(r, body, decoded); err != nil {
+func (s *Server) forwardHeld(r *http.Request, pl sink.Plan, body []byte, decoded int64, ex *exchange) error {
+	if pl.Finish != nil {
+		if err := pl.Finish(r, body, decoded); err != nil {
 			return err
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flowmask/flowmask/proxy/sink"
 	"github.com/flowmask/flowmask/redactor"
 	"github.com/flowmask/flowmask/redactor/secrets"
 	"go.yaml.in/yaml/v3"
@@ -258,7 +259,7 @@ func (c *Config) SetDefaults() {
 			rt.Name = "route" + strconv.Itoa(i)
 		}
 		if rt.Profile == "" {
-			rt.Profile = ProfileGeneric
+			rt.Profile = sink.Generic
 		}
 		if rt.Mode == "" {
 			rt.Mode = ModeRedact
@@ -401,8 +402,8 @@ func (rt *RouteConfig) validate(p string) []error {
 	if rt.Match.PathPrefix != "" && !strings.HasPrefix(rt.Match.PathPrefix, "/") {
 		errs = append(errs, ferr(p+".match.path_prefix", "must start with /"))
 	}
-	if profileByName(rt.Profile) == nil {
-		errs = append(errs, ferr(p+".profile", "unknown profile %q (want one of %s)", rt.Profile, strings.Join(ProfileNames(), ", ")))
+	if sink.ByName(rt.Profile) == nil {
+		errs = append(errs, ferr(p+".profile", "unknown profile %q (want one of %s)", rt.Profile, strings.Join(sink.Names(), ", ")))
 	}
 	if rt.Mode != ModeRedact && rt.Mode != ModeReport {
 		errs = append(errs, ferr(p+".mode", "unknown mode %q (want redact or report)", rt.Mode))
@@ -429,7 +430,7 @@ func (rt *RouteConfig) validate(p string) []error {
 	if rt.WebSocketBinary != BinaryRefuse && rt.WebSocketBinary != BinaryPass {
 		errs = append(errs, ferr(p+".websocket_binary", "unknown value %q (want refuse or pass)", rt.WebSocketBinary))
 	}
-	if rt.Profile == ProfileDataCollector {
+	if rt.Profile == sink.DataCollector {
 		if rt.WorkspaceKeyFile == "" && rt.WorkspaceKeyEnv == "" {
 			errs = append(errs, ferr(p+".workspace_key_file", "azure-data-collector re-signs requests and needs the workspace key (workspace_key_file or workspace_key_env)"))
 		}

@@ -1,7 +1,10 @@
-// Package proxy is flowmask's redacting reverse proxy (and the shared
-// machinery of its forward proxy): request bodies on their way to a log or
-// SIEM ingestion endpoint are decoded, redacted by the engine, re-encoded
-// and forwarded, and a body that cannot be scanned is never forwarded.
+// Package proxy is flowmask's redacting reverse proxy and its routing (and,
+// until it moves to its own package, the forward MITM proxy, whose CA is
+// package proxy/mitmca):
+// request bodies on their way to a log or SIEM ingestion endpoint are
+// decoded (package proxy/httpbody), redacted by the engine per the route's
+// sink profile (package proxy/sink), re-encoded and forwarded, and a body
+// that cannot be scanned is never forwarded.
 //
 // Load a configuration with [LoadConfig] (or start from [DefaultConfig]),
 // compile it with [New] and run it with [Server.Serve] or
@@ -13,9 +16,8 @@
 // [Server.SetLiterals] swap the compiled configuration and known secrets
 // atomically; requests in flight finish with what they started with.
 //
-// Reusable parts: [AuditLogger] writes one JSON record ([Record]) per
-// exchange and reopens its file on demand; [Metrics] registers the
-// Prometheus metrics on a registry the caller owns; [RedactingSyncer] is the
-// zap WriteSyncer that runs the engine over every log entry; [FieldError]
-// and the config loader give file:line: key.path errors.
+// Reusable parts: [Metrics] registers the Prometheus metrics on a registry
+// the caller owns; [FieldError] and the config loader give file:line:
+// key.path errors. Exchange records and their delivery (the audit logger,
+// the log-redacting WriteSyncer) live in package proxy/audit.
 package proxy

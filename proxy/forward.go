@@ -24,6 +24,8 @@ import (
 	"time"
 
 	"github.com/elazarl/goproxy"
+	"github.com/flowmask/flowmask/proxy/audit"
+	"github.com/flowmask/flowmask/proxy/mitmca"
 	"github.com/flowmask/flowmask/redactor"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
@@ -74,7 +76,7 @@ type Forward struct {
 	cfg                                    *ForwardConfig
 	policy                                 destPolicy
 	intercept, redactReq, redactResp, wsOK map[string]bool
-	ca                                     *mitmCA
+	ca                                     *mitmca.CA
 	auth                                   *proxyAuth
 	base                                   *redactor.Redactor
 	ownLits                                []redactor.Literal
@@ -127,7 +129,7 @@ func NewForward(cfg *ForwardConfig, opts ForwardOptions) (*Forward, error) {
 		f.registry = NewRegistry()
 	}
 	if cfg.CADir != "" {
-		ca, err := loadCA(cfg.CADir)
+		ca, err := mitmca.Load(cfg.CADir)
 		if err != nil {
 			return nil, err
 		}
@@ -163,7 +165,7 @@ func NewForward(cfg *ForwardConfig, opts ForwardOptions) (*Forward, error) {
 	encCfg := zap.NewProductionEncoderConfig()
 	encCfg.TimeKey = "time"
 	encCfg.EncodeTime = zapcore.RFC3339NanoTimeEncoder
-	f.logger = zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(encCfg), NewRedactingSyncer(out, f.red.Load), level)).With(zap.String("proxy", "forward"))
+	f.logger = zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(encCfg), audit.NewRedactingSyncer(out, f.red.Load), level)).With(zap.String("proxy", "forward"))
 	pool, err := x509.SystemCertPool()
 	if err != nil {
 		pool = x509.NewCertPool()
@@ -254,7 +256,7 @@ func (f *Forward) SetLiterals(lits []redactor.Literal) {
 func (f *Forward) Logger() *zap.Logger { return f.logger }
 
 // Reopen reopens a file audit output (call it on SIGHUP).
-func (f *Forward) Reopen() error { return f.records.out.reopen() }
+func (f *Forward) Reopen() error { return f.records.out.Reopen() }
 
 // Close closes the audit output and idle upstream connections.
 func (f *Forward) Close() error {
@@ -373,7 +375,7 @@ func (f *Forward) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 				ex.rec.URL = recordURL(r.URL, f.red.Load())
 			}
 			w.Header()["Proxy-Authenticate"] = f.auth.challenge()
-			f.reply(w, ex, &httpError{status: http.StatusProxyAuthRequired, code: "proxy_auth_required", msg: "valid Proxy-Authorization is required (Basic or Bearer)"})
+			f.reply(w, ex, &httpError{Status: http.StatusProxyAuthRequired, Code: "proxy_auth_required", Msg: "valid Proxy-Authorization is required (Basic or Bearer)"})
 			return
 		}
 		user = u
@@ -386,7 +388,7 @@ func (f *Forward) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if !r.URL.IsAbs() || r.URL.Scheme != "http" {
 		ex := f.newExchange(r, "refused", user, start)
 		ex.rec.URL = recordURL(r.URL, f.red.Load())
-		f.reply(w, ex, &httpError{status: http.StatusBadRequest, code: "not_proxy_request", msg: "flowmask forward is a forward proxy: send http:// requests in absolute form and https:// through CONNECT (set HTTP_PROXY and HTTPS_PROXY)"})
+		f.reply(w, ex, &httpError{Status: http.StatusBadRequest, Code: "not_proxy_request", Msg: "flowmask forward is a forward proxy: send http:// requests in absolute form and https:// through CONNECT (set HTTP_PROXY and HTTPS_PROXY)"})
 		return
 	}
 	ex := f.newExchange(r, "http", user, start)
@@ -402,7 +404,7 @@ func (f *Forward) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 func (f *Forward) serveExchange(w http.ResponseWriter, r *http.Request, ex *fwdExchange) {
 	if !f.acquire(r.Context()) {
 		w.Header().Set("Retry-After", "1")
-		f.reply(w, ex, &httpError{status: http.StatusServiceUnavailable, code: "overloaded", msg: "too many exchanges in flight (max_concurrent_exchanges); retry later"})
+		f.reply(w, ex, &httpError{Status: http.StatusServiceUnavailable, Code: "overloaded", Msg: "too many exchanges in flight (max_concurrent_exchanges); retry later"})
 		return
 	}
 	defer func() { <-f.slots }()
@@ -435,7 +437,7 @@ func (f *Forward) acquire(ctx context.Context) bool {
 
 // reply answers with flowmask's own error and records the exchange.
 func (f *Forward) reply(w http.ResponseWriter, ex *fwdExchange, he *httpError) {
-	ex.rec.Status, ex.rec.Reason, ex.rec.Message = he.status, he.code, he.msg
+	ex.rec.Status, ex.rec.Reason, ex.rec.Message = he.Status, he.Code, he.Msg
 	writeError(w, he)
 	f.finish(ex)
 }
@@ -452,13 +454,13 @@ func (f *Forward) serveConnect(w http.ResponseWriter, r *http.Request, user stri
 	switch {
 	case err != nil:
 		ex.rec.URL = ""
-		f.reply(w, ex, &httpError{status: http.StatusBadRequest, code: "bad_destination", msg: "CONNECT needs host:port"})
+		f.reply(w, ex, &httpError{Status: http.StatusBadRequest, Code: "bad_destination", Msg: "CONNECT needs host:port"})
 		return
 	case !f.policy.permitted(hp):
 		f.reply(w, ex, destRefusal(&destError{code: "destination_not_allowed", msg: "destination " + hp + " is not in the allow list"}))
 		return
 	case kind == "tunnel" && (f.redactReq[hp] || f.redactResp[hp]):
-		f.reply(w, ex, &httpError{status: http.StatusForbidden, code: "not_intercepted", msg: "bodies of " + hp + " must be redacted, so it must also be intercepted"})
+		f.reply(w, ex, &httpError{Status: http.StatusForbidden, Code: "not_intercepted", Msg: "bodies of " + hp + " must be redacted, so it must also be intercepted"})
 		return
 	}
 	if kind == "https" {
@@ -467,12 +469,12 @@ func (f *Forward) serveConnect(w http.ResponseWriter, r *http.Request, user stri
 			return
 		}
 		if f.ca == nil {
-			f.reply(w, ex, &httpError{status: http.StatusInternalServerError, code: "no_ca", msg: "interception needs ca_dir"})
+			f.reply(w, ex, &httpError{Status: http.StatusInternalServerError, Code: "no_ca", Msg: "interception needs ca_dir"})
 			return
 		}
 		hj, ok := w.(http.Hijacker)
 		if !ok {
-			f.reply(w, ex, &httpError{status: http.StatusInternalServerError, code: "no_hijack", msg: "this connection cannot carry a tunnel"})
+			f.reply(w, ex, &httpError{Status: http.StatusInternalServerError, Code: "no_hijack", Msg: "this connection cannot carry a tunnel"})
 			return
 		}
 		conn, brw, err := hj.Hijack()
@@ -490,7 +492,7 @@ func (f *Forward) serveConnect(w http.ResponseWriter, r *http.Request, user stri
 	hj, ok := w.(http.Hijacker)
 	if !ok {
 		up.Close()
-		f.reply(w, ex, &httpError{status: http.StatusInternalServerError, code: "no_hijack", msg: "this connection cannot carry a tunnel"})
+		f.reply(w, ex, &httpError{Status: http.StatusInternalServerError, Code: "no_hijack", Msg: "this connection cannot carry a tunnel"})
 		return
 	}
 	conn, brw, err := hj.Hijack()
@@ -555,13 +557,13 @@ func destRefusal(err error) *httpError {
 		if de.code == "resolve_failed" {
 			st = http.StatusBadGateway
 		}
-		return &httpError{status: st, code: de.code, msg: de.msg, err: err}
+		return &httpError{Status: st, Code: de.code, Msg: de.msg, Err: err}
 	}
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
-		return &httpError{status: http.StatusGatewayTimeout, code: "upstream_timeout", msg: "the destination did not answer in time", err: err}
+		return &httpError{Status: http.StatusGatewayTimeout, Code: "upstream_timeout", Msg: "the destination did not answer in time", Err: err}
 	}
-	return &httpError{status: http.StatusBadGateway, code: "upstream_error", msg: "the destination could not be reached or failed mid-response", err: err}
+	return &httpError{Status: http.StatusBadGateway, Code: "upstream_error", Msg: "the destination could not be reached or failed mid-response", Err: err}
 }
 
 // handleConnect is goproxy's CONNECT handler. Forward terminates CONNECT
@@ -610,7 +612,7 @@ func (f *Forward) onRequest(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Req
 	hp := urlHostPort(req.URL)
 	ex.rec.Host = hp
 	if ex.connect != nil && hp != ex.connect.host {
-		return f.refuse(req, ex, &httpError{status: http.StatusMisdirectedRequest, code: "misdirected", msg: "the request's host differs from the CONNECT target"})
+		return f.refuse(req, ex, &httpError{Status: http.StatusMisdirectedRequest, Code: "misdirected", Msg: "the request's host differs from the CONNECT target"})
 	}
 	if hp == "" || !f.policy.permitted(hp) {
 		return f.refuse(req, ex, destRefusal(&destError{code: "destination_not_allowed", msg: "destination " + hp + " is not in the allow list"}))
@@ -619,7 +621,7 @@ func (f *Forward) onRequest(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Req
 	ex.rec.Mode = modeName(ex.redactReq, ex.redactRes)
 	if headerHasToken(req.Header, "Connection", "upgrade") && req.Header.Get("Upgrade") != "" {
 		if !strings.EqualFold(req.Header.Get("Upgrade"), "websocket") || !f.wsOK[hp] {
-			return f.refuse(req, ex, &httpError{status: http.StatusForbidden, code: "upgrade_refused", msg: "protocol upgrades (WebSocket) on inspected hosts are refused: their frames would bypass redaction; list the host in allow_websocket to let them through unredacted"})
+			return f.refuse(req, ex, &httpError{Status: http.StatusForbidden, Code: "upgrade_refused", Msg: "protocol upgrades (WebSocket) on inspected hosts are refused: their frames would bypass redaction; list the host in allow_websocket to let them through unredacted"})
 		}
 		ex.rec.WebSocket = true
 	}
@@ -660,7 +662,7 @@ func modeName(req, res bool) string {
 // refuse answers a request with flowmask's own error instead of sending it.
 func (f *Forward) refuse(req *http.Request, ex *fwdExchange, he *httpError) (*http.Request, *http.Response) {
 	ex.synthetic = true
-	ex.rec.Reason, ex.rec.Message = he.code, he.msg
+	ex.rec.Reason, ex.rec.Message = he.Code, he.Msg
 	return req, errorResponse(req, he)
 }
 
@@ -673,7 +675,7 @@ func errorResponse(req *http.Request, he *httpError) *http.Response {
 			Message string `json:"message"`
 		} `json:"error"`
 	}
-	e.Error.Status, e.Error.Code, e.Error.Message = he.status, he.code, he.msg
+	e.Error.Status, e.Error.Code, e.Error.Message = he.Status, he.Code, he.Msg
 	body, _ := json.Marshal(e)
 	body = append(body, '\n')
 	h := http.Header{}
@@ -681,7 +683,7 @@ func errorResponse(req *http.Request, he *httpError) *http.Response {
 	h.Set("Content-Length", strconv.Itoa(len(body)))
 	h.Set("X-Content-Type-Options", "nosniff")
 	return &http.Response{
-		Status: strconv.Itoa(he.status) + " " + http.StatusText(he.status), StatusCode: he.status,
+		Status: strconv.Itoa(he.Status) + " " + http.StatusText(he.Status), StatusCode: he.Status,
 		Proto: "HTTP/1.1", ProtoMajor: 1, ProtoMinor: 1,
 		Header: h, Body: io.NopCloser(bytes.NewReader(body)), ContentLength: int64(len(body)), Request: req,
 		// Inside an intercepted tunnel an unread request body would be
@@ -705,10 +707,10 @@ func (f *Forward) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Res
 	if err != nil {
 		he := destRefusal(err)
 		if errors.Is(req.Context().Err(), context.Canceled) {
-			he = &httpError{status: StatusClientClosed, code: "client_closed", msg: "the client went away", err: err}
+			he = &httpError{Status: StatusClientClosed, Code: "client_closed", Msg: "the client went away", Err: err}
 		}
 		if ce := f.logger.Check(zapcore.DebugLevel, "destination failed"); ce != nil {
-			ce.Write(zap.String("host", ex.rec.Host), zapErrCode(he.code), zapErrMsg(err))
+			ce.Write(zap.String("host", ex.rec.Host), zapErrCode(he.Code), zapErrMsg(err))
 		}
 		_, resp = f.refuse(req, ex, he)
 	}
@@ -724,10 +726,10 @@ func (f *Forward) onResponse(resp *http.Response, ctx *goproxy.ProxyCtx) *http.R
 		if resp != nil && resp.Body != nil {
 			resp.Body.Close()
 		}
-		return errorResponse(ctx.Req, &httpError{status: http.StatusBadGateway, code: "internal", msg: "unexpected response"})
+		return errorResponse(ctx.Req, &httpError{Status: http.StatusBadGateway, Code: "internal", Msg: "unexpected response"})
 	}
 	if resp == nil {
-		_, resp = f.refuse(ctx.Req, ex, &httpError{status: http.StatusBadGateway, code: "upstream_error", msg: "the destination could not be reached or failed mid-response"})
+		_, resp = f.refuse(ctx.Req, ex, &httpError{Status: http.StatusBadGateway, Code: "upstream_error", Msg: "the destination could not be reached or failed mid-response"})
 	}
 	ex.rec.Status = resp.StatusCode
 	if ex.synthetic {
@@ -742,7 +744,7 @@ func (f *Forward) onResponse(resp *http.Response, ctx *goproxy.ProxyCtx) *http.R
 		if resp.Body != nil {
 			resp.Body.Close()
 		}
-		_, r := f.refuse(ctx.Req, ex, &httpError{status: http.StatusBadGateway, code: "unexpected_upgrade", msg: "the destination switched protocols unasked; refused"})
+		_, r := f.refuse(ctx.Req, ex, &httpError{Status: http.StatusBadGateway, Code: "unexpected_upgrade", Msg: "the destination switched protocols unasked; refused"})
 		ex.rec.Status = http.StatusBadGateway
 		f.finish(ex)
 		return r
@@ -776,24 +778,24 @@ func (f *Forward) onResponse(resp *http.Response, ctx *goproxy.ProxyCtx) *http.R
 		resp.Body.Close()
 		ex.rec.Response.Omitted = "unscannable"
 		_, r := f.refuse(ctx.Req, ex, he)
-		ex.rec.Status = he.status
+		ex.rec.Status = he.Status
 		f.finish(ex)
 		return r
 	}
 	cls, err := httpbody.Classify(resp.Header, resp.TransferEncoding)
 	if err == nil && !cls.Scannable {
-		err = &httpError{status: http.StatusBadGateway, code: "unscannable_response", msg: "the response (" + strconv.Quote(cls.MediaType) + ") must be redacted and cannot be scanned, so it was not passed on"}
+		err = &httpError{Status: http.StatusBadGateway, Code: "unscannable_response", Msg: "the response (" + strconv.Quote(cls.MediaType) + ") must be redacted and cannot be scanned, so it was not passed on"}
 	}
 	if err != nil {
 		if resp.StatusCode >= 400 {
 			// Keep the destination's error status; drop the body.
-			br.Omitted = "not scanned, dropped: " + classify(fromBody(err)).msg
+			br.Omitted = "not scanned, dropped: " + classify(fromBody(err)).Msg
 			dropBody(resp)
 			f.finish(ex)
 			return resp
 		}
 		he := classify(fromBody(err))
-		return fail(&httpError{status: http.StatusBadGateway, code: "unscannable_response", msg: he.msg + " (the response was not passed on)"})
+		return fail(&httpError{Status: http.StatusBadGateway, Code: "unscannable_response", Msg: he.Msg + " (the response was not passed on)"})
 	}
 	rb := newRedactBody(resp.Body, cls, red, limit, f.bodyLimits(64<<10))
 	br.Encoding = cls.CodingNames()
@@ -805,7 +807,7 @@ func (f *Forward) onResponse(resp *http.Response, ctx *goproxy.ProxyCtx) *http.R
 		if rb.err != nil {
 			if ex.rec.Reason == "" {
 				he := classify(rb.err)
-				ex.rec.Reason, ex.rec.Message = he.code, he.msg
+				ex.rec.Reason, ex.rec.Message = he.Code, he.Msg
 			}
 			ex.rec.Status = 0
 			ex.aborted.Store(true)
@@ -834,7 +836,7 @@ func (f *Forward) finish(ex *fwdExchange) {
 		if err := f.records.write(&ex.rec); err != nil {
 			f.logger.Error("audit write failed", zap.Error(err))
 		}
-		m := &Record{Route: ex.rec.Kind, Status: ex.rec.Status, Duration: d, ByRule: ex.stats.ByRule, Reason: ex.rec.Reason,
+		m := &audit.Record{Route: ex.rec.Kind, Status: ex.rec.Status, Duration: d, ByRule: ex.stats.ByRule, Reason: ex.rec.Reason,
 			UpstreamLatency: time.Duration(ex.rec.UpstreamLatencyMS * float64(time.Millisecond))}
 		if b := ex.rec.Request; b != nil {
 			m.BytesIn = b.Bytes

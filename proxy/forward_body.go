@@ -14,7 +14,7 @@ import (
 
 // Forward-proxy refusals about bodies.
 func fwdTooLarge() *httpError {
-	return &httpError{status: http.StatusRequestEntityTooLarge, code: "body_too_large", msg: "the body must be redacted and exceeds max_body_bytes"}
+	return &httpError{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Msg: "the body must be redacted and exceeds max_body_bytes"}
 }
 
 // tapHold is what a recorded body's scan holds in memory at most.
@@ -301,5 +301,5 @@ func fwdBodyError(err error) *httpError {
 	if httpbody.AsError(err) != nil {
 		return classify(fromBody(err))
 	}
-	return &httpError{status: http.StatusBadRequest, code: "client_aborted", msg: "the request body ended early", err: err}
+	return &httpError{Status: http.StatusBadRequest, Code: "client_aborted", Msg: "the request body ended early", Err: err}
 }

@@ -12,6 +12,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flowmask/flowmask/proxy/sink"
 	"go.yaml.in/yaml/v3"
 )
 
@@ -167,7 +168,7 @@ func DefaultForwardConfig() *ForwardConfig {
 		Listen:          DefaultForwardListen,
 		Admin:           "off",
 		Audit:           "stderr",
-		AuditProfile:    ProfileGeneric,
+		AuditProfile:    sink.Generic,
 		AuditLogType:    DefaultAuditLogType,
 		RecordBodyLimit: DefaultRecordBodyLimit,
 		MaxBodyBytes:    DefaultMaxBodyBytes,

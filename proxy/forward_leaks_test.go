@@ -24,6 +24,7 @@ import (
 
 	"github.com/elazarl/goproxy"
 	"github.com/flowmask/flowmask/proxy"
+	"github.com/flowmask/flowmask/proxy/mitmca"
 )
 
 // resetMidBody answers 200 with a chunked JSON body, sends part of it and
@@ -264,8 +265,8 @@ func TestForwardRefusesGoproxyKey(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	os.WriteFile(filepath.Join(dir, proxy.CACertFile), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
-	os.WriteFile(filepath.Join(dir, proxy.CAKeyFile), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kd}), 0o600)
+	os.WriteFile(filepath.Join(dir, mitmca.CertFile), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
+	os.WriteFile(filepath.Join(dir, mitmca.KeyFile), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kd}), 0o600)
 	cfg := proxy.DefaultForwardConfig()
 	cfg.CADir, cfg.Intercept, cfg.Audit = dir, []string{"api.test:443"}, "off"
 	_, err = proxy.NewForward(cfg, proxy.ForwardOptions{LogOutput: &fwdBuf{}})
@@ -274,7 +275,7 @@ func TestForwardRefusesGoproxyKey(t *testing.T) {
 	}
 	// A CA of our own with another key still loads.
 	own := t.TempDir()
-	if err := proxy.InitCA(own, time.Now()); err != nil {
+	if err := mitmca.Init(own, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	cfg.CADir = own

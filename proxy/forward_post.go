@@ -20,6 +20,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore"
 	"github.com/Azure/azure-sdk-for-go/sdk/azcore/policy"
 	"github.com/Azure/azure-sdk-for-go/sdk/azidentity"
+	"github.com/flowmask/flowmask/proxy/sink"
 	"github.com/flowmask/flowmask/redactor"
 	"go.uber.org/zap"
 )
@@ -70,7 +71,7 @@ func isAuditURL(s string) bool {
 }
 
 // auditProfiles are the sink profiles of an audit URL.
-var auditProfiles = []string{ProfileGeneric, ProfileSplunkHEC, ProfileElasticBulk, ProfileLogsIngestion, ProfileLokiJSON, ProfileDataCollector}
+var auditProfiles = []string{sink.Generic, sink.SplunkHEC, sink.ElasticBulk, sink.LogsIngestion, sink.LokiJSON, sink.DataCollector}
 
 // validateAuditSink checks the audit_* keys of c.
 func (c *ForwardConfig) validateAuditSink() []error {
@@ -84,7 +85,7 @@ func (c *ForwardConfig) validateAuditSink() []error {
 	}
 	prof := c.AuditProfile
 	isURL := isAuditURL(c.Audit)
-	if prof != ProfileGeneric && !isURL {
+	if prof != sink.Generic && !isURL {
 		errs = append(errs, ferr("forward.audit_profile", "%s needs an http(s) URL in forward.audit, not %q", prof, c.Audit))
 	}
 	hasToken := c.AuditTokenFile != "" || c.AuditTokenEnv != ""
@@ -92,19 +93,19 @@ func (c *ForwardConfig) validateAuditSink() []error {
 		errs = append(errs, ferr("forward.audit_token_env", "set audit_token_file or audit_token_env, not both"))
 	}
 	switch {
-	case hasToken && (prof == ProfileGeneric || prof == ProfileDataCollector):
+	case hasToken && (prof == sink.Generic || prof == sink.DataCollector):
 		errs = append(errs, ferr("forward.audit_token_file", "%s takes no token", prof))
-	case !hasToken && prof == ProfileSplunkHEC:
+	case !hasToken && prof == sink.SplunkHEC:
 		errs = append(errs, ferr("forward.audit_token_file", "splunk-hec needs the HEC token (audit_token_file or audit_token_env)"))
 	}
-	if prof == ProfileLogsIngestion && isURL && !strings.HasPrefix(c.Audit, "https://") {
+	if prof == sink.LogsIngestion && isURL && !strings.HasPrefix(c.Audit, "https://") {
 		errs = append(errs, ferr("forward.audit", "azure-logs-ingestion sends a bearer token and needs an https URL"))
 	}
 	hasKey := c.AuditWorkspaceKeyFile != "" || c.AuditWorkspaceKeyEnv != ""
 	if c.AuditWorkspaceKeyFile != "" && c.AuditWorkspaceKeyEnv != "" {
 		errs = append(errs, ferr("forward.audit_workspace_key_env", "set audit_workspace_key_file or audit_workspace_key_env, not both"))
 	}
-	if prof == ProfileDataCollector {
+	if prof == sink.DataCollector {
 		if !hasKey {
 			errs = append(errs, ferr("forward.audit_workspace_key_file", "azure-data-collector signs each post and needs the workspace key (audit_workspace_key_file or audit_workspace_key_env)"))
 		}
@@ -152,7 +153,7 @@ type auditSink struct {
 // them with the literals to mask. Nil for a generic sink or a non-URL
 // audit destination.
 func loadAuditSink(cfg *ForwardConfig) (*auditSink, []redactor.Literal, error) {
-	if !isAuditURL(cfg.Audit) || cfg.AuditProfile == ProfileGeneric || cfg.AuditProfile == "" {
+	if !isAuditURL(cfg.Audit) || cfg.AuditProfile == sink.Generic || cfg.AuditProfile == "" {
 		return nil, nil, nil
 	}
 	s := &auditSink{profile: cfg.AuditProfile, workspaceID: cfg.AuditWorkspaceID, logType: cfg.AuditLogType}
@@ -165,7 +166,7 @@ func loadAuditSink(cfg *ForwardConfig) (*auditSink, []redactor.Literal, error) {
 		s.token = v
 		lits = append(lits, redactor.Literal{Source: src, Value: v})
 	}
-	if s.profile == ProfileDataCollector {
+	if s.profile == sink.DataCollector {
 		v, src, err := readAuditSecret(cfg.AuditWorkspaceKeyFile, cfg.AuditWorkspaceKeyEnv)
 		if err != nil {
 			return nil, nil, fmt.Errorf("forward.audit_workspace_key_file: %w", err)
@@ -177,7 +178,7 @@ func loadAuditSink(cfg *ForwardConfig) (*auditSink, []redactor.Literal, error) {
 		s.workspaceKey = key
 		lits = append(lits, redactor.Literal{Source: src, Value: v})
 	}
-	if s.profile == ProfileLogsIngestion && s.token == "" {
+	if s.profile == sink.LogsIngestion && s.token == "" {
 		// Never through a proxy: HTTPS_PROXY may point at this very process.
 		cred, err := azidentity.NewDefaultAzureCredential(&azidentity.DefaultAzureCredentialOptions{
 			ClientOptions: policy.ClientOptions{Transport: &http.Client{Transport: &http.Transport{Proxy: nil}, Timeout: 30 * time.Second}},
@@ -213,17 +214,17 @@ func readAuditSecret(file, env string) (val, src string, err error) {
 // authorization returns the Authorization header for a post of body.
 func (s *auditSink) authorization(ctx context.Context, body []byte, date string) (string, error) {
 	switch s.profile {
-	case ProfileSplunkHEC:
+	case sink.SplunkHEC:
 		return "Splunk " + s.token, nil
-	case ProfileElasticBulk:
+	case sink.ElasticBulk:
 		if s.token != "" {
 			return "ApiKey " + s.token, nil
 		}
-	case ProfileLokiJSON:
+	case sink.LokiJSON:
 		if s.token != "" {
 			return "Bearer " + s.token, nil
 		}
-	case ProfileLogsIngestion:
+	case sink.LogsIngestion:
 		if s.token != "" {
 			return "Bearer " + s.token, nil
 		}
@@ -232,8 +233,8 @@ func (s *auditSink) authorization(ctx context.Context, body []byte, date string)
 			return "", err
 		}
 		return "Bearer " + tok, nil
-	case ProfileDataCollector:
-		return "SharedKey " + s.workspaceID + ":" + SignDataCollector(s.workspaceKey, int64(len(body)), date), nil
+	case sink.DataCollector:
+		return "SharedKey " + s.workspaceID + ":" + sink.SignDataCollector(s.workspaceKey, int64(len(body)), date), nil
 	}
 	return "", nil
 }
@@ -257,7 +258,7 @@ func (s *auditSink) azureToken(ctx context.Context) (string, error) {
 // contentType is the Content-Type of the profile's posts.
 func (s *auditSink) contentType() string {
 	switch s.profile {
-	case ProfileLogsIngestion, ProfileDataCollector, ProfileLokiJSON, ProfileSplunkHEC:
+	case sink.LogsIngestion, sink.DataCollector, sink.LokiJSON, sink.SplunkHEC:
 		return "application/json"
 	}
 	return "application/x-ndjson"
@@ -272,17 +273,17 @@ func (s *auditSink) frame(ndjson []byte) (bodies [][]byte, tooBig int) {
 	n := 0
 	open := func() {
 		switch s.profile {
-		case ProfileLogsIngestion, ProfileDataCollector:
+		case sink.LogsIngestion, sink.DataCollector:
 			cur = append(cur, '[')
-		case ProfileLokiJSON:
+		case sink.LokiJSON:
 			cur = append(cur, `{"streams":[{"stream":{"job":"`+auditLokiJob+`"},"values":[`...)
 		}
 	}
 	closing := func() string {
 		switch s.profile {
-		case ProfileLogsIngestion, ProfileDataCollector:
+		case sink.LogsIngestion, sink.DataCollector:
 			return "]"
-		case ProfileLokiJSON:
+		case sink.LokiJSON:
 			return "]}]}"
 		}
 		return ""
@@ -293,7 +294,7 @@ func (s *auditSink) frame(ndjson []byte) (bodies [][]byte, tooBig int) {
 		}
 		cur, n = nil, 0
 	}
-	limited := s.profile == ProfileLogsIngestion || s.profile == ProfileDataCollector
+	limited := s.profile == sink.LogsIngestion || s.profile == sink.DataCollector
 	limit := postBatchBytes
 	if limited {
 		limit = azureAuditMaxBytes
@@ -306,7 +307,7 @@ func (s *auditSink) frame(ndjson []byte) (bodies [][]byte, tooBig int) {
 		}
 		item = s.item(item[:0], line)
 		sep := 0
-		if n > 0 && (limited || s.profile == ProfileLokiJSON) {
+		if n > 0 && (limited || s.profile == sink.LokiJSON) {
 			sep = 1 // the comma
 		}
 		if n > 0 && len(cur)+sep+len(item)+len(closing()) > limit {
@@ -334,7 +335,7 @@ func (s *auditSink) frame(ndjson []byte) (bodies [][]byte, tooBig int) {
 // item frames one record line (without its newline) for the profile.
 func (s *auditSink) item(dst, line []byte) []byte {
 	switch s.profile {
-	case ProfileSplunkHEC:
+	case sink.SplunkHEC:
 		dst = append(dst, `{"event":`...)
 		dst = append(dst, line...)
 		dst = append(dst, `,"sourcetype":"`+auditSourceType+`"`...)
@@ -343,11 +344,11 @@ func (s *auditSink) item(dst, line []byte) []byte {
 			dst = strconv.AppendFloat(dst, float64(t.UnixMilli())/1000, 'f', 3, 64)
 		}
 		return append(dst, '}')
-	case ProfileElasticBulk:
+	case sink.ElasticBulk:
 		dst = append(dst, "{\"index\":{}}\n"...)
 		dst = append(dst, line...)
 		return append(dst, '\n')
-	case ProfileLokiJSON:
+	case sink.LokiJSON:
 		t, ok := recordTime(line)
 		if !ok {
 			t = time.Now()
@@ -358,7 +359,7 @@ func (s *auditSink) item(dst, line []byte) []byte {
 		q, _ := json.Marshal(string(line)) // a string always marshals
 		dst = append(dst, q...)
 		return append(dst, ']')
-	case ProfileLogsIngestion, ProfileDataCollector:
+	case sink.LogsIngestion, sink.DataCollector:
 		return append(dst, line...)
 	}
 	dst = append(dst, line...)
@@ -381,17 +382,17 @@ func recordTime(line []byte) (time.Time, bool) {
 }
 
 // newRecordPoster starts posting to u; sink nil means generic NDJSON.
-func newRecordPoster(u string, sink *auditSink, logger *zap.Logger) *recordPoster {
-	if sink == nil {
-		sink = &auditSink{profile: ProfileGeneric}
+func newRecordPoster(u string, as *auditSink, logger *zap.Logger) *recordPoster {
+	if as == nil {
+		as = &auditSink{profile: sink.Generic}
 	}
-	client := sink.client
+	client := as.client
 	if client == nil {
 		// Never through a proxy: HTTP_PROXY may point at this very process.
 		client = &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{Proxy: nil, MaxIdleConnsPerHost: 2}}
 	}
 	p := &recordPoster{
-		url: u, sink: sink, logger: logger, client: client,
+		url: u, sink: as, logger: logger, client: client,
 		kick: make(chan struct{}, 1),
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
@@ -479,7 +480,7 @@ func (p *recordPoster) post(body []byte) error {
 	}
 	req.Header.Set("Content-Type", p.sink.contentType())
 	date := time.Now().UTC().Format(http.TimeFormat)
-	if p.sink.profile == ProfileDataCollector {
+	if p.sink.profile == sink.DataCollector {
 		req.Header.Set("Log-Type", p.sink.logType)
 		req.Header.Set("x-ms-date", date)
 		req.Header.Set("time-generated-field", "time")
@@ -511,7 +512,7 @@ func (p *recordPoster) post(body []byte) error {
 		}
 		return fmt.Errorf("post records: status %d", resp.StatusCode)
 	}
-	if p.sink.profile == ProfileElasticBulk {
+	if p.sink.profile == sink.ElasticBulk {
 		// _bulk answers 200 and reports failed items inside; count them,
 		// never log their reasons (they can quote the record).
 		var r struct {

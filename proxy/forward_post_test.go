@@ -19,6 +19,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flowmask/flowmask/proxy/sink"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zapcore"
 )
@@ -157,7 +158,7 @@ func checkArrived(t *testing.T, got []ForwardRecord, want []ForwardRecord) {
 func TestAuditSinkSplunkHEC(t *testing.T) {
 	s := newFakeSink(t, true, 200)
 	recs, lines := sinkRecords(t, 40, 100)
-	postAll(t, s, &auditSink{profile: ProfileSplunkHEC, token: sinkToken}, lines)
+	postAll(t, s, &auditSink{profile: sink.SplunkHEC, token: sinkToken}, lines)
 	var got []ForwardRecord
 	for _, p := range s.got() {
 		if a := p.header.Get("Authorization"); a != "Splunk "+sinkToken {
@@ -190,7 +191,7 @@ func TestAuditSinkSplunkHEC(t *testing.T) {
 func TestAuditSinkElasticBulk(t *testing.T) {
 	s := newFakeSink(t, false, 200)
 	recs, lines := sinkRecords(t, 30, 100)
-	postAll(t, s, &auditSink{profile: ProfileElasticBulk, token: sinkToken}, lines)
+	postAll(t, s, &auditSink{profile: sink.ElasticBulk, token: sinkToken}, lines)
 	var got []ForwardRecord
 	for _, p := range s.got() {
 		if a := p.header.Get("Authorization"); a != "ApiKey "+sinkToken {
@@ -224,7 +225,7 @@ func TestAuditSinkElasticBulk(t *testing.T) {
 
 	// Without a token there is no Authorization header.
 	s2 := newFakeSink(t, false, 200)
-	postAll(t, s2, &auditSink{profile: ProfileElasticBulk}, lines[:1])
+	postAll(t, s2, &auditSink{profile: sink.ElasticBulk}, lines[:1])
 	if p := s2.got(); len(p) != 1 || p[0].header.Get("Authorization") != "" {
 		t.Errorf("tokenless bulk posts: %d", len(p))
 	}
@@ -237,7 +238,7 @@ func TestAuditSinkLogsIngestion(t *testing.T) {
 	s := newFakeSink(t, true, 204)
 	recs, lines := sinkRecords(t, 300, 8<<10) // ~2.5 MB
 	_, huge := sinkRecords(t, 1, 1000*1000)
-	logs := postAll(t, s, &auditSink{profile: ProfileLogsIngestion, token: sinkToken}, append(lines, huge[0]))
+	logs := postAll(t, s, &auditSink{profile: sink.LogsIngestion, token: sinkToken}, append(lines, huge[0]))
 	var got []ForwardRecord
 	posts := s.got()
 	if len(posts) < 3 {
@@ -265,7 +266,7 @@ func TestAuditSinkLogsIngestion(t *testing.T) {
 func TestAuditSinkLoki(t *testing.T) {
 	s := newFakeSink(t, false, 204)
 	recs, lines := sinkRecords(t, 25, 100)
-	postAll(t, s, &auditSink{profile: ProfileLokiJSON}, lines)
+	postAll(t, s, &auditSink{profile: sink.LokiJSON}, lines)
 	var got []ForwardRecord
 	for _, p := range s.got() {
 		if a := p.header.Get("Authorization"); a != "" {
@@ -300,7 +301,7 @@ func TestAuditSinkLoki(t *testing.T) {
 	}
 	checkArrived(t, got, recs)
 	s2 := newFakeSink(t, false, 204)
-	postAll(t, s2, &auditSink{profile: ProfileLokiJSON, token: sinkToken}, lines[:1])
+	postAll(t, s2, &auditSink{profile: sink.LokiJSON, token: sinkToken}, lines[:1])
 	if p := s2.got(); len(p) != 1 || p[0].header.Get("Authorization") != "Bearer "+sinkToken {
 		t.Error("loki with a token: no bearer header")
 	}
@@ -308,11 +309,11 @@ func TestAuditSinkLoki(t *testing.T) {
 
 // TestAuditSinkDataCollector: the SharedKey signature is recomputed here
 // from the documented string-to-sign (formats.md §3.2), not with
-// SignDataCollector.
+// sink.SignDataCollector.
 func TestAuditSinkDataCollector(t *testing.T) {
 	s := newFakeSink(t, true, 200)
 	recs, lines := sinkRecords(t, 20, 100)
-	postAll(t, s, &auditSink{profile: ProfileDataCollector, workspaceID: sinkWSID, workspaceKey: sinkWSKey, logType: "FlowmaskForward"}, lines)
+	postAll(t, s, &auditSink{profile: sink.DataCollector, workspaceID: sinkWSID, workspaceKey: sinkWSKey, logType: "FlowmaskForward"}, lines)
 	var got []ForwardRecord
 	for _, p := range s.got() {
 		date := p.header.Get("x-ms-date")
@@ -341,7 +342,7 @@ func TestAuditSinkDataCollector(t *testing.T) {
 func TestAuditSinkGeneric(t *testing.T) {
 	s := newFakeSink(t, false, 200)
 	recs, lines := sinkRecords(t, 10, 100)
-	postAll(t, s, &auditSink{profile: ProfileGeneric}, lines)
+	postAll(t, s, &auditSink{profile: sink.Generic}, lines)
 	var got []ForwardRecord
 	for _, p := range s.got() {
 		if p.header.Get("Authorization") != "" || p.header.Get("Content-Type") != "application/x-ndjson" {
@@ -367,7 +368,7 @@ func TestAuditSinkRetries(t *testing.T) {
 		status, posts int
 	}{{500, 3}, {503, 3}, {429, 3}, {408, 3}, {400, 1}, {401, 1}, {403, 1}, {413, 1}} {
 		s := newFakeSink(t, false, tt.status)
-		logs := postAll(t, s, &auditSink{profile: ProfileSplunkHEC, token: sinkToken}, lines)
+		logs := postAll(t, s, &auditSink{profile: sink.SplunkHEC, token: sinkToken}, lines)
 		if n := len(s.got()); n != tt.posts {
 			t.Errorf("status %d: %d posts, want %d", tt.status, n, tt.posts)
 		}
@@ -390,7 +391,7 @@ func TestAuditSinkBulkItemErrors(t *testing.T) {
 	defer srv.Close()
 	s := &fakeSink{srv: srv}
 	_, lines := sinkRecords(t, 2, 10)
-	logs := postAll(t, s, &auditSink{profile: ProfileElasticBulk}, lines)
+	logs := postAll(t, s, &auditSink{profile: sink.ElasticBulk}, lines)
 	if !strings.Contains(logs, `"failed":1`) {
 		t.Errorf("bulk item failure not counted: %s", logs)
 	}

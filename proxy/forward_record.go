@@ -10,6 +10,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/flowmask/flowmask/proxy/audit"
 	"github.com/flowmask/flowmask/redactor"
 	"go.uber.org/zap"
 )
@@ -85,7 +86,7 @@ type TunnelRecord struct {
 // values, bodies), so lines are not redacted again: that cost a quarter of
 // the proxy's CPU per exchange.
 type recordWriter struct {
-	out  *reopenSyncer
+	out  *audit.Output
 	post *recordPoster // for an http(s) URL output
 	mu   sync.Mutex
 	buf  bytes.Buffer
@@ -94,9 +95,9 @@ type recordWriter struct {
 
 func newRecordWriter(output string, sink *auditSink, stdout, stderr io.Writer, logger *zap.Logger) (*recordWriter, error) {
 	if isAuditURL(output) {
-		return &recordWriter{out: &reopenSyncer{}, post: newRecordPoster(output, sink, logger)}, nil
+		return &recordWriter{out: &audit.Output{}, post: newRecordPoster(output, sink, logger)}, nil
 	}
-	rs, off, err := openOutput(output, stdout, stderr)
+	rs, off, err := audit.OpenOutput(output, stdout, stderr)
 	if err != nil {
 		return nil, err
 	}
@@ -224,5 +225,5 @@ func (w *recordWriter) close() error {
 		w.post.close()
 		return nil
 	}
-	return w.out.close()
+	return w.out.Close()
 }

@@ -27,6 +27,7 @@ import (
 
 	"github.com/elazarl/goproxy"
 	"github.com/flowmask/flowmask/proxy"
+	"github.com/flowmask/flowmask/proxy/mitmca"
 	"github.com/flowmask/flowmask/redactor"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -77,10 +78,10 @@ type fwdEnv struct {
 func newFwdEnv(t testing.TB, mut func(*proxy.ForwardConfig), setup ...func(*proxy.Forward)) *fwdEnv {
 	t.Helper()
 	e := &fwdEnv{t: t, caDir: t.TempDir(), audit: &fwdBuf{}, logs: &fwdBuf{}}
-	if err := proxy.InitCA(e.caDir, time.Now()); err != nil {
+	if err := mitmca.Init(e.caDir, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	pemCA, err := os.ReadFile(filepath.Join(e.caDir, proxy.CACertFile))
+	pemCA, err := os.ReadFile(filepath.Join(e.caDir, mitmca.CertFile))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -813,7 +814,7 @@ func TestForwardCurl(t *testing.T) {
 	if got := run(plain.URL + "/c"); got != secretReply {
 		t.Errorf("plain: %q; want unchanged", got)
 	}
-	got := run("--cacert", filepath.Join(e.caDir, proxy.CACertFile), "-H", "Authorization: "+fwdBearer, secure.URL+"/c?code="+fwdKnown)
+	got := run("--cacert", filepath.Join(e.caDir, mitmca.CertFile), "-H", "Authorization: "+fwdBearer, secure.URL+"/c?code="+fwdKnown)
 	if strings.Contains(got, fwdPAT) || !strings.Contains(got, "[REDACTED:") {
 		t.Errorf("https: %q; want redacted", got)
 	}
@@ -863,29 +864,29 @@ func TestForwardConfigFile(t *testing.T) {
 // public CA is refused.
 func TestCAInit(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "ca")
-	if err := proxy.InitCA(dir, time.Now()); err != nil {
+	if err := mitmca.Init(dir, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	st, err := os.Stat(filepath.Join(dir, proxy.CAKeyFile))
+	st, err := os.Stat(filepath.Join(dir, mitmca.KeyFile))
 	if err != nil || st.Mode().Perm() != 0o600 {
 		t.Fatalf("key mode %v %v", st.Mode(), err)
 	}
-	key1, _ := os.ReadFile(filepath.Join(dir, proxy.CAKeyFile))
-	crt, _ := os.ReadFile(filepath.Join(dir, proxy.CACertFile))
+	key1, _ := os.ReadFile(filepath.Join(dir, mitmca.KeyFile))
+	crt, _ := os.ReadFile(filepath.Join(dir, mitmca.CertFile))
 	b, _ := pem.Decode(crt)
 	c, err := x509.ParseCertificate(b.Bytes)
 	if err != nil || !c.IsCA || c.PublicKeyAlgorithm != x509.ECDSA {
 		t.Errorf("CA cert: %v %v %v", err, c.IsCA, c.PublicKeyAlgorithm)
 	}
-	if err := proxy.InitCA(dir, time.Now()); err == nil {
+	if err := mitmca.Init(dir, time.Now()); err == nil {
 		t.Error("second init overwrote the CA")
 	}
-	if key2, _ := os.ReadFile(filepath.Join(dir, proxy.CAKeyFile)); !bytes.Equal(key1, key2) {
+	if key2, _ := os.ReadFile(filepath.Join(dir, mitmca.KeyFile)); !bytes.Equal(key1, key2) {
 		t.Error("the key changed")
 	}
 	bad := t.TempDir()
-	os.WriteFile(filepath.Join(bad, proxy.CACertFile), goproxy.CA_CERT, 0o600)
-	os.WriteFile(filepath.Join(bad, proxy.CAKeyFile), goproxy.CA_KEY, 0o600)
+	os.WriteFile(filepath.Join(bad, mitmca.CertFile), goproxy.CA_CERT, 0o600)
+	os.WriteFile(filepath.Join(bad, mitmca.KeyFile), goproxy.CA_KEY, 0o600)
 	cfg := proxy.DefaultForwardConfig()
 	cfg.CADir, cfg.Intercept = bad, []string{"a.example:443"}
 	if _, err := proxy.NewForward(cfg, proxy.ForwardOptions{Stderr: io.Discard}); err == nil || !strings.Contains(err.Error(), "public") {

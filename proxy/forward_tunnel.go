@@ -46,7 +46,7 @@ func (f *Forward) terminateTunnel(raw net.Conn, buffered *bufio.Reader, ci *conn
 	}
 	tc := &tunnelConn{Conn: pc, info: ci}
 	if first[0] == tlsHandshakeRecord {
-		cfg, err := f.ca.tlsConfig(ci.host, nil)
+		cfg, err := f.ca.TLSConfig(ci.host, nil)
 		if err != nil {
 			f.logger.Warn("interception certificate failed", zapErrMsg(err))
 			raw.Close()
@@ -85,7 +85,7 @@ func (f *Forward) serveTunnelled(w http.ResponseWriter, r *http.Request) {
 	r.Header.Del("Proxy-Authorization")
 	if r.Method == http.MethodConnect {
 		ex.rec.URL, ex.rec.Host = f.red.Load().String(r.Host), ci.host
-		f.reply(w, ex, &httpError{status: http.StatusMethodNotAllowed, code: "connect_in_tunnel", msg: "CONNECT inside a tunnel is not served"})
+		f.reply(w, ex, &httpError{Status: http.StatusMethodNotAllowed, Code: "connect_in_tunnel", Msg: "CONNECT inside a tunnel is not served"})
 		return
 	}
 	scheme := "http"

@@ -5,6 +5,7 @@ import (
 	"runtime/debug"
 	"slices"
 
+	"github.com/flowmask/flowmask/proxy/audit"
 	"github.com/flowmask/flowmask/redactor/secrets"
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -180,7 +181,7 @@ func (r *describeRecorder) MustRegister(cs ...prometheus.Collector) { r.cs = app
 func (r *describeRecorder) Unregister(prometheus.Collector) bool { return false }
 
 // Observe records one audited exchange.
-func (m *Metrics) Observe(rec *Record) {
+func (m *Metrics) Observe(rec *audit.Record) {
 	route := rec.Route
 	code := statusLabel(rec.Status)
 	if rec.Aborted {

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flowmask/flowmask/proxy"
+	profile "github.com/flowmask/flowmask/proxy/sink"
 )
 
 // Leak 4: only the exact ack and health paths pass unscanned; every other
@@ -14,7 +14,7 @@ import (
 // is scanned as an event path.
 func TestSplunkHECExemptOnlyExactPaths(t *testing.T) {
 	up := newCapture(t, nil)
-	f := start(t, oneRoute(up.URL, proxy.ProfileSplunkHEC))
+	f := start(t, oneRoute(up.URL, profile.SplunkHEC))
 	for _, p := range []string{
 		"/services/collector/event;/ack",
 		"/services/collector/event%2Fack",
@@ -50,7 +50,7 @@ func TestSplunkHECExemptOnlyExactPaths(t *testing.T) {
 // action is scanned as a document.
 func TestElasticBulkScansEveryLine(t *testing.T) {
 	up := newCapture(t, nil)
-	f := start(t, oneRoute(up.URL, proxy.ProfileElasticBulk))
+	f := start(t, oneRoute(up.URL, profile.ElasticBulk))
 	pw, idTok, idxTok, loose := fresh(24), freshGitHubToken(), freshGitHubToken(), freshGitHubToken()
 	give := `{"password":"` + pw + `"}` + "\n" +
 		`{"index":{"_index":"logs"}}` + "\n" +
@@ -78,7 +78,7 @@ func TestElasticBulkScansEveryLine(t *testing.T) {
 // attributes are decoded and masked (whole under a credential key).
 func TestOTLPScansEveryFieldAndBytes(t *testing.T) {
 	up := newCapture(t, nil)
-	f := start(t, oneRoute(up.URL, proxy.ProfileOTLPJSON))
+	f := start(t, oneRoute(up.URL, profile.OTLPJSON))
 	sev, schema, state, pw, note := freshGitHubToken(), freshGitHubToken(), freshGitHubToken(), fresh(24), freshGitHubToken()
 	b64 := func(s string) string { return base64.StdEncoding.EncodeToString([]byte(s)) }
 	give := `{"resourceLogs":[{"resource":{"attributes":[]},"schemaUrl":"https://example.com/schema?token=` + schema + `","scopeLogs":[{"scope":{},"logRecords":[{"timeUnixNano":"1544712660300000000","severityText":"` + sev + `","traceId":"5b8efff798038103d269b633813fc60c","body":{"bytesValue":"` + b64("login "+note) + `"},"attributes":[{"key":"password","value":{"bytesValue":"` + b64(pw) + `"}},{"key":"trace.state","value":{"stringValue":"` + state + `"}},{"key":"note","value":{"bytesValue":"` + b64("token "+note) + `"}}]}]}]}]}`
@@ -101,7 +101,7 @@ func TestOTLPScansEveryFieldAndBytes(t *testing.T) {
 // Leak 6: Loki timestamps are no longer exempt.
 func TestLokiScansTimestamps(t *testing.T) {
 	up := newCapture(t, nil)
-	f := start(t, oneRoute(up.URL, proxy.ProfileLokiJSON))
+	f := start(t, oneRoute(up.URL, profile.LokiJSON))
 	secret := freshGitHubToken()
 	give := `{"streams":[{"stream":{"app":"x"},"values":[["` + secret + `","line"]]}]}`
 	resp, body := post(t, f.url+"/loki/api/v1/push", "application/json", []byte(give))

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"github.com/flowmask/flowmask/proxy"
+	profile "github.com/flowmask/flowmask/proxy/sink"
 )
 
 func TestSplunkHECEvents(t *testing.T) {
@@ -22,7 +23,7 @@ func TestSplunkHECEvents(t *testing.T) {
 		}
 		w.Write([]byte(`{"text":"Success","code":0,"ackId":0}`))
 	})
-	f := start(t, oneRoute(up.URL, proxy.ProfileSplunkHEC))
+	f := start(t, oneRoute(up.URL, profile.SplunkHEC))
 	give := `{"event":"Hello, world!","sourcetype":"manual"}{"event":{"password":"hunter2-hunter2"},"time":1700000000.123}` + "\n" +
 		`{"event":"token ` + canary + `","fields":{"severity":"INFO"}}`
 	want := `{"event":"Hello, world!","sourcetype":"manual"}{"event":{"password":"` + maskPassword + `"},"time":1700000000.123}` + "\n" +
@@ -69,7 +70,7 @@ func TestSplunkHECEvents(t *testing.T) {
 
 func TestElasticBulkKeepsActions(t *testing.T) {
 	up := newSink(t, nil)
-	f := start(t, oneRoute(up.URL, proxy.ProfileElasticBulk))
+	f := start(t, oneRoute(up.URL, profile.ElasticBulk))
 	// Action lines keep their framing, but are scanned like every line: the
 	// canary in an _id is masked.
 	give := `{"index":{"_index":"test","_id":"` + canary + `"}}` + "\n" +
@@ -91,7 +92,7 @@ func TestElasticBulkKeepsActions(t *testing.T) {
 
 func TestLogsIngestionLimits(t *testing.T) {
 	up := newSink(t, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })
-	f := start(t, oneRoute(up.URL, proxy.ProfileLogsIngestion))
+	f := start(t, oneRoute(up.URL, profile.LogsIngestion))
 	path := "/dataCollectionRules/dcr-0001/streams/Custom-T?api-version=2023-01-01"
 	resp, body := post(t, f.url+path, "application/json", []byte(`{"Computer":"a"}`))
 	wantStatus(t, resp, body, 422)
@@ -102,7 +103,7 @@ func TestLogsIngestionLimits(t *testing.T) {
 	// Over 1 MiB after redaction (masks are longer than the secret).
 	var b strings.Builder
 	b.WriteString("[")
-	for b.Len() < proxy.LogsIngestionMaxBytes-200 {
+	for b.Len() < profile.LogsIngestionMaxBytes-200 {
 		b.WriteString(`{"password":"hunter2-hunter2"},`)
 	}
 	b.WriteString(`{}]`)
@@ -159,8 +160,8 @@ func TestDataCollectorVectors(t *testing.T) {
 		{1024, "rMoVf9OAAVQU+RTRgO9GQOxWZzlOmtlVQV6VV5+bUg0="},
 		{19, "xYkuTOfpjTWitTk493y2nEGjniXXbA2ihX65aC5vk6Y="},
 	} {
-		if got := proxy.SignDataCollector(key, tt.n, dcDate); got != tt.want {
-			t.Errorf("SignDataCollector(%d) = %s; want %s", tt.n, got, tt.want)
+		if got := profile.SignDataCollector(key, tt.n, dcDate); got != tt.want {
+			t.Errorf("profile.SignDataCollector(%d) = %s; want %s", tt.n, got, tt.want)
 		}
 		if got := signIndependently(t, int(tt.n), dcDate); got != tt.want {
 			t.Errorf("independent signature(%d) = %s; want %s", tt.n, got, tt.want)
@@ -173,7 +174,7 @@ func TestDataCollectorResigns(t *testing.T) {
 	dir := t.TempDir()
 	keyFile := filepath.Join(dir, "ws.key")
 	os.WriteFile(keyFile, []byte(dcKey+"\n"), 0o600)
-	cfg := oneRoute(up.URL, proxy.ProfileDataCollector)
+	cfg := oneRoute(up.URL, profile.DataCollector)
 	cfg.Routes[0].WorkspaceKeyFile = keyFile
 	f := start(t, cfg)
 	give := `[{"Secret":"p@ss","password":"hunter2-hunter2"}]`
@@ -210,7 +211,7 @@ func TestDataCollectorResigns(t *testing.T) {
 }
 
 func TestDataCollectorNeedsKey(t *testing.T) {
-	cfg := oneRoute("https://x.ods.opinsights.azure.com", proxy.ProfileDataCollector)
+	cfg := oneRoute("https://x.ods.opinsights.azure.com", profile.DataCollector)
 	cfg.SetDefaults()
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "workspace key") {
 		t.Errorf("Validate: got %v; want a workspace key error", err)
@@ -224,7 +225,7 @@ func TestDataCollectorNeedsKey(t *testing.T) {
 
 func TestLokiKeepsTimestamps(t *testing.T) {
 	up := newSink(t, nil)
-	f := start(t, oneRoute(up.URL, proxy.ProfileLokiJSON))
+	f := start(t, oneRoute(up.URL, profile.LokiJSON))
 	give := `{"streams":[{"stream":{"app":"x"},"values":[["1570818238000000000","password=hunter2-hunter2"],["1570818238000000001","ok ` + canary + `",{"trace_id":"0242ac120002"}]]}]}`
 	want := `{"streams":[{"stream":{"app":"x"},"values":[["1570818238000000000","password=` + maskPassword + `"],["1570818238000000001","ok ` + maskKnown + `",{"trace_id":"0242ac120002"}]]}]}`
 	resp, body := post(t, f.url+"/loki/api/v1/push", "application/json", []byte(give), "X-Scope-OrgID", "tenant1")
@@ -241,7 +242,7 @@ func TestLokiKeepsTimestamps(t *testing.T) {
 
 func TestOTLPKeepsIDs(t *testing.T) {
 	up := newSink(t, nil)
-	f := start(t, oneRoute(up.URL, proxy.ProfileOTLPJSON))
+	f := start(t, oneRoute(up.URL, profile.OTLPJSON))
 	// The traceId is a hex string that a key-name rule would not touch, but
 	// an allowlist keeps ids safe even from literals and entropy rules.
 	give := `{"resourceLogs":[{"resource":{"attributes":[{"key":"service.name","value":{"stringValue":"svc"}}]},"scopeLogs":[{"scope":{},"logRecords":[{"timeUnixNano":"1544712660300000000","severityNumber":10,"severityText":"Information","traceId":"5b8efff798038103d269b633813fc60c","spanId":"eee19b7ec3c1b174","body":{"stringValue":"login with ` + canary + `"},"attributes":[{"key":"password","value":{"stringValue":"hunter2-hunter2"}},{"key":"n","value":{"intValue":"3"}}]}]}]}]}`

@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/flowmask/flowmask/proxy/audit"
 	"github.com/flowmask/flowmask/redactor"
 	"github.com/valyala/fastjson"
 )
@@ -23,7 +24,7 @@ import (
 // exchange is one request's bookkeeping, shared with the ReverseProxy hooks
 // through the request context.
 type exchange struct {
-	rec      Record
+	rec      audit.Record
 	start    time.Time
 	wire     *wireReader
 	decoded  int64
@@ -74,7 +75,7 @@ func exchangeFrom(r *http.Request) *exchange {
 // 502, never the unscanned body.
 type responseError struct{ he *httpError }
 
-func (e *responseError) Error() string { return "response: " + e.he.msg }
+func (e *responseError) Error() string { return "response: " + e.he.Msg }
 
 // ServeHTTP checks, authenticates, routes, limits, redacts and forwards
 // one request, then audits it. The exchange reads one configuration
@@ -84,7 +85,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	ex := &exchange{start: time.Now(), st: st, red: s.logRed.Load()}
 	// The audit line is built from counts, names and these masked values,
 	// so it holds no secret by construction.
-	ex.rec = Record{Proxy: "reverse", Route: "none", Method: auditMethod(r.Method), Remote: remoteIP(r)}
+	ex.rec = audit.Record{Proxy: "reverse", Route: "none", Method: auditMethod(r.Method), Remote: remoteIP(r)}
 	sw := &statusWriter{ResponseWriter: w}
 	s.metrics.InFlight.Inc()
 	defer s.finish(sw, ex)
@@ -248,11 +249,11 @@ func (st *state) match(r *http.Request) *route {
 }
 
 func (s *Server) reject(w http.ResponseWriter, ex *exchange, he *httpError) {
-	ex.rec.Reason = he.code
-	if he.status == StatusClientClosed {
+	ex.rec.Reason = he.Code
+	if he.Status == StatusClientClosed {
 		ex.status = StatusClientClosed
 	}
-	if (he.code == "client_aborted" || he.code == "client_timeout") && ex.wire != nil {
+	if (he.Code == "client_aborted" || he.Code == "client_timeout") && ex.wire != nil {
 		// The client is gone or stalled: do not wait for the rest.
 		w.Header().Set("Connection", "close")
 	}
@@ -368,7 +369,7 @@ func (s *Server) newReverseProxy(rt *route) *httputil.ReverseProxy {
 			case ex != nil && ex.getBodyErr() != nil:
 				he = classify(ex.getBodyErr())
 			case errors.As(err, &re):
-				he = &httpError{status: http.StatusBadGateway, code: "unscannable_response", msg: re.he.msg}
+				he = &httpError{Status: http.StatusBadGateway, Code: "unscannable_response", Msg: re.he.Msg}
 			case ex != nil && ex.body.cut():
 				// limits.request_timeout ran out while the client was still
 				// sending its body.
@@ -376,8 +377,8 @@ func (s *Server) newReverseProxy(rt *route) *httputil.ReverseProxy {
 			default:
 				he = upstreamError(r, err)
 			}
-			if he.status >= 500 {
-				s.logger.Warn("upstream failed", zapRoute(rt), zapErrCode(he.code), zapErrMsg(err))
+			if he.Status >= 500 {
+				s.logger.Warn("upstream failed", zapRoute(rt), zapErrCode(he.Code), zapErrMsg(err))
 			}
 			if ex != nil {
 				s.reject(w, ex, he)

@@ -15,13 +15,14 @@ import (
 	"time"
 
 	"github.com/flowmask/flowmask/patterns"
+	"github.com/flowmask/flowmask/proxy/sink"
 	"github.com/flowmask/flowmask/redactor"
 )
 
 // route is a compiled RouteConfig.
 type route struct {
 	cfg          RouteConfig
-	profile      profile
+	profile      sink.Profile
 	report       bool
 	redactReq    bool
 	redactResp   bool
@@ -70,7 +71,7 @@ func (s *Server) compileRoute(i int, rc RouteConfig, lits []redactor.Literal, ha
 	p := fmt.Sprintf("routes[%d]", i)
 	rt := &route{
 		cfg:        rc,
-		profile:    profileByName(rc.Profile),
+		profile:    sink.ByName(rc.Profile),
 		report:     rc.Mode == ModeReport,
 		redactReq:  rc.Redact == "request" || rc.Redact == "both",
 		redactResp: rc.Redact == "response" || rc.Redact == "both",
@@ -97,7 +98,7 @@ func (s *Server) compileRoute(i int, rc RouteConfig, lits []redactor.Literal, ha
 	if mask == redactor.MaskHash && len(hashKey) == 0 {
 		return nil, fmt.Errorf("%s.mask: hash needs the key in $%s", p, s.cfgHashEnv())
 	}
-	allow := append(append([]redactor.Allow(nil), rc.Allow...), rt.profile.allow()...)
+	allow := append(append([]redactor.Allow(nil), rc.Allow...), rt.profile.Allow()...)
 	routeLits := append(append([]redactor.Literal(nil), lits...), rt.ownLits...)
 	// Routes with the same rules share one compiled rule set (the largest
 	// part of the proxy's memory); WithLiterals adds the known secrets.

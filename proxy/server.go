@@ -16,6 +16,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/flowmask/flowmask/proxy/audit"
 	"github.com/flowmask/flowmask/redactor"
 	"github.com/prometheus/client_golang/prometheus"
 	"go.uber.org/zap"
@@ -66,7 +67,7 @@ type Server struct {
 	defaultRed *redactor.Redactor
 	registry   *prometheus.Registry
 	metrics    *Metrics
-	audit      *AuditLogger
+	audit      *audit.Logger
 	stdout     io.Writer
 	sinkMu     sync.Mutex
 	sem        chan struct{}
@@ -124,7 +125,7 @@ func New(cfg *Config, opts Options) (*Server, error) {
 		return nil, err
 	}
 	s.state.Store(st)
-	if s.audit, err = NewAuditLogger(cfg.Audit.Output, s.stdout, s.opts.Stderr, nil); err != nil {
+	if s.audit, err = audit.NewLogger(cfg.Audit.Output, s.stdout, s.opts.Stderr, nil); err != nil {
 		return nil, err
 	}
 	s.audit.OnUndelivered(s.metrics.AuditUndelivered.Inc)
@@ -151,7 +152,7 @@ func completed(cfg *Config) (*Config, error) {
 }
 
 func (s *Server) redacting(ws zapcore.WriteSyncer) zapcore.WriteSyncer {
-	return NewRedactingSyncer(ws, s.logRed.Load)
+	return audit.NewRedactingSyncer(ws, s.logRed.Load)
 }
 
 func (s *Server) setLevel(l string) {
@@ -168,7 +169,7 @@ func (s *Server) Logger() *zap.Logger { return s.logger }
 func (s *Server) Registry() *prometheus.Registry { return s.registry }
 
 // Audit returns the audit logger (reopen it on SIGHUP).
-func (s *Server) Audit() *AuditLogger { return s.audit }
+func (s *Server) Audit() *audit.Logger { return s.audit }
 
 // Config returns the configuration in use.
 func (s *Server) Config() *Config { return s.state.Load().cfg }

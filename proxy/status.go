@@ -9,6 +9,8 @@ import (
 	"net/http"
 	"strconv"
 
+	"github.com/flowmask/flowmask/proxy/internal/refusal"
+	"github.com/flowmask/flowmask/proxy/sink"
 	"go.uber.org/zap"
 )
 
@@ -17,39 +19,30 @@ import (
 const StatusClientClosed = 499
 
 // httpError is a refusal with its status and a message safe to show: it
-// never holds body bytes, header values or URLs.
-type httpError struct {
-	status int
-	code   string // a stable reason, used as the rejections metric label
-	msg    string
-	err    error // the cause, for errors.Is; never shown
-}
-
-func (e *httpError) Error() string { return e.msg }
-func (e *httpError) Unwrap() error { return e.err }
+// never holds body bytes, header values or URLs. The sink profiles return
+// the same type, so their refusals pass through unchanged.
+type httpError = refusal.Error
 
 var (
-	errInvalidJSON      = &httpError{status: http.StatusUnprocessableEntity, code: "invalid_json", msg: "the body is not valid JSON for this sink (set on_invalid_json: text to scan it as text)"}
-	errNotArray         = &httpError{status: http.StatusUnprocessableEntity, code: "not_array", msg: "the body must be a JSON array"}
-	errDocumentTooLarge = &httpError{status: http.StatusRequestEntityTooLarge, code: "document_too_large", msg: "a line or event exceeds limits.max_document"}
-	errDecodedTooLarge  = &httpError{status: http.StatusRequestEntityTooLarge, code: "decoded_too_large", msg: "the decoded body exceeds limits.max_decoded_bytes"}
-	errBodyTooLarge     = &httpError{status: http.StatusRequestEntityTooLarge, code: "body_too_large", msg: "the body exceeds limits.max_body_bytes"}
-	errNoRoute          = &httpError{status: http.StatusNotFound, code: "no_route", msg: "no route matches this request"}
-	errUnauthorized     = &httpError{status: http.StatusUnauthorized, code: "unauthorized", msg: "a valid bearer token is required"}
-	errBusy             = &httpError{status: http.StatusServiceUnavailable, code: "overloaded", msg: "too many requests in flight; retry later"}
+	errInvalidJSON      = sink.ErrInvalidJSON
+	errNotArray         = &httpError{Status: http.StatusUnprocessableEntity, Code: "not_array", Msg: "the body must be a JSON array"}
+	errDocumentTooLarge = sink.ErrDocumentTooLarge
+	errDecodedTooLarge  = &httpError{Status: http.StatusRequestEntityTooLarge, Code: "decoded_too_large", Msg: "the decoded body exceeds limits.max_decoded_bytes"}
+	errBodyTooLarge     = &httpError{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Msg: "the body exceeds limits.max_body_bytes"}
+	errNoRoute          = &httpError{Status: http.StatusNotFound, Code: "no_route", Msg: "no route matches this request"}
+	errUnauthorized     = &httpError{Status: http.StatusUnauthorized, Code: "unauthorized", Msg: "a valid bearer token is required"}
+	errBusy             = &httpError{Status: http.StatusServiceUnavailable, Code: "overloaded", Msg: "too many requests in flight; retry later"}
 	// errMethodNotImplemented refuses a method that is not a standard HTTP
 	// method; errMethodNotAllowed refuses CONNECT and TRACE.
-	errMethodNotImplemented = &httpError{status: http.StatusNotImplemented, code: "method_not_implemented", msg: "the request method is not a standard HTTP method"}
-	errMethodNotAllowed     = &httpError{status: http.StatusMethodNotAllowed, code: "method_not_allowed", msg: "CONNECT and TRACE are not forwarded"}
-	errUpgrade              = &httpError{status: http.StatusForbidden, code: "upgrade_refused", msg: "protocol upgrades (WebSocket, h2c) are not scanned and are refused"}
+	errMethodNotImplemented = &httpError{Status: http.StatusNotImplemented, Code: "method_not_implemented", Msg: "the request method is not a standard HTTP method"}
+	errMethodNotAllowed     = &httpError{Status: http.StatusMethodNotAllowed, Code: "method_not_allowed", Msg: "CONNECT and TRACE are not forwarded"}
+	errUpgrade              = &httpError{Status: http.StatusForbidden, Code: "upgrade_refused", Msg: "protocol upgrades (WebSocket, h2c) are not scanned and are refused"}
 )
 
-func unsupported(msg string) *httpError {
-	return &httpError{status: http.StatusUnsupportedMediaType, code: "unsupported_media_type", msg: msg}
-}
+func unsupported(msg string) *httpError { return refusal.Unsupported(msg) }
 
 func badEncoding(what string, err error) *httpError {
-	return &httpError{status: http.StatusBadRequest, code: "bad_encoding", msg: "the body is not valid " + what + " (truncated or corrupt)", err: err}
+	return &httpError{Status: http.StatusBadRequest, Code: "bad_encoding", Msg: "the body is not valid " + what + " (truncated or corrupt)", Err: err}
 }
 
 // clientError wraps an error reading the client's body.
@@ -72,11 +65,11 @@ func classify(err error) *httpError {
 	if errors.As(err, &ce) {
 		var ne net.Error
 		if errors.As(err, &ne) && ne.Timeout() {
-			return &httpError{status: http.StatusRequestTimeout, code: "client_timeout", msg: "the client sent the body too slowly", err: err}
+			return &httpError{Status: http.StatusRequestTimeout, Code: "client_timeout", Msg: "the client sent the body too slowly", Err: err}
 		}
-		return &httpError{status: http.StatusBadRequest, code: "client_aborted", msg: "the body ended early", err: err}
+		return &httpError{Status: http.StatusBadRequest, Code: "client_aborted", Msg: "the body ended early", Err: err}
 	}
-	return &httpError{status: http.StatusBadRequest, code: "bad_body", msg: "the body cannot be scanned", err: err}
+	return &httpError{Status: http.StatusBadRequest, Code: "bad_body", Msg: "the body cannot be scanned", Err: err}
 }
 
 // upstreamError maps a transport error: a timeout is 504, a client that
@@ -86,13 +79,13 @@ func upstreamError(r *http.Request, err error) *httpError {
 		return he
 	}
 	if errors.Is(r.Context().Err(), context.Canceled) {
-		return &httpError{status: StatusClientClosed, code: "client_closed", msg: "the client went away", err: err}
+		return &httpError{Status: StatusClientClosed, Code: "client_closed", Msg: "the client went away", Err: err}
 	}
 	var ne net.Error
 	if errors.Is(err, context.DeadlineExceeded) || errors.As(err, &ne) && ne.Timeout() {
-		return &httpError{status: http.StatusGatewayTimeout, code: "upstream_timeout", msg: "the upstream did not answer in time", err: err}
+		return &httpError{Status: http.StatusGatewayTimeout, Code: "upstream_timeout", Msg: "the upstream did not answer in time", Err: err}
 	}
-	return &httpError{status: http.StatusBadGateway, code: "upstream_error", msg: "the upstream could not be reached or failed mid-response", err: err}
+	return &httpError{Status: http.StatusBadGateway, Code: "upstream_error", Msg: "the upstream could not be reached or failed mid-response", Err: err}
 }
 
 func classifyBodyCause(err error) *httpError {
@@ -107,7 +100,7 @@ func classifyBodyCause(err error) *httpError {
 
 // writeError sends e as {"error":{"status":N,"code":"...","message":"..."}}.
 func writeError(w http.ResponseWriter, e *httpError) {
-	if e.status == StatusClientClosed {
+	if e.Status == StatusClientClosed {
 		return
 	}
 	body, _ := json.Marshal(struct {
@@ -120,18 +113,18 @@ func writeError(w http.ResponseWriter, e *httpError) {
 		Status  int    `json:"status"`
 		Code    string `json:"code"`
 		Message string `json:"message"`
-	}{e.status, e.code, e.msg}})
+	}{e.Status, e.Code, e.Msg}})
 	h := w.Header()
 	h.Set("Content-Type", "application/json")
 	h.Set("Content-Length", strconv.Itoa(len(body)+1))
 	h.Set("X-Content-Type-Options", "nosniff")
-	switch e.status {
+	switch e.Status {
 	case http.StatusServiceUnavailable:
 		h.Set("Retry-After", "1")
 	case http.StatusMethodNotAllowed:
 		h.Set("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
 	}
-	w.WriteHeader(e.status)
+	w.WriteHeader(e.Status)
 	w.Write(append(body, '\n')) //nolint:errcheck // the client may be gone
 }
 

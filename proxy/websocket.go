@@ -32,7 +32,7 @@ const (
 	BinaryPass      = "pass"
 )
 
-var errWSUpstream = &httpError{status: http.StatusBadGateway, code: "upstream_error", msg: "the upstream did not accept the WebSocket upgrade"}
+var errWSUpstream = &httpError{Status: http.StatusBadGateway, Code: "upstream_error", Msg: "the upstream did not accept the WebSocket upgrade"}
 
 // isWebSocket reports whether the upgrade asked for is WebSocket.
 func isWebSocket(r *http.Request) bool {

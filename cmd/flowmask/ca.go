@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"time"
 
-	"github.com/flowmask/flowmask/proxy"
+	"github.com/flowmask/flowmask/proxy/mitmca"
 	"github.com/spf13/cobra"
 )
 
@@ -39,14 +39,14 @@ impersonate any site to those clients.`,
 			if out == "" {
 				return &exitError{exitUsage, errors.New("--out DIR is required")}
 			}
-			if err := proxy.InitCA(out, time.Now()); err != nil {
+			if err := mitmca.Init(out, time.Now()); err != nil {
 				if errors.Is(err, fs.ErrExist) {
 					return &exitError{exitUsage, err}
 				}
 				return &exitError{exitUsage, fmt.Errorf("ca init: %w", err)}
 			}
-			crt, _ := filepath.Abs(filepath.Join(out, proxy.CACertFile))
-			key, _ := filepath.Abs(filepath.Join(out, proxy.CAKeyFile))
+			crt, _ := filepath.Abs(filepath.Join(out, mitmca.CertFile))
+			key, _ := filepath.Abs(filepath.Join(out, mitmca.KeyFile))
 			fmt.Fprintf(cmd.OutOrStdout(), `wrote %s
 wrote %s (mode 0600; keep it secret: it can impersonate any site to clients that trust the CA)
 

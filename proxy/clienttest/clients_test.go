@@ -23,7 +23,7 @@ import (
 	"github.com/Azure/azure-sdk-for-go/sdk/monitor/ingestion/azlogs"
 	"github.com/elastic/go-elasticsearch/v8"
 	"github.com/elastic/go-elasticsearch/v8/esutil"
-	"github.com/flowmask/flowmask/proxy"
+	"github.com/flowmask/flowmask/proxy/sink"
 )
 
 type stubCredential struct{}
@@ -50,7 +50,7 @@ func TestAzlogsClient(t *testing.T) {
 	os.WriteFile(caFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: dce.Certificate().Raw}), 0o600)
 	certFile, keyFile, pool := writeCert(t, dir, "proxy")
 
-	cfg := oneRoute(dce.URL, proxy.ProfileLogsIngestion)
+	cfg := oneRoute(dce.URL, sink.LogsIngestion)
 	cfg.TLS.CertFile, cfg.TLS.KeyFile = certFile, keyFile
 	cfg.Routes[0].UpstreamTLS.CAFile = caFile
 	f := start(t, cfg)
@@ -116,7 +116,7 @@ func TestElasticBulkIndexer(t *testing.T) {
 		fmt.Fprintf(w, `{"took":1,"errors":false,"items":[%s]}`, strings.Join(items, ","))
 	}))
 	defer es.Close()
-	f := start(t, oneRoute(es.URL, proxy.ProfileElasticBulk))
+	f := start(t, oneRoute(es.URL, sink.ElasticBulk))
 	client, err := elasticsearch.NewClient(elasticsearch.Config{Addresses: []string{f.url}})
 	if err != nil {
 		t.Fatal(err)

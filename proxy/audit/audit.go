@@ -1,4 +1,4 @@
-package proxy
+package audit
 
 import (
 	"fmt"
@@ -89,10 +89,10 @@ func (m ruleCounts) MarshalLogObject(e zapcore.ObjectEncoder) error {
 	return nil
 }
 
-// AuditLogger writes one JSON line per exchange. It is safe for concurrent
+// Logger writes one JSON line per exchange. It is safe for concurrent
 // use; Reopen reopens a file output for log rotation (call it on SIGHUP).
-type AuditLogger struct {
-	out    *reopenSyncer
+type Logger struct {
+	out    *Output
 	buf    *zapcore.BufferedWriteSyncer // nil for "off"
 	logger *zap.Logger
 	del    *deliverySyncer // nil for "off"
@@ -100,7 +100,7 @@ type AuditLogger struct {
 
 // OnUndelivered sets fn to be called once for each batch of records that
 // could not be written to the output; call it before logging.
-func (a *AuditLogger) OnUndelivered(fn func()) {
+func (a *Logger) OnUndelivered(fn func()) {
 	if a.del != nil {
 		a.del.onFail.Store(&fn)
 	}
@@ -108,7 +108,7 @@ func (a *AuditLogger) OnUndelivered(fn func()) {
 
 // Err is the error of the last write to the output, nil once a write has
 // succeeded again: while it is set, records are being lost.
-func (a *AuditLogger) Err() error {
+func (a *Logger) Err() error {
 	if a.del == nil {
 		return nil
 	}
@@ -153,16 +153,16 @@ func (d *deliverySyncer) note(err error) {
 	}
 }
 
-// NewAuditLogger writes to output: "stderr", "stdout", "off" or a file path
+// NewLogger writes to output: "stderr", "stdout", "off" or a file path
 // (appended to, created 0600). Each line passes through ws wrappers the
 // caller adds with wrap (such as a RedactingSyncer); nil means none.
-func NewAuditLogger(output string, stdout, stderr io.Writer, wrap func(zapcore.WriteSyncer) zapcore.WriteSyncer) (*AuditLogger, error) {
-	rs, off, err := openOutput(output, stdout, stderr)
+func NewLogger(output string, stdout, stderr io.Writer, wrap func(zapcore.WriteSyncer) zapcore.WriteSyncer) (*Logger, error) {
+	rs, off, err := OpenOutput(output, stdout, stderr)
 	if err != nil {
 		return nil, fmt.Errorf("audit output: %w", err)
 	}
 	if off {
-		return &AuditLogger{logger: zap.NewNop(), out: rs}, nil
+		return &Logger{logger: zap.NewNop(), out: rs}, nil
 	}
 	// Records are buffered (a write per exchange would cost a system call
 	// on the request path) and flushed at least once a second, before a
@@ -181,11 +181,11 @@ func NewAuditLogger(output string, stdout, stderr io.Writer, wrap func(zapcore.W
 		EncodeDuration: zapcore.MillisDurationEncoder,
 	}
 	core := zapcore.NewCore(zapcore.NewJSONEncoder(enc), ws, zapcore.InfoLevel)
-	return &AuditLogger{out: rs, buf: buf, logger: zap.New(core), del: del}, nil
+	return &Logger{out: rs, buf: buf, logger: zap.New(core), del: del}, nil
 }
 
 // Log writes rec.
-func (a *AuditLogger) Log(rec *Record) {
+func (a *Logger) Log(rec *Record) {
 	if ce := a.logger.Check(zapcore.InfoLevel, "exchange"); ce != nil {
 		ce.Time = rec.Time
 		ce.Write(zap.Inline(rec))
@@ -194,17 +194,17 @@ func (a *AuditLogger) Log(rec *Record) {
 
 // Reopen flushes the buffered records and reopens a file output; it only
 // flushes for stderr and stdout.
-func (a *AuditLogger) Reopen() error {
+func (a *Logger) Reopen() error {
 	if a.buf != nil {
 		if err := a.buf.Sync(); err != nil {
 			return err
 		}
 	}
-	return a.out.reopen()
+	return a.out.Reopen()
 }
 
 // Sync writes the buffered records out.
-func (a *AuditLogger) Sync() error {
+func (a *Logger) Sync() error {
 	if a.buf == nil {
 		return nil
 	}
@@ -212,21 +212,20 @@ func (a *AuditLogger) Sync() error {
 }
 
 // Close flushes the buffered records and closes a file output.
-func (a *AuditLogger) Close() error {
+func (a *Logger) Close() error {
 	if a.buf != nil {
 		if err := a.buf.Stop(); err != nil {
 			return err
 		}
 	}
-	return a.out.close()
+	return a.out.Close()
 }
 
-// reopenSyncer is a WriteSyncer whose file can be reopened.
-// openOutput opens an audit output: "stderr" (or ""), "stdout", "off" (off
+// OpenOutput opens an audit output: "stderr" (or ""), "stdout", "off" (off
 // is true, and writes are discarded) or a file path, appended to and
 // created 0600.
-func openOutput(output string, stdout, stderr io.Writer) (rs *reopenSyncer, off bool, err error) {
-	rs = &reopenSyncer{}
+func OpenOutput(output string, stdout, stderr io.Writer) (rs *Output, off bool, err error) {
+	rs = &Output{}
 	switch output {
 	case "off":
 		return rs, true, nil
@@ -236,21 +235,25 @@ func openOutput(output string, stdout, stderr io.Writer) (rs *reopenSyncer, off 
 		rs.w = stdout
 	default:
 		rs.path = output
-		if err := rs.reopen(); err != nil {
+		if err := rs.Reopen(); err != nil {
 			return nil, false, err
 		}
 	}
 	return rs, false, nil
 }
 
-type reopenSyncer struct {
+// Output is a zapcore.WriteSyncer whose file can be reopened (for log
+// rotation). It is exported for the forward proxy's record writer, which
+// writes its own JSON lines unbuffered; the zero Output discards writes.
+type Output struct {
 	mu   sync.Mutex
 	path string
 	f    *os.File
 	w    io.Writer
 }
 
-func (r *reopenSyncer) Write(p []byte) (int, error) {
+// Write writes p (discards it for "off").
+func (r *Output) Write(p []byte) (int, error) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.w == nil {
@@ -259,7 +262,8 @@ func (r *reopenSyncer) Write(p []byte) (int, error) {
 	return r.w.Write(p)
 }
 
-func (r *reopenSyncer) Sync() error {
+// Sync syncs a file output.
+func (r *Output) Sync() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.f != nil {
@@ -268,7 +272,9 @@ func (r *reopenSyncer) Sync() error {
 	return nil
 }
 
-func (r *reopenSyncer) reopen() error {
+// Reopen opens the file again (after it was rotated away); it does nothing
+// for stderr, stdout and "off".
+func (r *Output) Reopen() error {
 	if r.path == "" {
 		return nil
 	}
@@ -286,7 +292,8 @@ func (r *reopenSyncer) reopen() error {
 	return nil
 }
 
-func (r *reopenSyncer) close() error {
+// Close closes a file output.
+func (r *Output) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.f == nil {

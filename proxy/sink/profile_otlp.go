@@ -1,4 +1,4 @@
-package proxy
+package sink
 
 import (
 	"encoding/base64"
@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"slices"
 
+	"github.com/flowmask/flowmask/proxy/internal/refusal"
 	"github.com/flowmask/flowmask/redactor"
 )
 
@@ -15,19 +16,19 @@ import (
 // key, and bytesValue attributes are decoded from base64 and scanned.
 type otlpProfile struct{}
 
-func (otlpProfile) allow() []redactor.Allow { return nil }
+func (otlpProfile) Allow() []redactor.Allow { return nil }
 
-func (otlpProfile) plan(r *http.Request, _ *route) (plan, error) {
+func (otlpProfile) Plan(r *http.Request, _ Route) (Plan, error) {
 	mt, _ := mediaType(r.Header)
 	switch {
 	case isJSONType(mt):
 		// Held whole (up to max_decoded_bytes) so attribute pairs can be
 		// judged by their key.
-		return plan{format: redactor.FormatJSON, needJSON: true, whole: true, pre: otlpAttributes}, nil
+		return Plan{Format: redactor.FormatJSON, NeedJSON: true, Whole: true, Pre: otlpAttributes}, nil
 	case mt == "" || isProtobuf(mt):
-		return plan{}, unsupported("OTLP protobuf cannot be scanned; export OTLP/HTTP JSON instead (Content-Type: application/json, exporter protocol http/json)")
+		return Plan{}, refusal.Unsupported("OTLP protobuf cannot be scanned; export OTLP/HTTP JSON instead (Content-Type: application/json, exporter protocol http/json)")
 	}
-	return plan{}, unsupported("Content-Type " + mt + " is not OTLP/HTTP; send JSON (Content-Type: application/json)")
+	return Plan{}, refusal.Unsupported("Content-Type " + mt + " is not OTLP/HTTP; send JSON (Content-Type: application/json)")
 }
 
 // otlpAttributes masks the string values of OTLP key/value attributes
@@ -243,4 +244,11 @@ func otlpStrEnd(b []byte, i int) int {
 
 func otlpIsDelim(c byte) bool {
 	return c == ',' || c == '}' || c == ']' || c == ' ' || c == '\t' || c == '\n' || c == '\r'
+}
+
+// keyProbe is {"name":"value"} as JSON (the reverse proxy's header guard
+// has its own copy: three lines are not worth a shared package).
+func keyProbe(name, value string) []byte {
+	b, _ := json.Marshal(map[string]string{name: value})
+	return b
 }

@@ -1,10 +1,11 @@
-package proxy
+package sink
 
 import (
 	"bytes"
 	"io"
 	"net/http"
 
+	"github.com/flowmask/flowmask/proxy/internal/refusal"
 	"github.com/flowmask/flowmask/redactor"
 	"github.com/valyala/fastjson"
 )
@@ -16,15 +17,15 @@ import (
 // that is not a valid action is scanned as a document line.
 type bulkProfile struct{}
 
-func (bulkProfile) allow() []redactor.Allow { return nil }
+func (bulkProfile) Allow() []redactor.Allow { return nil }
 
-func (bulkProfile) plan(r *http.Request, rt *route) (plan, error) {
+func (bulkProfile) Plan(r *http.Request, rt Route) (Plan, error) {
 	mt, _ := mediaType(r.Header)
 	if isProtobuf(mt) {
-		return plan{}, unsupported("_bulk takes NDJSON (Content-Type: application/x-ndjson)")
+		return Plan{}, refusal.Unsupported("_bulk takes NDJSON (Content-Type: application/x-ndjson)")
 	}
-	max := int(rt.cfg.Limits.MaxDocument)
-	return plan{writer: func(dst io.Writer, red *redactor.Redactor, text bool) bodyWriter {
+	max := rt.MaxDocument
+	return Plan{Writer: func(dst io.Writer, red *redactor.Redactor, text bool) BodyWriter {
 		return &bulkWriter{dst: dst, red: red, text: text, max: max}
 	}}, nil
 }
@@ -52,7 +53,7 @@ func (w *bulkWriter) Write(p []byte) (int, error) {
 		if i < 0 {
 			w.line = append(w.line, p...)
 			if len(w.line) > w.max {
-				w.err = errDocumentTooLarge
+				w.err = ErrDocumentTooLarge
 				return n - len(p), w.err
 			}
 			break
@@ -91,7 +92,7 @@ func (w *bulkWriter) doLine() error {
 		w.wantSource = false
 	}
 	if err := fastjson.ValidateBytes(body); err != nil && !w.text {
-		w.err = errInvalidJSON
+		w.err = ErrInvalidJSON
 		return w.err
 	}
 	var st redactor.Stats

@@ -1,4 +1,4 @@
-package proxy
+package sink
 
 import (
 	"crypto/hmac"
@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/flowmask/flowmask/proxy/internal/refusal"
 	"github.com/flowmask/flowmask/redactor"
 )
 
@@ -21,18 +22,18 @@ const LogsIngestionMaxBytes = 1 << 20
 // redaction. The bearer token is the client's and passes untouched.
 type logsIngestionProfile struct{}
 
-func (logsIngestionProfile) allow() []redactor.Allow { return nil }
+func (logsIngestionProfile) Allow() []redactor.Allow { return nil }
 
-func (logsIngestionProfile) plan(r *http.Request, _ *route) (plan, error) {
+func (logsIngestionProfile) Plan(r *http.Request, _ Route) (Plan, error) {
 	mt, _ := mediaType(r.Header)
 	if mt != "" && !isJSONType(mt) {
-		return plan{}, unsupported("the Logs Ingestion API takes a JSON array (Content-Type: application/json)")
+		return Plan{}, refusal.Unsupported("the Logs Ingestion API takes a JSON array (Content-Type: application/json)")
 	}
-	return plan{format: redactor.FormatJSON, needJSON: true, needArray: true, whole: true,
-		finish: func(_ *http.Request, body []byte, decoded int64) error {
+	return Plan{Format: redactor.FormatJSON, NeedJSON: true, NeedArray: true, Whole: true,
+		Finish: func(_ *http.Request, body []byte, decoded int64) error {
 			if len(body) > LogsIngestionMaxBytes || decoded > LogsIngestionMaxBytes {
-				return &httpError{status: http.StatusRequestEntityTooLarge, code: "sink_limit",
-					msg: "the redacted body exceeds the Logs Ingestion API's 1 MiB limit; send smaller batches"}
+				return &refusal.Error{Status: http.StatusRequestEntityTooLarge, Code: "sink_limit",
+					Msg: "the redacted body exceeds the Logs Ingestion API's 1 MiB limit; send smaller batches"}
 			}
 			return nil
 		}}, nil
@@ -44,28 +45,28 @@ func (logsIngestionProfile) plan(r *http.Request, _ *route) (plan, error) {
 // first, so the proxy never signs for a client that lacks the key.
 type dataCollectorProfile struct{}
 
-func (dataCollectorProfile) allow() []redactor.Allow { return nil }
+func (dataCollectorProfile) Allow() []redactor.Allow { return nil }
 
-func (dataCollectorProfile) plan(r *http.Request, rt *route) (plan, error) {
+func (dataCollectorProfile) Plan(r *http.Request, rt Route) (Plan, error) {
 	mt, _ := mediaType(r.Header)
 	if mt != "application/json" {
-		return plan{}, unsupported("the Data Collector API takes Content-Type: application/json")
+		return Plan{}, refusal.Unsupported("the Data Collector API takes Content-Type: application/json")
 	}
 	date := r.Header.Get("x-ms-date")
 	id, sig, ok := parseSharedKey(r.Header.Get("Authorization"))
 	if !ok || date == "" {
-		return plan{}, &httpError{status: http.StatusForbidden, code: "invalid_authorization", msg: "want Authorization: SharedKey <workspace-id>:<signature> and x-ms-date"}
+		return Plan{}, &refusal.Error{Status: http.StatusForbidden, Code: "invalid_authorization", Msg: "want Authorization: SharedKey <workspace-id>:<signature> and x-ms-date"}
 	}
 	if r.ContentLength < 0 {
-		return plan{}, &httpError{status: http.StatusLengthRequired, code: "length_required", msg: "the SharedKey signature needs Content-Length"}
+		return Plan{}, &refusal.Error{Status: http.StatusLengthRequired, Code: "length_required", Msg: "the SharedKey signature needs Content-Length"}
 	}
-	want := SignDataCollector(rt.workspaceKey, r.ContentLength, date)
+	want := SignDataCollector(rt.WorkspaceKey, r.ContentLength, date)
 	if !hmac.Equal([]byte(sig), []byte(want)) {
-		return plan{}, &httpError{status: http.StatusForbidden, code: "invalid_authorization", msg: "the SharedKey signature does not match the workspace key"}
+		return Plan{}, &refusal.Error{Status: http.StatusForbidden, Code: "invalid_authorization", Msg: "the SharedKey signature does not match the workspace key"}
 	}
-	key := rt.workspaceKey
-	return plan{format: redactor.FormatJSON, needJSON: true, whole: true, noEncoding: true,
-		finish: func(out *http.Request, body []byte, _ int64) error {
+	key := rt.WorkspaceKey
+	return Plan{Format: redactor.FormatJSON, NeedJSON: true, Whole: true, NoEncoding: true,
+		Finish: func(out *http.Request, body []byte, _ int64) error {
 			out.Header.Set("Authorization", "SharedKey "+id+":"+SignDataCollector(key, int64(len(body)), date))
 			return nil
 		}}, nil

@@ -1,10 +1,11 @@
-package proxy
+package sink
 
 import (
 	"io"
 	"net/http"
 	"strings"
 
+	"github.com/flowmask/flowmask/proxy/internal/refusal"
 	"github.com/flowmask/flowmask/redactor"
 	"github.com/valyala/fastjson"
 )
@@ -16,7 +17,7 @@ import (
 // working, but only when the request path is exactly one of them.
 type hecProfile struct{}
 
-func (hecProfile) allow() []redactor.Allow { return nil }
+func (hecProfile) Allow() []redactor.Allow { return nil }
 
 // hecExempt are the HEC endpoints whose bodies pass unscanned (ack polls
 // carry ack ids, health checks nothing).
@@ -37,19 +38,19 @@ func hecIsExempt(r *http.Request) bool {
 	return hecExempt[raw] && r.URL.RawPath == "" && r.URL.Path == raw
 }
 
-func (hecProfile) plan(r *http.Request, _ *route) (plan, error) {
+func (hecProfile) Plan(r *http.Request, _ Route) (Plan, error) {
 	p := strings.TrimSuffix(r.URL.Path, "/")
 	switch {
 	case hecIsExempt(r):
-		return plan{skip: true}, nil
+		return Plan{Skip: true}, nil
 	case strings.HasSuffix(p, "/raw"), strings.HasSuffix(p, "/raw/1.0"):
-		return plan{format: redactor.FormatText}, nil
+		return Plan{Format: redactor.FormatText}, nil
 	}
 	mt, _ := mediaType(r.Header)
 	if isProtobuf(mt) {
-		return plan{}, unsupported("Splunk HEC takes JSON events")
+		return Plan{}, refusal.Unsupported("Splunk HEC takes JSON events")
 	}
-	return plan{writer: newHECWriter}, nil
+	return Plan{Writer: newHECWriter}, nil
 }
 
 // hecWriter redacts a stream of concatenated JSON objects, one object at a
@@ -68,7 +69,7 @@ type hecWriter struct {
 	err   error
 }
 
-func newHECWriter(dst io.Writer, red *redactor.Redactor, text bool) bodyWriter {
+func newHECWriter(dst io.Writer, red *redactor.Redactor, text bool) BodyWriter {
 	return &hecWriter{dst: dst, red: red, text: text}
 }
 
@@ -91,7 +92,7 @@ func (w *hecWriter) Write(p []byte) (int, error) {
 			default:
 				// Not an event object: scan the rest as text, or refuse.
 				if !w.text {
-					w.err = errInvalidJSON
+					w.err = ErrInvalidJSON
 					return i, w.err
 				}
 				w.switchToText()
@@ -138,7 +139,7 @@ func (w *hecWriter) Write(p []byte) (int, error) {
 // event redacts one complete object.
 func (w *hecWriter) event() error {
 	if err := fastjson.ValidateBytes(w.obj); err != nil && !w.text {
-		w.err = errInvalidJSON
+		w.err = ErrInvalidJSON
 		return w.err
 	}
 	var st redactor.Stats
@@ -170,7 +171,7 @@ func (w *hecWriter) Close() error {
 	}
 	if len(w.obj) > 0 { // an unterminated object
 		if !w.text {
-			w.err = errInvalidJSON
+			w.err = ErrInvalidJSON
 			return w.err
 		}
 		w.switchToText()

@@ -1,4 +1,4 @@
-package proxy
+package mitmca
 
 import (
 	"bytes"
@@ -26,19 +26,19 @@ import (
 
 // CA file names inside a CA directory.
 const (
-	CACertFile = "ca.crt"
-	CAKeyFile  = "ca.key"
+	CertFile = "ca.crt"
+	KeyFile  = "ca.key"
 )
 
-// InitCA creates dir (mode 0700) if needed and writes a new ECDSA P-256
+// Init creates dir (mode 0700) if needed and writes a new ECDSA P-256
 // interception CA to dir/ca.crt (0644) and dir/ca.key (0600), valid for
 // five years. It never overwrites: if either file exists it returns an
 // error wrapping fs.ErrExist and changes nothing.
-func InitCA(dir string, now time.Time) error {
+func Init(dir string, now time.Time) error {
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return fmt.Errorf("ca dir: %w", err)
 	}
-	certPath, keyPath := filepath.Join(dir, CACertFile), filepath.Join(dir, CAKeyFile)
+	certPath, keyPath := filepath.Join(dir, CertFile), filepath.Join(dir, KeyFile)
 	for _, p := range []string{keyPath, certPath} {
 		if _, err := os.Lstat(p); err == nil {
 			return fmt.Errorf("%s already exists; not overwriting (remove it to make a new CA): %w", p, fs.ErrExist)
@@ -105,11 +105,11 @@ func randSerial() *big.Int {
 	return n.Add(n, big.NewInt(1))
 }
 
-// mitmCA signs leaf certificates for intercepted hosts and caches them. It
+// CA signs leaf certificates for intercepted hosts and caches them. It
 // implements goproxy.CertStorage. Signing runs outside the cache lock, and
 // concurrent requests for one host share one signature (singleflight), so
 // one slow signature never holds up other hosts.
-type mitmCA struct {
+type CA struct {
 	cert    *x509.Certificate
 	der     []byte
 	key     crypto.Signer
@@ -127,14 +127,14 @@ const (
 	maxLeaves    = 4096
 )
 
-// loadCA reads dir/ca.crt and dir/ca.key. goproxy's built-in CA, whose key
+// Load reads dir/ca.crt and dir/ca.key. goproxy's built-in CA, whose key
 // is public, is refused.
-func loadCA(dir string) (*mitmCA, error) {
-	certPEM, err := os.ReadFile(filepath.Join(dir, CACertFile))
+func Load(dir string) (*CA, error) {
+	certPEM, err := os.ReadFile(filepath.Join(dir, CertFile))
 	if err != nil {
 		return nil, fmt.Errorf("ca_dir: %w", err)
 	}
-	keyPEM, err := os.ReadFile(filepath.Join(dir, CAKeyFile))
+	keyPEM, err := os.ReadFile(filepath.Join(dir, KeyFile))
 	if err != nil {
 		return nil, fmt.Errorf("ca_dir: %w", err)
 	}
@@ -150,13 +150,13 @@ func loadCA(dir string) (*mitmCA, error) {
 		return nil, fmt.Errorf("ca_dir %s: this CA's key is goproxy's built-in key, which is public; create your own with `flowmask ca init`", dir)
 	}
 	if !cert.IsCA || cert.KeyUsage&x509.KeyUsageCertSign == 0 {
-		return nil, fmt.Errorf("ca_dir %s: %s is not a CA certificate (no CA:TRUE / keyCertSign)", dir, CACertFile)
+		return nil, fmt.Errorf("ca_dir %s: %s is not a CA certificate (no CA:TRUE / keyCertSign)", dir, CertFile)
 	}
 	key, ok := pair.PrivateKey.(crypto.Signer)
 	if !ok {
 		return nil, fmt.Errorf("ca_dir %s: unsupported key type", dir)
 	}
-	return &mitmCA{cert: cert, der: pair.Certificate[0], key: key, leaf: map[string]*tls.Certificate{}}, nil
+	return &CA{cert: cert, der: pair.Certificate[0], key: key, leaf: map[string]*tls.Certificate{}}, nil
 }
 
 // publicKnownKey reports whether cert's key is goproxy's built-in CA key,
@@ -175,7 +175,7 @@ func publicKnownKey(cert *x509.Certificate) bool {
 // Fetch returns the cached certificate of host, calling gen when there is
 // none or it is about to expire. Concurrent calls for one host wait for
 // one gen; calls for other hosts do not wait at all.
-func (c *mitmCA) Fetch(host string, gen func() (*tls.Certificate, error)) (*tls.Certificate, error) {
+func (c *CA) Fetch(host string, gen func() (*tls.Certificate, error)) (*tls.Certificate, error) {
 	if lc := c.cached(host); lc != nil {
 		return lc, nil
 	}
@@ -197,7 +197,7 @@ func (c *mitmCA) Fetch(host string, gen func() (*tls.Certificate, error)) (*tls.
 }
 
 // cached returns host's certificate unless it is missing or due renewal.
-func (c *mitmCA) cached(host string) *tls.Certificate {
+func (c *CA) cached(host string) *tls.Certificate {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if lc := c.leaf[host]; lc != nil && time.Until(lc.Leaf.NotAfter) > leafRenew {
@@ -207,7 +207,7 @@ func (c *mitmCA) cached(host string) *tls.Certificate {
 }
 
 // store caches lc, keeping the cache under maxLeaves entries.
-func (c *mitmCA) store(host string, lc *tls.Certificate) {
+func (c *CA) store(host string, lc *tls.Certificate) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if len(c.leaf) >= maxLeaves {
@@ -227,7 +227,7 @@ func (c *mitmCA) store(host string, lc *tls.Certificate) {
 }
 
 // sign mints an ECDSA P-256 server certificate for host (a name or an IP).
-func (c *mitmCA) sign(host string) (*tls.Certificate, error) {
+func (c *CA) sign(host string) (*tls.Certificate, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
@@ -260,9 +260,9 @@ func (c *mitmCA) sign(host string) (*tls.Certificate, error) {
 	return &tls.Certificate{Certificate: [][]byte{der, c.der}, PrivateKey: key, Leaf: leaf}, nil
 }
 
-// tlsConfig is the goproxy ConnectAction.TLSConfig of intercepted hosts:
+// TLSConfig is the goproxy ConnectAction.TLSConfig of intercepted hosts:
 // TLS 1.2+, HTTP/1.1, a cached leaf of our CA.
-func (c *mitmCA) tlsConfig(hostport string, _ *goproxy.ProxyCtx) (*tls.Config, error) {
+func (c *CA) TLSConfig(hostport string, _ *goproxy.ProxyCtx) (*tls.Config, error) {
 	host, _, err := net.SplitHostPort(hostport)
 	if err != nil {
 		host = hostport

@@ -1,4 +1,4 @@
-package proxy
+package mitmca
 
 import (
 	"crypto/tls"
@@ -8,13 +8,13 @@ import (
 	"time"
 )
 
-func testCA(t *testing.T) *mitmCA {
+func testCA(t *testing.T) *CA {
 	t.Helper()
 	dir := t.TempDir()
-	if err := InitCA(dir, time.Now()); err != nil {
+	if err := Init(dir, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	ca, err := loadCA(dir)
+	ca, err := Load(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
