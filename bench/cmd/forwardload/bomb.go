@@ -75,6 +75,7 @@ type bombUpstream struct {
 	requests atomic.Int64
 	bytes    atomic.Int64
 	leaked   atomic.Int64
+	aborted  atomic.Int64 // bodies that ended in an error, not a clean EOF
 }
 
 func (u *bombUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
@@ -113,6 +114,9 @@ func (u *bombUpstream) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			}
 		}
 		if err != nil {
+			if err != io.EOF {
+				u.aborted.Add(1)
+			}
 			break
 		}
 	}
@@ -284,8 +288,8 @@ func runBombCase(bin string, c bombCase, gz []byte, mib, k int) error {
 	for _, s := range keys {
 		fmt.Printf("    client got: %d × %s\n", statuses[s], s)
 	}
-	fmt.Printf("    upstream: %d requests, %.1f MiB of decoded body received, %d bodies with the secret unmasked\n",
-		up.requests.Load()-reqsBefore, float64(up.bytes.Load()-bytesBefore)/(1<<20), up.leaked.Load())
+	fmt.Printf("    upstream: %d requests (%d of them aborted part-way, not a clean end of body), %.1f MiB of decoded body received, %d bodies with the secret unmasked\n",
+		up.requests.Load()-reqsBefore, up.aborted.Load(), float64(up.bytes.Load()-bytesBefore)/(1<<20), up.leaked.Load())
 	fmt.Printf("    flowmask RSS before: %.1f MiB, peak sampled: %.1f MiB; VmHWM before: %.1f MiB, after: %.1f MiB; growth (VmHWM after - RSS before): %.1f MiB\n",
 		float64(before)/1024, float64(peak.Load())/1024, float64(hwmBefore)/1024, float64(hwmAfter)/1024, float64(hwmAfter-before)/1024)
 	return nil
