@@ -295,13 +295,13 @@ func runBombCase(bin string, c bombCase, gz []byte, mib, k int) error {
 	return nil
 }
 
-// errorReason picks the "error" field out of a JSON error body, if any.
+// errorReason picks the "code" field out of flowmask's JSON error body, if any.
 func errorReason(b []byte) string {
 	sc := bufio.NewScanner(bytes.NewReader(b))
 	for sc.Scan() {
 		l := sc.Text()
-		if i := strings.Index(l, `"error":"`); i >= 0 {
-			r := l[i+len(`"error":"`):]
+		if i := strings.Index(l, `"code":"`); i >= 0 {
+			r := l[i+len(`"code":"`):]
 			if j := strings.IndexByte(r, '"'); j >= 0 {
 				return "(" + r[:j] + ")"
 			}
