@@ -23,7 +23,7 @@ import (
 // the bodies in which it arrives unmasked.
 const bombSecret = "sk_live_51HbQzR2eZvKYlo2C8sTq9WmXa"
 
-// bombLine is one NDJSON line of a bomb body (about 128 bytes, so the
+// bombLine is one NDJSON line of a bomb body (122 bytes, so the
 // body is text the proxies must scan, not zeros they could skip).
 var bombLine = []byte(`{"level":"info","msg":"charge created","api_key":"` + bombSecret + `","password":"Wint3r-Is-Coming-2026"}` + "\n")
 
