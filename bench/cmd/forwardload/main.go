@@ -20,6 +20,7 @@
 //
 //	cd bench && go run ./cmd/forwardload -duration 5s
 //	cd bench && go run ./cmd/forwardload -load=false -bigheader 100
+//	cd bench && go run ./cmd/forwardload -load=false -bigheader 0 -gzipbomb 1024 -bombs 8
 package main
 
 import (
@@ -66,6 +67,9 @@ type options struct {
 	fresh    bool
 	load     bool
 	bigMiB   int
+	bombMiB  int
+	bombs    int
+	targets  string
 }
 
 func run() error {
@@ -79,6 +83,9 @@ func run() error {
 	flag.BoolVar(&o.fresh, "fresh", true, "also measure a new connection per request through interception")
 	flag.BoolVar(&o.load, "load", true, "run the throughput cases")
 	flag.IntVar(&o.bigMiB, "bigheader", 100, "MiB of request header to send inside an intercepted tunnel, measuring flowmask's RSS (0 skips)")
+	flag.IntVar(&o.bombMiB, "gzipbomb", 0, "MiB that each gzip bomb decodes to; POSTs -bombs of them at once through each of -bombtargets in a fresh process, measuring its RSS (0 skips)")
+	flag.IntVar(&o.bombs, "bombs", 8, "concurrent gzip bombs (with -gzipbomb)")
+	flag.StringVar(&o.targets, "bombtargets", "forward,proxy", "where to send the gzip bombs: forward (redact-requests), proxy (flowmask proxy), or both, comma-separated")
 	flag.Parse()
 
 	dir, err := os.MkdirTemp("", "forwardload")
@@ -169,6 +176,11 @@ func run() error {
 	if o.bigMiB > 0 {
 		if err := bigHeader(proxyAddr, pid, hp(inter), pool, o.bigMiB, filepath.Join(dir, "audit.jsonl")); err != nil {
 			return fmt.Errorf("bigheader: %w", err)
+		}
+	}
+	if o.bombMiB > 0 {
+		if err := gzipBombs(bin, caDir, o.bombMiB, o.bombs, o.targets); err != nil {
+			return fmt.Errorf("gzipbomb: %w", err)
 		}
 	}
 	if !o.load {
@@ -306,15 +318,19 @@ func startForward(ctx context.Context, bin string, args []string) (string, int, 
 	addr := make(chan string, 1)
 	go func() {
 		sc := bufio.NewScanner(pipe)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
 			var m map[string]any
 			if json.Unmarshal(sc.Bytes(), &m) == nil && m["msg"] == "listening" {
 				a, _ := m["addr"].(string)
 				addr <- a
-			} else if !strings.Contains(sc.Text(), `"level":"info"`) {
+			} else if !strings.Contains(sc.Text(), `"level":"info"`) && !strings.Contains(sc.Text(), `"msg":"exchange"`) {
 				fmt.Fprintln(os.Stderr, "flowmask:", sc.Text())
 			}
 		}
+		// Keep draining (a line too long for the scanner must not leave
+		// flowmask blocked writing its log).
+		io.Copy(io.Discard, pipe) //nolint:errcheck
 	}()
 	stop := func() {
 		cmd.Process.Signal(os.Interrupt) //nolint:errcheck
