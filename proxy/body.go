@@ -108,7 +108,7 @@ func (s *Server) requestBody(w http.ResponseWriter, r *http.Request, rt *route, 
 		return nop, nil
 	}
 	lim := rt.cfg.Limits
-	wire := &wireReader{r: http.MaxBytesReader(w, r.Body, int64(lim.MaxBodyBytes)), rc: http.NewResponseController(w), timeout: s.cfg().Limits.BodyReadTimeout}
+	wire := &wireReader{r: http.MaxBytesReader(w, r.Body, int64(lim.MaxBodyBytes)), rc: http.NewResponseController(w), timeout: ex.st.cfg.Limits.BodyReadTimeout}
 	ex.wire = wire
 	if pl.Skip {
 		r.Body = io.NopCloser(wire)

@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"github.com/flowmask/flowmask/proxy/httpbody"
 	"io"
 	"mime"
 	"net/http"
@@ -126,32 +127,6 @@ func isProtobuf(mt string) bool {
 	return false
 }
 
-func isJSONType(mt string) bool {
-	return mt == "application/json" || mt == "text/json" || strings.HasSuffix(mt, "+json")
-}
-
-// formatFor maps a media type to an engine format; ok is false for a type
-// flowmask cannot scan.
-func formatFor(mt string) (f redactor.Format, needJSON, ok bool) {
-	switch {
-	case mt == "":
-		return redactor.FormatAuto, false, true
-	case isJSONType(mt):
-		return redactor.FormatJSON, true, true
-	case mt == "application/x-ndjson" || mt == "application/ndjson" || mt == "application/jsonl" ||
-		mt == "application/x-jsonlines" || mt == "application/jsonlines" || mt == "application/json-seq" || mt == "application/stream+json":
-		return redactor.FormatNDJSON, false, true
-	case mt == "text/csv":
-		return redactor.FormatCSV, false, true
-	case mt == "application/x-www-form-urlencoded":
-		return redactor.FormatForm, false, true
-	case strings.HasPrefix(mt, "text/"), mt == "application/xml", strings.HasSuffix(mt, "+xml"),
-		mt == "application/yaml", mt == "application/x-yaml", mt == "application/javascript":
-		return redactor.FormatText, false, true
-	}
-	return 0, false, false
-}
-
 // genericProfile redacts by Content-Type.
 type genericProfile struct{}
 
@@ -162,7 +137,7 @@ func (genericProfile) Plan(r *http.Request, _ Route) (Plan, error) {
 	if isProtobuf(mt) {
 		return Plan{}, refusal.Unsupported("protobuf bodies cannot be scanned; send JSON (Content-Type: application/json)")
 	}
-	f, needJSON, ok := formatFor(mt)
+	f, needJSON, ok := httpbody.FormatFor(mt)
 	if !ok {
 		return Plan{}, refusal.Unsupported("Content-Type " + mt + " cannot be scanned; send JSON, NDJSON, text, CSV or a form")
 	}

@@ -4,6 +4,7 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/base64"
+	"github.com/flowmask/flowmask/proxy/httpbody"
 	"net/http"
 	"strconv"
 	"strings"
@@ -26,7 +27,7 @@ func (logsIngestionProfile) Allow() []redactor.Allow { return nil }
 
 func (logsIngestionProfile) Plan(r *http.Request, _ Route) (Plan, error) {
 	mt, _ := mediaType(r.Header)
-	if mt != "" && !isJSONType(mt) {
+	if mt != "" && !httpbody.IsJSON(mt) {
 		return Plan{}, refusal.Unsupported("the Logs Ingestion API takes a JSON array (Content-Type: application/json)")
 	}
 	return Plan{Format: redactor.FormatJSON, NeedJSON: true, NeedArray: true, Whole: true,

@@ -1,6 +1,7 @@
 package sink
 
 import (
+	"github.com/flowmask/flowmask/proxy/httpbody"
 	"net/http"
 
 	"github.com/flowmask/flowmask/proxy/internal/refusal"
@@ -17,7 +18,7 @@ func (lokiProfile) Allow() []redactor.Allow { return nil }
 func (lokiProfile) Plan(r *http.Request, _ Route) (Plan, error) {
 	mt, _ := mediaType(r.Header)
 	switch {
-	case isJSONType(mt):
+	case httpbody.IsJSON(mt):
 		return Plan{Format: redactor.FormatJSON, NeedJSON: true}, nil
 	case mt == "" || isProtobuf(mt):
 		return Plan{}, refusal.Unsupported("Loki protobuf (snappy) pushes cannot be scanned; send JSON (Content-Type: application/json) to /loki/api/v1/push")

@@ -3,6 +3,7 @@ package sink
 import (
 	"encoding/base64"
 	"encoding/json"
+	"github.com/flowmask/flowmask/proxy/httpbody"
 	"net/http"
 	"slices"
 
@@ -21,7 +22,7 @@ func (otlpProfile) Allow() []redactor.Allow { return nil }
 func (otlpProfile) Plan(r *http.Request, _ Route) (Plan, error) {
 	mt, _ := mediaType(r.Header)
 	switch {
-	case isJSONType(mt):
+	case httpbody.IsJSON(mt):
 		// Held whole (up to max_decoded_bytes) so attribute pairs can be
 		// judged by their key.
 		return Plan{Format: redactor.FormatJSON, NeedJSON: true, Whole: true, Pre: otlpAttributes}, nil
