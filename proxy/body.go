@@ -194,19 +194,9 @@ func (s *Server) requestBody(w http.ResponseWriter, r *http.Request, rt *route, 
 		body, st := red.Append(make([]byte, 0, len(in)+len(in)/4+64), in, format)
 		ex.reqStats.Add(st)
 		if reencode {
-			var zb bytes.Buffer
-			zb.Grow(len(body)/2 + 64)
-			ew, err := rd.NewWriter(&zb, true)
-			if err == nil {
-				_, err = ew.Write(body)
-				if e := ew.Close(); err == nil {
-					err = e
-				}
-			}
-			if err != nil {
+			if body, err = rd.Encode(body, true); err != nil {
 				return nop, fromBody(err)
 			}
-			body = zb.Bytes()
 		}
 		return nop, s.forwardHeld(r, pl, body, rd.Decoded(), ex)
 	}

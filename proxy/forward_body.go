@@ -276,18 +276,10 @@ func redactRequestBody(req *http.Request, red *redactor.Redactor, max int64, lim
 	br.Body = string(out[:min(len(out), limit)])
 	br.Truncated = len(out) > limit
 	if rd.Transcoded() {
-		var enc bytes.Buffer
-		ew, err := rd.NewWriter(&enc, false)
-		if err == nil {
-			_, err = ew.Write(out)
-			if e := ew.Close(); err == nil {
-				err = e
-			}
-		}
-		if err != nil {
+		var err error
+		if out, err = rd.Encode(out, false); err != nil {
 			return none, classify(fromBody(err))
 		}
-		out = enc.Bytes()
 	}
 	setBody(req, out)
 	req.Header.Del("Content-Encoding")

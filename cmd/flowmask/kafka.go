@@ -20,12 +20,11 @@ import (
 func init() { extraCommands = append(extraCommands, newKafkaCmd) }
 
 type kafkaFlags struct {
-	config    string
-	brokers   []string
-	cfg       kafka.Config
-	tlsOn     bool
-	engine    engineFlags
-	logFormat string
+	config  string
+	brokers []string
+	cfg     kafka.Config
+	tlsOn   bool
+	engine  engineFlags
 }
 
 func newKafkaCmd() *cobra.Command {

@@ -282,6 +282,24 @@ func (rd *Reader) NewWriter(dst io.Writer, keepCodings bool) (*Writer, error) {
 	return newWriter(dst, rd.Charset, rd.BOM, codingsIf(rd.class.Codings, keepCodings))
 }
 
+// Encode returns the redacted UTF-8 text as the body came (see NewWriter),
+// for a body that was held whole.
+func (rd *Reader) Encode(text []byte, keepCodings bool) ([]byte, error) {
+	var b bytes.Buffer
+	b.Grow(len(text)/2 + 64)
+	ew, err := rd.NewWriter(&b, keepCodings)
+	if err == nil {
+		_, err = ew.Write(text)
+		if e := ew.Close(); err == nil {
+			err = e
+		}
+	}
+	if err != nil {
+		return nil, err
+	}
+	return b.Bytes(), nil
+}
+
 func codingsIf(c []Coding, keep bool) []Coding {
 	if keep {
 		return c
