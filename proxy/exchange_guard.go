@@ -1,7 +1,6 @@
 package proxy
 
 import (
-	"encoding/json"
 	"net/http"
 	"net/url"
 	"strings"
@@ -74,24 +73,12 @@ var urlCredentialNames = map[string]bool{
 
 // nameRule reports whether a parameter or header named name holds a
 // credential, and the mask to use: the engine's own key-name rules decide
-// first (the name is shown to it as a JSON key), then urlCredentialNames.
-// name is already decoded; bracketed parts (user[password]) are read as
-// separate words.
+// first (Redactor.NameRule), then urlCredentialNames. name is already
+// decoded; bracketed parts (user[password]) are read as separate words.
 func nameRule(red *redactor.Redactor, name string) (mask string, ok bool) {
 	n := bracketsAsWords.Replace(name)
-	var buf [128]byte
-	probe := appendKeyProbe(buf[:0], n)
-	out, st := red.Append(buf[len(probe):len(probe)], probe, redactor.FormatJSON)
-	if st.Redactions > 0 {
-		var m map[string]string
-		if json.Unmarshal(out, &m) == nil {
-			for _, v := range m {
-				if strings.HasPrefix(v, "[REDACTED") {
-					return v, true
-				}
-			}
-		}
-		return "[REDACTED:credential]", true
+	if id, ok := red.NameRule(n); ok {
+		return "[REDACTED:" + id + "]", true
 	}
 	norm := strings.ToLower(nameSeparators.Replace(n))
 	if urlCredentialNames[norm] {
@@ -108,29 +95,6 @@ var (
 	bracketsAsWords = strings.NewReplacer("[", "_", "]", "_")
 	nameSeparators  = strings.NewReplacer("-", "", "_", "", " ", "")
 )
-
-// appendKeyProbe appends {"name":"x"} as JSON to dst.
-func appendKeyProbe(dst []byte, name string) []byte {
-	plain := true
-	for i := 0; i < len(name); i++ {
-		if c := name[i]; c < 0x20 || c == '"' || c == '\\' || c >= 0x80 {
-			plain = false
-			break
-		}
-	}
-	if !plain {
-		return append(dst, keyProbe(name, "x")...)
-	}
-	dst = append(dst, `{"`...)
-	dst = append(dst, name...)
-	return append(dst, `":"x"}`...)
-}
-
-// keyProbe is {"name":"value"} as JSON.
-func keyProbe(name, value string) []byte {
-	b, _ := json.Marshal(map[string]string{name: value})
-	return b
-}
 
 // maskValue masks value as it would be masked under the key name: whole if
 // the name is a credential name, else by the text rules.
