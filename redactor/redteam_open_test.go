@@ -1,10 +1,13 @@
 package redactor_test
 
 import (
+	"bytes"
+	"context"
 	"encoding/base64"
 	"encoding/hex"
 	"strings"
 	"testing"
+	"testing/iotest"
 	"unicode/utf16"
 
 	"github.com/flowmask/flowmask/redactor"
@@ -141,13 +144,32 @@ func TestRedteamEscapedKeyInTextJSON(t *testing.T) {
 // exports): records are only split at \n, so the file is one text line, the
 // header never names the password column, and the cells go through.
 func TestRedteamCSVLoneCRLineEndings(t *testing.T) {
-	t.Skip("leak: CSV whose records end in a lone \\r keeps the cells of a password column (csv.go splits records at \\n only; sniff does not see CSV); see report")
 	const pw = "Lr3vXq9zMk5wNb2t" // generated, fake
-	in := "user,password,host\rbob," + pw + ",db1\ralice," + pw + "x,db2\r"
 	r := def(t)
-	for _, f := range []redactor.Format{redactor.FormatAuto, redactor.FormatCSV} {
-		if out := redact(t, r, in, f); strings.Contains(out, pw) {
-			t.Errorf("%s: leaked: %q", f, out)
+	for _, in := range []string{
+		"user,password,host\rbob," + pw + ",db1\ralice," + pw + "x,db2\r",
+		// quoted cells, a CR inside a quoted cell, a quoted cell at the record end
+		"\"user\",\"password\",\"note\"\r\"bob\",\"" + pw + "\",\"line1\rline2\"\r\"alice\",\"" + pw + "x\",\"n\"",
+		// mixed: CRLF header, lone-CR rows
+		"user;password\r\nbob;" + pw + "\ralice;" + pw + "y\r\n",
+	} {
+		for _, f := range []redactor.Format{redactor.FormatAuto, redactor.FormatCSV} {
+			out := redact(t, r, in, f)
+			if strings.Contains(out, pw) {
+				t.Errorf("%s: leaked: %q", f, out)
+			}
+			// Streaming one byte at a time: a CR at the end of a read must
+			// wait for the next byte, and give the same output.
+			var w bytes.Buffer
+			if _, err := r.Stream(context.Background(), &w, iotest.OneByteReader(strings.NewReader(in)), f, redactor.FormatAuto); err != nil {
+				t.Fatal(err)
+			}
+			if w.String() != out {
+				t.Errorf("%s: Stream and Append differ:\n A %q\n S %q", f, out, w.String())
+			}
+			if strings.Count(out, "\r") != strings.Count(in, "\r") {
+				t.Errorf("%s: line breaks changed: %q", f, out)
+			}
 		}
 	}
 }
