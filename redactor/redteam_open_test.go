@@ -84,7 +84,6 @@ func TestRedteamKnownSecretBase64OfUTF16(t *testing.T) {
 // normalization would match them, but the prefilter only knows keywords
 // spelled as the names are, so the line is never looked at.
 func TestRedteamKeyNameSplitInsideWord(t *testing.T) {
-	t.Skip("leak: keys like Pass_Word / pass-word / PASS.WORD are never checked: prefilter keywords (compile.go) lack separator-split spellings; see report")
 	const pw = "Hd4nWq8xZm2kLv6t" // generated, fake
 	r := def(t)
 	for _, in := range []string{

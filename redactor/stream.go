@@ -241,6 +241,9 @@ func (st *state) needsWalk(b *buffer, ls, le int) bool {
 	pairs := bytes.Contains(b.low[ls:le], []byte(`"value"`))
 	for i := b.hitCur; i < len(b.hits) && int(b.hits[i].pos) < le; i++ {
 		h := b.hits[i]
+		if c.queriesKey[h.word] && int(h.pos) >= ls {
+			return true // {"queries":{"code":...}}: masked by the walk only
+		}
 		end := int(h.pos) + len(c.words[h.word])
 		// Key names are matched without separators ("token_", "token ").
 		for end < le && patterns.IsNameSeparator(b.src[end]) {
