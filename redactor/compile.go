@@ -441,8 +441,10 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 // nameVariants spells a name as it may appear in text, lower-cased: with
 // '_', with '-', and with no separator (which also covers camelCase); and,
 // since key matching ignores these separators (Pass_Word, pass-word and
-// password are one name), with one '_' or '-' between any two of its
-// letters, so that the prefilter flags a name split inside a word.
+// password are one name), a one-word name also with one '_' or '-' between
+// any two of its letters, so that the prefilter flags a name split inside
+// a word (up to maxSplitName bytes). (Names of several words already have their word boundaries;
+// splitting them further would double the automata for little gain.)
 func nameVariants(n string) []string {
 	n = strings.ToLower(n)
 	parts := strings.FieldsFunc(n, func(r rune) bool { return r == '_' || r == '-' || r == '.' || r == ' ' })
@@ -459,7 +461,7 @@ func nameVariants(n string) []string {
 		add(strings.Join(parts, "_"))
 		add(strings.Join(parts, "-"))
 	}
-	for k := 1; k < len(joined); k++ {
+	for k := 1; k < len(joined) && len(parts) == 1 && len(joined) <= maxSplitName; k++ {
 		for _, sep := range splitSeparators {
 			add(joined[:k] + sep + joined[k:])
 		}
@@ -467,6 +469,11 @@ func nameVariants(n string) []string {
 	sort.Strings(vs)
 	return vs
 }
+
+// maxSplitName is the longest one-word name that nameVariants splits: the
+// short names people split (Pass_Word, pass-word, Pass-Wd, Se_cret,
+// Api-Key); every split spelling is a keyword of both automata.
+const maxSplitName = 8
 
 // splitSeparators are the separators nameVariants inserts inside a name.
 var splitSeparators = [...]string{"_", "-"}
