@@ -67,7 +67,6 @@ func TestRedteamKnownSecretOverEncodedURL(t *testing.T) {
 // A known secret as UTF-16LE then base64 (PowerShell -EncodedCommand, .NET
 // Convert.ToBase64String(Encoding.Unicode...)).
 func TestRedteamKnownSecretBase64OfUTF16(t *testing.T) {
-	t.Skip("leak: --secrets-file value base64-encoded as UTF-16LE (powershell -EncodedCommand) is not masked; literal forms in compile.go; see report")
 	r := redteamLiteral(t)
 	var u []byte
 	for _, c := range utf16.Encode([]rune("$p='" + redteamKnown + "'")) {
