@@ -474,9 +474,70 @@ func (st *state) detectText(b *buffer, a, e, limit, mode int, out *[]edit) {
 	}
 	st.spans = st.spans[:k]
 	st.flushSpans(b, out)
-	if len(st.handled) > 0 {
+	sorted := len(st.handled) == 0
+	if b.disguised && st.depth < maxNest {
+		for ls := a; ls < limit; {
+			le := ls + indexOr(b.src[ls:e], '\n', e-ls)
+			if disguisedIn(b.src[ls:le]) && st.undisguise(b, ls, le, out, first) {
+				sorted = false
+			}
+			ls = le + 1
+		}
+	}
+	if !sorted {
 		slices.SortFunc((*out)[first:], func(x, y edit) int { return x.start - y.start })
 	}
+}
+
+// undisguise scans the text line b.src[ls:le] again with its \u00XX
+// escapes of printable ASCII decoded (text="{\"\u0070assword\":...}", a
+// JSON fragment in a log line whose key letters are escaped: the raw bytes
+// show no keyword). Masks found there are mapped back onto the raw bytes,
+// each escape masked whole, and appended to out unless they overlap an edit
+// already made (out[first:]). It reports whether it appended any.
+func (st *state) undisguise(b *buffer, ls, le int, out *[]edit, first int) bool {
+	st.depth++
+	defer func() { st.depth-- }()
+	nb := st.nestedBuf()
+	nb.parent = b
+	for i := ls; i < le; i++ {
+		if b.src[i] == '\\' && i+6 <= le && b.src[i+1] == 'u' {
+			if c := hex4(b.src, i+2); c >= 0x20 && c < 0x7f {
+				nb.src = append(nb.src, byte(c))
+				nb.pmap = append(nb.pmap, int32(i))
+				i += 5
+				continue
+			}
+		}
+		nb.src = append(nb.src, b.src[i])
+		nb.pmap = append(nb.pmap, int32(i))
+	}
+	st.prepare(nb)
+	nb.disguised = false // decoded: no second round
+	var inner []edit
+	st.detectRange(nb, 0, len(nb.src), modeText)
+	st.flushSpans(nb, &inner)
+	added := false
+	for _, ed := range inner {
+		ed.start = int(nb.pmap[ed.start])
+		if ed.end < len(nb.pmap) {
+			ed.end = int(nb.pmap[ed.end])
+		} else {
+			ed.end = le
+		}
+		clash := false
+		for _, o := range (*out)[first:] {
+			if ed.start < o.end && o.start < ed.end {
+				clash = true
+				break
+			}
+		}
+		if !clash {
+			*out = append(*out, ed)
+			added = true
+		}
+	}
+	return added
 }
 
 func overlapsAny(sp span, ranges []span) bool {

@@ -125,7 +125,6 @@ func TestRedteamBase64JSONInOrdinaryField(t *testing.T) {
 // is spelled with \u escapes: the text path matches key names on the raw
 // bytes and does not decode \uXXXX, the JSON walk does.
 func TestRedteamEscapedKeyInTextJSON(t *testing.T) {
-	t.Skip("leak: text line msg={\"\\u0070assword\":\"...\"} (or a JSON file with --format text) keeps the value: text key-name matching (keyvalue.go) does not decode \\u escapes; see report")
 	const pw = "Jq5wZx8mLn3vKt7b" // generated, fake
 	r := def(t)
 	for _, in := range []string{

@@ -467,7 +467,7 @@ func (w *Writer) textSlice(end int, final bool) {
 	b := w.top(w.buf)
 	st.edits = st.edits[:0]
 	st.repl = st.repl[:0]
-	if len(b.hits) > 0 || len(b.lits) > 0 {
+	if len(b.hits) > 0 || len(b.lits) > 0 || b.disguised {
 		st.block.open = false
 		if !final {
 			st.block.stop = n - len(armorEnd)
