@@ -95,7 +95,10 @@ type compiled struct {
 	words     [][]byte
 	targets   [][]kwTarget
 	trigger   []bool // per word: a key whose base64 value must be decoded
-	maxWord   int
+	// queriesKey is true per word for a spelling of the "queries" key,
+	// whose members the JSON walk masks by their URL rules.
+	queriesKey []bool
+	maxWord    int
 	// ids holds the rule IDs, the longest maxID bytes, to recognize masks
 	// of maxMask bytes at most (see maskEnd).
 	ids     map[string]bool
@@ -374,7 +377,19 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 	for _, t := range triggers {
 		addWord(t, kwTarget{rule: -1})
 	}
+	// A Logic Apps HTTP action's queries object holds URL query parameters
+	// ({"queries":{"code":"<function key>"}}) that the JSON walk masks by
+	// their URL rules (queryKeyRule); the key flags its line, as it is
+	// written in JSON, in a JSON string and by .NET's encoder.
+	queries := []string{`queries"`, `queries\"`, `queries\u0022`}
+	for _, q := range queries {
+		addWord(q, kwTarget{rule: -1})
+	}
 	c.trigger = make([]bool, len(c.words))
+	c.queriesKey = make([]bool, len(c.words))
+	for _, q := range queries {
+		c.queriesKey[wordIdx[q]] = true
+	}
 	for _, t := range triggers {
 		c.trigger[wordIdx[t]] = true
 	}
@@ -424,17 +439,44 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 }
 
 // nameVariants spells a name as it may appear in text, lower-cased: with
-// '_', with '-', and with no separator (which also covers camelCase).
+// '_', with '-', and with no separator (which also covers camelCase); and,
+// since key matching ignores these separators (Pass_Word, pass-word and
+// password are one name), a one-word name also with one '_' or '-' between
+// any two of its letters, so that the prefilter flags a name split inside
+// a word (up to maxSplitName bytes). (Names of several words already have their word boundaries;
+// splitting them further would double the automata for little gain.)
 func nameVariants(n string) []string {
 	n = strings.ToLower(n)
 	parts := strings.FieldsFunc(n, func(r rune) bool { return r == '_' || r == '-' || r == '.' || r == ' ' })
-	if len(parts) <= 1 {
-		return []string{strings.Join(parts, "")}
+	joined := strings.Join(parts, "")
+	seen := map[string]bool{joined: true}
+	vs := []string{joined}
+	add := func(v string) {
+		if !seen[v] {
+			seen[v] = true
+			vs = append(vs, v)
+		}
 	}
-	vs := []string{strings.Join(parts, "_"), strings.Join(parts, "-"), strings.Join(parts, "")}
+	if len(parts) > 1 {
+		add(strings.Join(parts, "_"))
+		add(strings.Join(parts, "-"))
+	}
+	for k := 1; k < len(joined) && len(parts) == 1 && len(joined) <= maxSplitName; k++ {
+		for _, sep := range splitSeparators {
+			add(joined[:k] + sep + joined[k:])
+		}
+	}
 	sort.Strings(vs)
 	return vs
 }
+
+// maxSplitName is the longest one-word name that nameVariants splits: the
+// short names people split (Pass_Word, pass-word, Pass-Wd, Se_cret,
+// Api-Key); every split spelling is a keyword of both automata.
+const maxSplitName = 8
+
+// splitSeparators are the separators nameVariants inserts inside a name.
+var splitSeparators = [...]string{"_", "-"}
 
 // label appends the mask for a secret to dst.
 func (r *Redactor) label(dst []byte, rl *rule, secret []byte) []byte {

@@ -98,11 +98,11 @@ func scanRecord(src []byte, rs int, delim byte, sc *csvScan, final bool) int {
 					i = q
 					goto more
 				}
+				sc.inQuote = false
 				if src[q+2] == '\n' {
-					sc.inQuote = false
 					return q + 3
 				}
-				i = q + 1
+				return q + 2 // a lone CR ends the record too
 			default:
 				i = q + 1 // a plain quote inside the field
 			}
@@ -114,9 +114,12 @@ func scanRecord(src []byte, rs int, delim byte, sc *csvScan, final bool) int {
 				i++
 				continue
 			}
-			// Fast path: a line without quotes ends the record.
+			// Fast path: a line without quotes (or a lone CR) ends the
+			// record.
 			if nl := bytes.IndexByte(src[i:], '\n'); nl >= 0 && bytes.IndexByte(src[i:i+nl], '"') < 0 {
-				return i + nl + 1
+				if cr := bytes.IndexByte(src[i:i+nl], '\r'); cr < 0 || cr == nl-1 {
+					return i + nl + 1
+				}
 			}
 		}
 		sc.atField = false
@@ -125,6 +128,21 @@ func scanRecord(src []byte, rs int, delim byte, sc *csvScan, final bool) int {
 			i++
 			if c == '\n' {
 				return i
+			}
+			if c == '\r' {
+				// CRLF, or a lone CR (classic Mac exports): both end the
+				// record. A CR at the end of src waits for the next byte.
+				if i < n {
+					if src[i] == '\n' {
+						return i + 1
+					}
+					return i
+				}
+				if final {
+					return n
+				}
+				i--
+				goto more
 			}
 			if c == delim {
 				sc.atField = true
@@ -139,7 +157,10 @@ more:
 	}
 	if sc.inQuote {
 		// Never closed: resynchronise at the next line.
-		return sc.quote + indexOr(src[sc.quote:], '\n', n-sc.quote-1) + 1
+		if k, w := lineBreak(src[sc.quote:]); k >= 0 {
+			return sc.quote + k + w
+		}
+		return n
 	}
 	if n > rs {
 		return n
@@ -153,7 +174,7 @@ more:
 // MaxDocument is refused with ErrTooLarge.
 func (w *Writer) csv(final bool) error {
 	if w.delim == 0 {
-		nl := bytes.IndexByte(w.buf, '\n')
+		nl, _ := lineBreak(w.buf)
 		if nl < 0 && !final {
 			return w.checkRecord()
 		}
@@ -313,9 +334,9 @@ func forCells(src []byte, rs, re int, delim byte, fn func(s, e int, quoted bool)
 	end := re
 	if end > rs && src[end-1] == '\n' {
 		end--
-		if end > rs && src[end-1] == '\r' {
-			end--
-		}
+	}
+	if end > rs && src[end-1] == '\r' {
+		end--
 	}
 	i := rs
 	for {
@@ -361,7 +382,10 @@ func forCells(src []byte, rs, re int, delim byte, fn func(s, e int, quoted bool)
 // tabs between columns.
 func looksCSV(t []byte, complete bool) bool {
 	t = bytes.TrimPrefix(t, utf8BOM)
-	nl := indexOr(t, '\n', len(t))
+	nl, _ := lineBreak(t)
+	if nl < 0 {
+		nl = len(t)
+	}
 	delim := csvDelimiter(t[:nl])
 	if delim != ',' && !csvHeaderNames(t[:nl], delim) {
 		return false
@@ -407,4 +431,17 @@ func csvHeaderNames(line []byte, delim byte) bool {
 		}
 	})
 	return ok
+}
+
+// lineBreak returns the index of the first line break in b (LF, CRLF or a
+// lone CR) and its width, or -1, 0. A CR at the end of b counts as a lone CR.
+func lineBreak(b []byte) (int, int) {
+	k := bytes.IndexAny(b, "\r\n")
+	if k < 0 {
+		return -1, 0
+	}
+	if b[k] == '\r' && k+1 < len(b) && b[k+1] == '\n' {
+		return k, 2
+	}
+	return k, 1
 }

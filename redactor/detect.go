@@ -29,6 +29,9 @@ type buffer struct {
 	// writes (see disguisedIn): the raw bytes may hide a keyword, so the
 	// gates also pass strings that hold one (see mayHold).
 	disguised bool
+	// overEncoded is true when literals are set and src holds a
+	// percent-escape of a letter or digit (see overEncodedIn).
+	overEncoded bool
 	// hitCur and litCur are hasHits' cursors.
 	hitCur, litCur int
 
@@ -232,9 +235,52 @@ func (st *state) prepare(b *buffer) {
 	st.setWords(b)
 	b.disguised = disguisedIn(b.src)
 	b.lits = b.lits[:0]
+	b.overEncoded = false
 	if st.r.lits != nil {
 		b.lits = st.r.lits.Append(b.lits, b.src)
+		b.overEncoded = overEncodedIn(b.src)
 	}
+}
+
+// overEncodedIn reports whether s holds a percent-escape of an ASCII letter
+// or digit (%50%77, P%77): URL encoders never escape those, but decoders
+// accept them, so a known secret may hide behind them. Only known secrets
+// (literals) are looked for in such text (see undisguise).
+func overEncodedIn(s []byte) bool {
+	for {
+		k := bytes.IndexByte(s, '%')
+		if k < 0 || k+3 > len(s) {
+			return false
+		}
+		if c := hex2(s[k+1], s[k+2]); c >= 0 && isAlnumASCII(byte(c)) {
+			return true
+		}
+		s = s[k+1:]
+	}
+}
+
+// hex2 decodes two hex digits, -1 if they are not.
+func hex2(h, l byte) int {
+	v := func(c byte) int {
+		switch {
+		case '0' <= c && c <= '9':
+			return int(c - '0')
+		case 'a' <= c && c <= 'f':
+			return int(c-'a') + 10
+		case 'A' <= c && c <= 'F':
+			return int(c-'A') + 10
+		}
+		return -1
+	}
+	hi, lo := v(h), v(l)
+	if hi < 0 || lo < 0 {
+		return -1
+	}
+	return hi<<4 | lo
+}
+
+func isAlnumASCII(c byte) bool {
+	return 'a' <= c && c <= 'z' || 'A' <= c && c <= 'Z' || '0' <= c && c <= '9'
 }
 
 // disguisedIn reports whether s holds a \u escape of a printable ASCII
@@ -474,9 +520,81 @@ func (st *state) detectText(b *buffer, a, e, limit, mode int, out *[]edit) {
 	}
 	st.spans = st.spans[:k]
 	st.flushSpans(b, out)
-	if len(st.handled) > 0 {
+	sorted := len(st.handled) == 0
+	if (b.disguised || b.overEncoded) && st.depth < maxNest {
+		for ls := a; ls < limit; {
+			le := ls + indexOr(b.src[ls:e], '\n', e-ls)
+			line := b.src[ls:le]
+			if ((b.disguised && disguisedIn(line)) || (b.overEncoded && overEncodedIn(line))) && st.undisguise(b, ls, le, out, first) {
+				sorted = false
+			}
+			ls = le + 1
+		}
+	}
+	if !sorted {
 		slices.SortFunc((*out)[first:], func(x, y edit) int { return x.start - y.start })
 	}
+}
+
+// undisguise scans the text line b.src[ls:le] again with its \u00XX
+// escapes of printable ASCII decoded (text="{\"\u0070assword\":...}", a
+// JSON fragment in a log line whose key letters are escaped: the raw bytes
+// show no keyword), and, when it holds an over-encoded percent-escape
+// (overEncodedIn), its %XX escapes of printable ASCII too. Masks found there are mapped back onto the raw bytes,
+// each escape masked whole, and appended to out unless they overlap an edit
+// already made (out[first:]). It reports whether it appended any.
+func (st *state) undisguise(b *buffer, ls, le int, out *[]edit, first int) bool {
+	st.depth++
+	defer func() { st.depth-- }()
+	nb := st.nestedBuf()
+	nb.parent = b
+	pct := b.overEncoded && overEncodedIn(b.src[ls:le])
+	for i := ls; i < le; i++ {
+		if pct && b.src[i] == '%' && i+3 <= le {
+			if c := hex2(b.src[i+1], b.src[i+2]); c >= 0x20 && c < 0x7f {
+				nb.src = append(nb.src, byte(c))
+				nb.pmap = append(nb.pmap, int32(i))
+				i += 2
+				continue
+			}
+		}
+		if b.src[i] == '\\' && i+6 <= le && b.src[i+1] == 'u' {
+			if c := hex4(b.src, i+2); c >= 0x20 && c < 0x7f {
+				nb.src = append(nb.src, byte(c))
+				nb.pmap = append(nb.pmap, int32(i))
+				i += 5
+				continue
+			}
+		}
+		nb.src = append(nb.src, b.src[i])
+		nb.pmap = append(nb.pmap, int32(i))
+	}
+	st.prepare(nb)
+	nb.disguised, nb.overEncoded = false, false // decoded: no second round
+	var inner []edit
+	st.detectRange(nb, 0, len(nb.src), modeText)
+	st.flushSpans(nb, &inner)
+	added := false
+	for _, ed := range inner {
+		ed.start = int(nb.pmap[ed.start])
+		if ed.end < len(nb.pmap) {
+			ed.end = int(nb.pmap[ed.end])
+		} else {
+			ed.end = le
+		}
+		clash := false
+		for _, o := range (*out)[first:] {
+			if ed.start < o.end && o.start < ed.end {
+				clash = true
+				break
+			}
+		}
+		if !clash {
+			*out = append(*out, ed)
+			added = true
+		}
+	}
+	return added
 }
 
 func overlapsAny(sp span, ranges []span) bool {

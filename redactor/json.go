@@ -84,14 +84,42 @@ func (w *jsonWalker) value(i, e int, keyRule int32) int {
 		w.str(i+1, end, esc, keyRule, nil)
 		return end + 1
 	default:
+		start := i
 		for i < e {
 			switch w.b.src[i] {
 			case ',', '}', ']', ' ', '\t', '\n', '\r':
+				w.number(start, i, keyRule)
 				return i
 			}
 			i++
 		}
+		w.number(start, i, keyRule)
 		return i
+	}
+}
+
+// number masks the number src[s:e] under a sensitive key
+// ({"password":48291573610}, {"pwd":4829}): fail closed, a numeric secret
+// is a secret. The mask replaces it as a JSON string, so the document stays
+// valid but the value's type changes. true, false and null stay.
+func (w *jsonWalker) number(s, e int, keyRule int32) {
+	if keyRule < 0 || s >= e || w.st.r.c.rules[keyRule].random {
+		return // rules gated by the randomness test ({"key":3}) keep numbers
+	}
+	if c := w.b.src[s]; c != '-' && (c < '0' || c > '9') {
+		return
+	}
+	st := w.st
+	n := len(*w.out)
+	st.spans = append(st.spans, span{start: s, end: e, rule: keyRule})
+	st.flushSpans(w.b, w.out)
+	for k := n; k < len(*w.out); k++ {
+		ed := &(*w.out)[k]
+		off := len(st.repl)
+		st.repl = append(st.repl, '"')
+		st.repl = append(st.repl, st.repl[ed.off:ed.off+ed.n]...)
+		st.repl = append(st.repl, '"')
+		ed.off, ed.n = off, len(st.repl)-off
 	}
 }
 

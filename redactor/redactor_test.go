@@ -81,7 +81,8 @@ func TestKeyNames(t *testing.T) {
 		// Not secret names.
 		{`{"token_type":"Bearer","keyType":"Primary","code":"OK"}`, `{"token_type":"Bearer","keyType":"Primary","code":"OK"}`},
 		{`{"passwordPolicy":"strong","secretName":"x-y","nextPageToken":"CAoQAA"}`, `{"passwordPolicy":"strong","secretName":"x-y","nextPageToken":"CAoQAA"}`},
-		{`{"password":12345,"token":null,"secret":true}`, `{"password":12345,"token":null,"secret":true}`},
+		// A number under a credential name is masked as a string (fail closed; the type changes); null and booleans stay.
+		{`{"password":12345,"token":null,"secret":true}`, `{"password":"[REDACTED:password]","token":null,"secret":true}`},
 		{`{"Authorization":"*sanitized*"}`, `{"Authorization":"*sanitized*"}`},
 		{`{"password":"@parameters('dbPassword')"}`, `{"password":"@parameters('dbPassword')"}`},
 		// Name/value pairs: the value of a sensitive name, in either order.

@@ -46,7 +46,6 @@ func TestRedteamLogicAppsQueriesObject(t *testing.T) {
 // The same shapes as NDJSON lines: a line with no keyword hit is never
 // walked as JSON, and "queries"/"code" are no keywords of the prefilter.
 func TestRedteamLogicAppsQueriesObjectNDJSON(t *testing.T) {
-	t.Skip("leak: NDJSON line {\"queries\":{\"code\":KEY}} with no other keyword is not walked (prefilter in compile.go has no \"queries\" keyword); see report")
 	const code = "Rb6tMq2xWn8vLk4zPc0yHd3s" // generated, fake
 	in := `{"inputs":{"method":"POST","uri":"https://orders-fn.azurewebsites.net/api/intake","queries":{"code":"` + code + `"}}}` + "\n"
 	if out := redact(t, def(t), in, redactor.FormatNDJSON); strings.Contains(out, code) {

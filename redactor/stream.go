@@ -241,6 +241,9 @@ func (st *state) needsWalk(b *buffer, ls, le int) bool {
 	pairs := bytes.Contains(b.low[ls:le], []byte(`"value"`))
 	for i := b.hitCur; i < len(b.hits) && int(b.hits[i].pos) < le; i++ {
 		h := b.hits[i]
+		if c.queriesKey[h.word] && int(h.pos) >= ls {
+			return true // {"queries":{"code":...}}: masked by the walk only
+		}
 		end := int(h.pos) + len(c.words[h.word])
 		// Key names are matched without separators ("token_", "token ").
 		for end < le && patterns.IsNameSeparator(b.src[end]) {
@@ -354,7 +357,7 @@ func (w *Writer) whole() {
 	st.edits = st.edits[:0]
 	st.repl = st.repl[:0]
 	switch {
-	case len(b.hits) == 0 && len(b.lits) == 0 && !b.disguised:
+	case len(b.hits) == 0 && len(b.lits) == 0 && !b.disguised && !b.overEncoded:
 	case w.format == FormatJSON && validJSON(src):
 		st.walkJSON(b, 0, len(src), &st.edits)
 	case w.format == FormatForm:
@@ -464,7 +467,7 @@ func (w *Writer) textSlice(end int, final bool) {
 	b := w.top(w.buf)
 	st.edits = st.edits[:0]
 	st.repl = st.repl[:0]
-	if len(b.hits) > 0 || len(b.lits) > 0 {
+	if len(b.hits) > 0 || len(b.lits) > 0 || b.disguised || b.overEncoded {
 		st.block.open = false
 		if !final {
 			st.block.stop = n - len(armorEnd)

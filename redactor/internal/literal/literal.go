@@ -24,6 +24,7 @@ import (
 	"hash/maphash"
 	"math/bits"
 	"slices"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -153,10 +154,10 @@ func (b *Builder) Build(values [][]byte) *Set {
 	for _, v := range values {
 		total += len(v)
 	}
-	// The forms of a value take about 16 times its length (six base64
-	// forms, two hex forms, escapes), and there are up to 15 of them.
-	b.arena = slices.Grow(b.arena, 16*total)
-	b.forms = slices.Grow(b.forms, 15*len(values))
+	// The forms of a value take about 20 times its length (nine base64
+	// forms, two hex forms, escapes), and there are up to 18 of them.
+	b.arena = slices.Grow(b.arena, 20*total)
+	b.forms = slices.Grow(b.forms, 18*len(values))
 	for vi, v := range values {
 		if len(v) < MinLen {
 			continue
@@ -344,6 +345,15 @@ func (b *Builder) addForms(v []byte, vi int32) {
 			}
 		}
 	}
+	// Base64 of the value as UTF-16LE: PowerShell's -EncodedCommand and
+	// .NET's Convert.ToBase64String(Encoding.Unicode.GetBytes(...)).
+	if u := utf16LE(v); len(u) > 0 {
+		for shift := 0; shift < 3; shift++ {
+			if b.base64Inner(base64.StdEncoding, u, shift) {
+				add()
+			}
+		}
+	}
 	b.arena = hex.AppendEncode(b.arena, v)
 	add()
 	k := len(b.arena)
@@ -463,6 +473,18 @@ func jsonEscape(out, v []byte, html, slash bool) []byte {
 			out = append(out, v[i:i+size]...)
 		}
 		i += size
+	}
+	return out
+}
+
+// utf16LE returns v (UTF-8) encoded as UTF-16LE; invalid UTF-8 becomes
+// U+FFFD, as .NET's encoder would have read it.
+func utf16LE(v []byte) []byte {
+	out := make([]byte, 0, 2*len(v))
+	for _, r := range string(v) {
+		for _, c := range utf16.Encode([]rune{r}) {
+			out = append(out, byte(c), byte(c>>8))
+		}
 	}
 	return out
 }
