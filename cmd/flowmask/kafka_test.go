@@ -105,7 +105,7 @@ func TestKafkaBinary(t *testing.T) {
 			t.Fatalf("output record damaged: %s", r.Value)
 		}
 	}
-	for _, path := range []string{"/readyz", "/metrics"} {
+	get := func(path string) (int, string) {
 		resp, err := http.Get("http://" + addr + path)
 		if err != nil {
 			t.Fatal(err)
@@ -113,11 +113,21 @@ func TestKafkaBinary(t *testing.T) {
 		body := new(strings.Builder)
 		bufio.NewReader(resp.Body).WriteTo(body) //nolint:errcheck
 		resp.Body.Close()
-		if resp.StatusCode != 200 {
-			t.Fatalf("%s: %d %s", path, resp.StatusCode, body)
+		return resp.StatusCode, body.String()
+	}
+	if code, body := get("/readyz"); code != 200 {
+		t.Fatalf("/readyz: %d %s", code, body)
+	}
+	// The counter moves once the produce is acknowledged, which can be a
+	// moment after a consumer already sees the records.
+	want := `flowmask_kafka_records_total{result="out"} 30`
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(100 * time.Millisecond) {
+		code, body := get("/metrics")
+		if code == 200 && strings.Contains(body, want) {
+			break
 		}
-		if path == "/metrics" && !strings.Contains(body.String(), `flowmask_kafka_records_total{result="out"} 30`) {
-			t.Fatalf("metrics lack the output count:\n%s", body)
+		if time.Now().After(deadline) {
+			t.Fatalf("metrics lack %s:\n%s", want, body)
 		}
 	}
 	cmd.Process.Signal(syscall.SIGTERM)
