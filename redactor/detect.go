@@ -14,10 +14,16 @@ import (
 // The top-level buffer is a chunk of input; nested buffers hold unescaped
 // JSON strings or decoded base64.
 type buffer struct {
-	src  []byte
-	low  []byte
-	hits []kwHit
-	lits []literal.Match
+	// foundFrom is where the found values of this nested window start in
+	// state.foundVals: a nested window (decoded content, a JSON string
+	// holding JSON) spreads only its own, so a document with many content
+	// blocks does not rebuild the matcher over all the values found so far
+	// in each of them.
+	foundFrom int
+	src       []byte
+	low       []byte
+	hits      []kwHit
+	lits      []literal.Match
 	// words are the dictionary words that occur in src (from the automaton).
 	words []int
 	// names is true when a keyname word was hit, so JSON keys need checking.
@@ -173,7 +179,7 @@ func (st *state) nestedBuf() *buffer {
 		st.nested = append(st.nested, &buffer{})
 	}
 	b := st.nested[st.depth]
-	*b = buffer{src: b.src[:0], low: b.low[:0], hits: b.hits[:0], lits: b.lits[:0], pmap: b.pmap[:0]}
+	*b = buffer{src: b.src[:0], low: b.low[:0], hits: b.hits[:0], lits: b.lits[:0], pmap: b.pmap[:0], foundFrom: len(st.foundVals)}
 	return b
 }
 

@@ -20,8 +20,15 @@ const maxFound = 4096
 // It costs nothing in a window where no rule masked anything, and one
 // matcher build and pass over src where one did.
 func (st *state) propagate(src []byte, edits []edit) []edit {
+	from := 0
+	if st.depth > 0 && st.depth < len(st.nested) {
+		from = st.nested[st.depth].foundFrom
+	}
+	if from >= len(st.foundVals) {
+		return edits
+	}
 	vals := st.foundList[:0]
-	for _, f := range st.foundVals {
+	for _, f := range st.foundVals[from:] {
 		vals = append(vals, st.found[f.off:f.off+f.n])
 	}
 	st.foundList = vals
@@ -67,7 +74,7 @@ func (st *state) propagate(src []byte, edits []edit) []edit {
 			cur.end = max(cur.end, pieces[j].end)
 		}
 		i = j
-		fv := st.foundVals[cur.rule]
+		fv := st.foundVals[from+int(cur.rule)]
 		rl := &st.r.c.rules[fv.rule]
 		off := len(st.repl)
 		// The label is the one the value got where it was found (a hash

@@ -150,3 +150,18 @@ func TestFoundValueInLongRecord(t *testing.T) {
 		t.Fatal("the found value leaked where it occurs again in a long record")
 	}
 }
+
+// TestFoundValueNestedWindow: a value found inside a nested window (a JSON
+// string holding JSON) is spread there with its own rule's label, when the
+// outer document found other values first.
+func TestFoundValueNestedWindow(t *testing.T) {
+	r := def(t)
+	in := `{"password":"Hk29xLq0Vb7RtZ3m","body":"{\"access_token\":\"Qz81WmVx4KcTa0LpYe7N\",\"echo\":\"user sent Qz81WmVx4KcTa0LpYe7N\"}"}`
+	out := r.String(in)
+	if strings.Contains(out, "Qz81WmVx4KcTa0LpYe7N") || strings.Contains(out, "Hk29xLq0Vb7RtZ3m") {
+		t.Fatalf("a value leaked: %s", out)
+	}
+	if strings.Count(out, "[REDACTED:password]") != 1 {
+		t.Fatalf("the nested repeat got another value's label: %s", out)
+	}
+}
