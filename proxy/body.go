@@ -387,14 +387,9 @@ func (s *Server) responseBody(resp *http.Response, rt *route, red *redactor.Reda
 				dst = ew
 			}
 			if err == nil {
-				bw := red.NewWriter(dst, cls.Format)
-				buf := copyBufs.Get().(*[]byte)
-				_, err = io.CopyBuffer(bw, rd, *buf)
-				copyBufs.Put(buf)
-				if e := bw.Close(); err == nil {
-					err = e
-				}
-				ex.addRespStats(bw.Stats())
+				var st redactor.Stats
+				st, err = redactCopy(red, dst, rd, cls.Format)
+				ex.addRespStats(st)
 			}
 			if ew != nil {
 				if e := ew.Close(); err == nil {
@@ -503,4 +498,17 @@ func jsonSequence(b []byte) bool {
 		}
 		n++
 	}
+}
+
+// redactCopy redacts the decoded text of src, of format f, into dst through
+// a pooled copy buffer, and returns what was redacted.
+func redactCopy(red *redactor.Redactor, dst io.Writer, src io.Reader, f redactor.Format) (redactor.Stats, error) {
+	bw := red.NewWriter(dst, f)
+	buf := copyBufs.Get().(*[]byte)
+	_, err := io.CopyBuffer(bw, src, *buf)
+	copyBufs.Put(buf)
+	if e := bw.Close(); err == nil {
+		err = e
+	}
+	return bw.Stats(), err
 }

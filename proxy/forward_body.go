@@ -65,14 +65,7 @@ func newTap(rc io.ReadCloser, h http.Header, te []string, red *redactor.Redactor
 		defer close(t.done)
 		rd, err := cls.NewReader(pr, lim)
 		if err == nil {
-			bw := red.NewWriter(&t.cap, cls.Format)
-			buf := copyBufs.Get().(*[]byte)
-			_, err = io.CopyBuffer(bw, rd, *buf)
-			copyBufs.Put(buf)
-			if e := bw.Close(); err == nil {
-				err = e
-			}
-			t.stats = bw.Stats()
+			t.stats, err = redactCopy(red, &t.cap, rd, cls.Format)
 			rd.Close()
 		}
 		if err != nil {
@@ -196,14 +189,7 @@ func newRedactBody(raw io.ReadCloser, cls *httpbody.Class, red *redactor.Redacto
 				dst = io.MultiWriter(ew, &b.cap)
 			}
 			if err == nil {
-				bw := red.NewWriter(dst, cls.Format)
-				buf := copyBufs.Get().(*[]byte)
-				_, err = io.CopyBuffer(bw, rd, *buf)
-				copyBufs.Put(buf)
-				if e := bw.Close(); err == nil {
-					err = e
-				}
-				b.stats = bw.Stats()
+				b.stats, err = redactCopy(red, dst, rd, cls.Format)
 			}
 			if ew != nil {
 				if e := ew.Close(); err == nil {
