@@ -140,4 +140,3 @@ func readAuditSecret(file, env string) (val, src string, err error) {
 	}
 	return strings.TrimSpace(v), "env:" + env, nil
 }
-

@@ -236,8 +236,8 @@ func TestAuditSinkSplunkHEC(t *testing.T) {
 		for {
 			var ev struct {
 				Event      *testRecord `json:"event"`
-				SourceType string         `json:"sourcetype"`
-				Time       *float64       `json:"time"`
+				SourceType string      `json:"sourcetype"`
+				Time       *float64    `json:"time"`
 			}
 			err := dec.Decode(&ev)
 			if errors.Is(err, io.EOF) {

@@ -347,7 +347,7 @@ func TestParseRetryAfter(t *testing.T) {
 		{"0", 0, true},
 		{"Wed, 02 Dec 2026 10:00:05 GMT", 5 * time.Second, true},
 		{"Wednesday, 02-Dec-26 10:00:07 GMT", 7 * time.Second, true}, // RFC 850
-		{"Wed Dec  2 10:00:09 2026", 9 * time.Second, true},           // asctime
+		{"Wed Dec  2 10:00:09 2026", 9 * time.Second, true},          // asctime
 		{"Wed, 02 Dec 2026 09:59:00 GMT", 0, true},
 		{"99999999999999999999", 0, false},
 		{"9999999999", maxRetryAfter, true},
