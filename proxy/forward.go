@@ -338,6 +338,8 @@ type fwdExchange struct {
 	rec       ForwardRecord
 	connect   *connectInfo
 	reqTap    *bodyTap
+	reqBody   *redactBody    // a redact-requests body streamed to the destination
+	reqStats  redactor.Stats // what reqBody redacted (set when it is closed)
 	stats     redactor.Stats
 	redactReq bool
 	redactRes bool
@@ -634,11 +636,24 @@ func (f *Forward) onRequest(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Req
 	if req.Body != nil && req.Body != http.NoBody {
 		limit := int(f.cfg.RecordBodyLimit)
 		if ex.redactReq {
-			st, he := redactRequestBody(req, red, int64(f.cfg.MaxBodyBytes), limit, f.bodyLimits(0), ex.rec.Request)
+			rb, st, he := redactRequestBody(req, red, int64(f.cfg.MaxBodyBytes), limit, f.bodyLimits(0), ex.rec.Request)
 			if he != nil {
 				return f.refuse(req, ex, he)
 			}
 			ex.stats.Add(st)
+			if rb != nil {
+				br := ex.rec.Request
+				rb.onDone = func() {
+					br.Bytes, br.Redacted = rb.wire.n, true
+					if he := rb.failure(); he != nil {
+						br.Omitted = "not passed on whole: " + he.Msg
+					} else {
+						br.Body, br.Truncated = string(rb.cap.buf), rb.cap.truncated()
+					}
+					ex.reqStats = rb.stats
+				}
+				ex.reqBody = rb
+			}
 		} else {
 			ex.reqTap = newTap(req.Body, req.Header, req.TransferEncoding, red, limit, f.bodyLimits(tapHold))
 			req.Body = ex.reqTap
@@ -704,6 +719,19 @@ func (f *Forward) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Res
 		ctx.UserData = ex
 	}
 	ex.rec.UpstreamLatencyMS = ms(time.Since(start))
+	if rb := ex.reqBody; rb != nil {
+		// The destination has answered (or failed): the streamed request
+		// body's fate is known. One that failed part-way was aborted on the
+		// destination's side and must not become its answer for the client.
+		rb.Close()
+		if he := rb.failure(); he != nil {
+			if resp != nil {
+				resp.Body.Close()
+			}
+			_, resp = f.refuse(req, ex, he)
+			return resp, nil
+		}
+	}
 	if err != nil {
 		he := destRefusal(err)
 		if errors.Is(req.Context().Err(), context.Canceled) {
@@ -824,6 +852,10 @@ func (f *Forward) onResponse(resp *http.Response, ctx *goproxy.ProxyCtx) *http.R
 // finish writes the exchange's record and metrics, once.
 func (f *Forward) finish(ex *fwdExchange) {
 	ex.once.Do(func() {
+		if ex.reqBody != nil {
+			ex.reqBody.Close()
+			ex.stats.Add(ex.reqStats)
+		}
 		if ex.reqTap != nil {
 			ex.reqTap.finish()
 			ex.reqTap.record(ex.rec.Request)
