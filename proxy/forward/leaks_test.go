@@ -1,4 +1,4 @@
-package proxy_test
+package forward_test
 
 // Tests for the forward-proxy leak classes of issue 13 (10, 11, 12): each
 // goes through the real Forward on loopback with real clients.
