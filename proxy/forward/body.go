@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"sync"
 
+	"github.com/flowmask/flowmask/proxy"
 	"github.com/flowmask/flowmask/proxy/httpbody"
 	"github.com/flowmask/flowmask/redactor"
 )
@@ -393,7 +394,7 @@ func streamWindow(f redactor.Format) int64 {
 	if f == redactor.FormatText {
 		return 1 << 20
 	}
-	return DefaultMaxDocument
+	return proxy.DefaultMaxDocument
 }
 
 // fwdBodyError maps a failure reading a body that must be redacted.

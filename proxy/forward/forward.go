@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/elazarl/goproxy"
+	"github.com/flowmask/flowmask/proxy"
 	"github.com/flowmask/flowmask/proxy/audit"
 	"github.com/flowmask/flowmask/proxy/mitmca"
 	"github.com/flowmask/flowmask/redactor"
@@ -86,7 +87,7 @@ type Forward struct {
 	records                                *recordWriter
 	logger                                 *zap.Logger
 	registry                               *prometheus.Registry
-	metrics                                *Metrics
+	metrics                                *proxy.Metrics
 	ready                                  atomic.Bool
 	readyCheck                             func() error
 	bodies                                 *httpbody.Budget // decoded bodies in flight
@@ -126,7 +127,7 @@ func NewForward(cfg *ForwardConfig, opts ForwardOptions) (*Forward, error) {
 		bodies:     httpbody.NewBudget(cfg.MaxConcurrentBodies, int64(cfg.MaxInflightDecoded)),
 	}
 	if f.registry == nil {
-		f.registry = NewRegistry()
+		f.registry = proxy.NewRegistry()
 	}
 	if cfg.CADir != "" {
 		ca, err := mitmca.Load(cfg.CADir)
@@ -142,12 +143,12 @@ func NewForward(cfg *ForwardConfig, opts ForwardOptions) (*Forward, error) {
 		}
 		f.auth, f.ownLits = a, lits
 	}
-	sink, sinkLits, err := loadAuditSink(cfg)
+	sink, sinkLits, err := proxy.LoadAuditSink(cfg)
 	if err != nil {
 		return nil, err
 	}
 	f.ownLits = append(f.ownLits, sinkLits...)
-	base, err := redactor.New(redactor.Config{MaxDocument: DefaultMaxDocument})
+	base, err := redactor.New(redactor.Config{MaxDocument: proxy.DefaultMaxDocument})
 	if err != nil {
 		return nil, err
 	}
@@ -201,7 +202,7 @@ func NewForward(cfg *ForwardConfig, opts ForwardOptions) (*Forward, error) {
 	if f.records, err = newRecordWriter(cfg.Audit, sink, stdout, stderr, f.logger); err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
-	f.metrics = NewMetrics(f.registry)
+	f.metrics = proxy.NewMetrics(f.registry)
 
 	gp := goproxy.NewProxyHttpServer()
 	gp.Tr = f.transport

@@ -98,7 +98,7 @@ func TestForwardRedactRequestStreams(t *testing.T) {
 	if err != nil {
 		t.Fatalf("the destination's body did not end cleanly: %v", err)
 	}
-	if proxy.SecretInAnyDecoding(got, secret) {
+	if secretIn(got, secret) {
 		t.Fatal("the secret reached the destination")
 	}
 	if n := bytes.Count(got, []byte(maskPassword)); n != lines || bytes.Count(got, []byte("\n")) != lines {
@@ -145,7 +145,7 @@ func TestForwardRedactRequestStreamFails(t *testing.T) {
 			if err == nil {
 				t.Errorf("%s: request %d reached the destination whole (%d bytes)", tc.name, j, len(up.got[j]))
 			}
-			if proxy.SecretInAnyDecoding(up.got[j], secret) {
+			if secretIn(up.got[j], secret) {
 				t.Errorf("%s: the secret reached the destination", tc.name)
 			}
 		}
@@ -190,7 +190,7 @@ func TestForwardRedactRequestChargesHeldCopies(t *testing.T) {
 	}
 	up.mu.Lock()
 	defer up.mu.Unlock()
-	if len(up.got) != 1 || proxy.SecretInAnyDecoding(up.got[0], secret) {
+	if len(up.got) != 1 || secretIn(up.got[0], secret) {
 		t.Errorf("the destination got %d requests (want 1, redacted)", len(up.got))
 	}
 }
