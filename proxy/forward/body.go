@@ -160,7 +160,7 @@ type redactBody struct {
 	pw     *io.PipeWriter
 	done   chan struct{}
 	cap    capture
-	wire   countReader
+	wire   *countReader
 	max    int64 // wire bytes allowed (0: no cap of its own)
 	stats  redactor.Stats
 	err    error
@@ -185,19 +185,17 @@ func (c *countReader) Read(p []byte) (int, error) {
 	return n, err
 }
 
-// newRedactPipe returns a body reading the redacted text of raw once
-// stream is started.
-func newRedactPipe(raw io.ReadCloser, limit int) *redactBody {
+// newRedactPipe returns a body reading the redacted text of raw (read
+// through wire) once stream is started.
+func newRedactPipe(raw io.ReadCloser, wire *countReader, limit int) *redactBody {
 	pr, pw := io.Pipe()
-	b := &redactBody{raw: raw, pr: pr, pw: pw, done: make(chan struct{}), cap: capture{limit: limit}}
-	b.wire.r = raw
-	return b
+	return &redactBody{raw: raw, wire: wire, pr: pr, pw: pw, done: make(chan struct{}), cap: capture{limit: limit}}
 }
 
 func newRedactBody(raw io.ReadCloser, cls *httpbody.Class, red *redactor.Redactor, limit int, lim httpbody.Limits) *redactBody {
-	b := newRedactPipe(raw, limit)
+	b := newRedactPipe(raw, &countReader{r: raw}, limit)
 	go func() {
-		rd, err := cls.NewReader(&b.wire, lim)
+		rd, err := cls.NewReader(b.wire, lim)
 		if err != nil {
 			b.end(err)
 			return
@@ -332,9 +330,8 @@ func redactRequestBody(req *http.Request, red *redactor.Redactor, max int64, lim
 		// record (up to the maximum document), or a text chunk.
 		lim.Hold = heldRequest + 1 + streamWindow(cls.Format)/heldWeight
 	}
-	b := newRedactPipe(req.Body, limit)
-	b.wire.r, b.max = io.LimitReader(req.Body, max+1), max
-	rd, err := cls.NewReader(&b.wire, lim)
+	wire := &countReader{r: io.LimitReader(req.Body, max+1)}
+	rd, err := cls.NewReader(wire, lim)
 	if err != nil {
 		req.Body.Close()
 		return nil, none, fwdBodyError(err)
@@ -350,6 +347,8 @@ func redactRequestBody(req *http.Request, red *redactor.Redactor, max int64, lim
 	_, err = dec.ReadFrom(io.LimitReader(rd, hold))
 	if err == nil && !whole && int64(dec.Len()) >= hold {
 		// Longer than what is held: stream the rest.
+		b := newRedactPipe(req.Body, wire, limit)
+		b.max = max
 		go b.stream(rd, dec.Bytes(), red, cls.Format)
 		br.Encoding = cls.CodingNames()
 		req.Body = b
@@ -363,13 +362,13 @@ func redactRequestBody(req *http.Request, red *redactor.Redactor, max int64, lim
 	}
 	defer req.Body.Close()
 	defer rd.Close()
-	if b.wire.n > max {
+	if wire.n > max {
 		return nil, none, fwdTooLarge()
 	}
 	if err != nil {
 		return nil, none, fwdBodyError(err)
 	}
-	br.Bytes = b.wire.n
+	br.Bytes = wire.n
 	br.Encoding = cls.CodingNames()
 	out, st := red.Append(make([]byte, 0, dec.Len()+dec.Len()/4+64), dec.Bytes(), cls.Format)
 	br.Redacted = true
