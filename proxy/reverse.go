@@ -373,7 +373,7 @@ func (s *Server) newReverseProxy(rt *route) *httputil.ReverseProxy {
 			case ex != nil && ex.body.cut():
 				// limits.request_timeout ran out while the client was still
 				// sending its body.
-				he = classify(&clientError{os.ErrDeadlineExceeded})
+				he = classify(&clientError{Err: os.ErrDeadlineExceeded})
 			default:
 				he = upstreamError(r, err)
 			}
