@@ -16,7 +16,6 @@ import (
 	"github.com/flowmask/flowmask/proxy/internal/refusal"
 	"github.com/flowmask/flowmask/proxy/sink"
 	"github.com/flowmask/flowmask/redactor"
-	"github.com/valyala/fastjson"
 )
 
 // fromBody turns the body pipeline's refusal into the proxy's own.
@@ -153,10 +152,15 @@ func (s *Server) requestBody(w http.ResponseWriter, r *http.Request, rt *route, 
 	}
 	textFallback := rt.cfg.OnInvalidJSON == "text"
 	format := pl.Format
+	// doc is the held body once checked as JSON: the engine redacts it
+	// without validating it again.
+	var doc redactor.CheckedJSON
 	if small && pl.NeedJSON {
 		b := bytes.TrimLeft(prefix.Bytes(), " \t\r\n")
+		var jerr error
+		doc, jerr = redactor.CheckJSON(prefix.Bytes())
 		switch {
-		case fastjson.ValidateBytes(b) != nil:
+		case jerr != nil:
 			if rt.cfg.Profile == sink.Generic && jsonSequence(b) {
 				// NDJSON or concatenated JSON values under application/json
 				// (Fluent Bit's json_lines): each value is redacted as a record.
@@ -183,8 +187,15 @@ func (s *Server) requestBody(w http.ResponseWriter, r *http.Request, rt *route, 
 			var st redactor.Stats
 			in, st = pl.Pre(red, in)
 			ex.reqStats.Add(st)
+			doc = redactor.CheckedJSON{} // Pre rewrote the body
 		}
-		body, st := red.Append(make([]byte, 0, len(in)+len(in)/4+64), in, format)
+		var body []byte
+		var st redactor.Stats
+		if format == redactor.FormatJSON && doc.Bytes() != nil {
+			body, st = red.AppendJSON(make([]byte, 0, len(in)+len(in)/4+64), doc)
+		} else {
+			body, st = red.Append(make([]byte, 0, len(in)+len(in)/4+64), in, format)
+		}
 		ex.reqStats.Add(st)
 		if reencode {
 			if body, err = rd.Encode(body, true); err != nil {
