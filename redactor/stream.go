@@ -238,7 +238,7 @@ func (w *Writer) topAt(src []byte, base int64, line int) *buffer {
 // sensitive name ({"name":"DB_PASSWORD","value":"..."}).
 func (st *state) needsWalk(b *buffer, ls, le int) bool {
 	c := st.r.c
-	pairs := bytes.Contains(b.low[ls:le], []byte(`"value"`))
+	pairs := hasQuotedFold(b.src[ls:le], `"value"`)
 	for i := b.hitCur; i < len(b.hits) && int(b.hits[i].pos) < le; i++ {
 		h := b.hits[i]
 		if c.queriesKey[h.word] && int(h.pos) >= ls {
@@ -265,6 +265,21 @@ func (st *state) needsWalk(b *buffer, ls, le int) bool {
 		}
 	}
 	return false
+}
+
+// hasQuotedFold reports whether s holds word, which starts with a quote
+// and is otherwise lower-case ASCII, in any case.
+func hasQuotedFold(s []byte, word string) bool {
+	for {
+		q := bytes.IndexByte(s, word[0])
+		if q < 0 || q+len(word) > len(s) {
+			return false
+		}
+		if foldIs(s[q:q+len(word)], word) {
+			return true
+		}
+		s = s[q+1:]
+	}
 }
 
 // line redacts one NDJSON line, b.src[ls:le]. A line none of whose keyword
