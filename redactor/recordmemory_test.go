@@ -3,6 +3,7 @@ package redactor_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"runtime"
@@ -136,4 +137,53 @@ func TestLongRecordAllocationUnsized(t *testing.T) {
 	if perByte > 4 {
 		t.Errorf("allocated %.2f bytes per byte of a %d-byte record from a pipe; want < 4", perByte, len(in))
 	}
+}
+
+// TestParallelLongLine: StreamParallel hands a line longer than a few
+// batches to a Writer, in order between the batches around it; the output
+// is Stream's, whether the line ends with a line break or the input, and a
+// line over MaxDocument is refused after the lines before it are written.
+func TestParallelLongLine(t *testing.T) {
+	r := newRedactor(t, redactor.Config{MaxDocument: 32 << 20})
+	short := strings.Repeat(`{"msg":"ok","user":"alice"}`+"\n", 20000) + `{"password":"Rw83nVq2LpXz"}` + "\n"
+	long := string(longRecord("ndjson", 5<<20))
+	for _, tc := range []struct{ name, in string }{
+		{"between batches", short + long + short},
+		{"first", long + short},
+		{"at the end, no line break", short + strings.TrimSuffix(long, "\n")},
+		{"two", long + long + short},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var want, got bytes.Buffer
+			ws, err := r.Stream(context.Background(), &want, strings.NewReader(tc.in), redactor.FormatNDJSON, redactor.FormatAuto)
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, src := range []io.Reader{strings.NewReader(tc.in), struct{ io.Reader }{strings.NewReader(tc.in)}} {
+				got.Reset()
+				gs, err := r.StreamParallel(context.Background(), &got, src, redactor.FormatNDJSON, redactor.FormatAuto, 3)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(got.Bytes(), want.Bytes()) {
+					t.Fatalf("StreamParallel and Stream differ (%d and %d bytes)", got.Len(), want.Len())
+				}
+				if gs.Bytes != int64(len(tc.in)) || gs.Redactions != ws.Redactions {
+					t.Errorf("stats %d bytes, %d redactions; want %d, %d", gs.Bytes, gs.Redactions, len(tc.in), ws.Redactions)
+				}
+			}
+		})
+	}
+	t.Run("over MaxDocument", func(t *testing.T) {
+		small := newRedactor(t, redactor.Config{MaxDocument: 1 << 20})
+		var got bytes.Buffer
+		_, err := small.StreamParallel(context.Background(), &got, strings.NewReader(short+long+short), redactor.FormatNDJSON, redactor.FormatAuto, 3)
+		if !errors.Is(err, redactor.ErrTooLarge) {
+			t.Fatalf("err = %v; want ErrTooLarge", err)
+		}
+		want, _ := small.Append(nil, []byte(short), redactor.FormatNDJSON)
+		if !bytes.Equal(got.Bytes(), want) {
+			t.Errorf("wrote %d bytes; want the %d redacted bytes of the lines before the long one", got.Len(), len(want))
+		}
+	})
 }
