@@ -234,7 +234,8 @@ func (r *Redactor) parallelNDJSON(ctx context.Context, dst io.Writer, src io.Rea
 }
 
 // longLine redacts, through a Writer into dst, one NDJSON line that starts
-// with head (which holds no line break) and whose rest is read from src;
+// with head (which holds no line break; the Writer takes it over) and
+// whose rest is read from src;
 // size is how many bytes are left of the input from head on (0: unknown).
 // It returns the stats, the length of the line with its line break, what
 // was read after the line, and whether src is at its end. A line longer
@@ -246,7 +247,10 @@ func (r *Redactor) longLine(ctx context.Context, dst io.Writer, src io.Reader, h
 		w.release()
 		return w.stats, 0, nil, false, err
 	}
-	if _, err := w.Write(head); err != nil {
+	// The Writer takes head as its buffer rather than a copy of it.
+	w.buf = head
+	w.stats.Bytes = int64(len(head))
+	if err := w.process(false); err != nil {
 		return fail(err)
 	}
 	buf := make([]byte, 64<<10)

@@ -15,13 +15,13 @@ import (
 
 // longRecord returns about size bytes of one record of the given kind
 // (an NDJSON line, a one-line JSON document, a quoted CSV record, a text
-// line) holding a password after the long part, then a short second record
-// with a token.
+// line, or "badjson": a one-line document that is not valid JSON) holding a
+// password after the long part, then a short second record with a token.
 func longRecord(kind string, size int) []byte {
 	var b bytes.Buffer
 	b.Grow(size + 256)
 	switch kind {
-	case "ndjson", "json":
+	case "ndjson", "json", "badjson":
 		b.WriteString(`{"msg":"start","items":[`)
 		for i := 0; b.Len() < size; i++ {
 			if i > 0 {
@@ -29,9 +29,12 @@ func longRecord(kind string, size int) []byte {
 			}
 			fmt.Fprintf(&b, `{"id":%d,"note":"event %08d ok","v":"abcdefgh"}`, i, i)
 		}
-		if kind == "json" {
+		switch kind {
+		case "json":
 			b.WriteString(`],"password":"Tq83vXm2LpWz","m":"token=Hm29sKq7VbNc"}` + "\n")
-		} else {
+		case "badjson": // not valid JSON: scanned as text
+			b.WriteString(`],"password":"Tq83vXm2LpWz","m":"token=Hm29sKq7VbNc"}}`)
+		default:
 			b.WriteString(`],"password":"Tq83vXm2LpWz"}` + "\n" + `{"msg":"token=Hm29sKq7VbNc"}` + "\n")
 		}
 	case "csv":
@@ -55,10 +58,12 @@ func longRecord(kind string, size int) []byte {
 // RSS is not, and they bound it from above in the way that matters here:
 // a buffer grown by append re-allocates the record over and over (about 5
 // times its size in all), a lower-cased copy of the record for the keyword
-// prefilter is one more, and an output built whole is another. Holding the
-// record once and working in fixed windows allocates it about once; 2.5
-// leaves room for the JSON walk's bookkeeping and the pipe case's
-// doubling, not for a second copy of the record held alongside.
+// prefilter is one more, a copy to validate JSON with control characters
+// blanked another, and an output built whole another. Holding the record
+// once and working in fixed windows allocates it a little more than once
+// (the buffer doubles a few times before it takes the size hint's rest);
+// 2 leaves room for that and the JSON walk's bookkeeping, not for a second
+// copy of the record.
 func TestLongRecordAllocation(t *testing.T) {
 	if testing.Short() {
 		t.Skip("redacts 16 MiB records")
@@ -74,6 +79,7 @@ func TestLongRecordAllocation(t *testing.T) {
 		{"ndjson", "parallel", redactor.FormatNDJSON},
 		{"json", "redact", redactor.FormatJSON},
 		{"json", "scan", redactor.FormatJSON},
+		{"badjson", "redact", redactor.FormatJSON},
 		{"csv", "redact", redactor.FormatCSV},
 		{"csv", "scan", redactor.FormatCSV},
 		{"text", "redact", redactor.FormatText},
@@ -109,8 +115,8 @@ func TestLongRecordAllocation(t *testing.T) {
 			}
 			perByte := float64(after.TotalAlloc-before.TotalAlloc) / float64(len(in))
 			t.Logf("%d bytes: allocated %.2f bytes per input byte", len(in), perByte)
-			if perByte > 2.5 {
-				t.Errorf("allocated %.2f bytes per byte of a %d-byte record; want < 2.5 (the record held once, plus a constant)", perByte, len(in))
+			if perByte > 2 {
+				t.Errorf("allocated %.2f bytes per byte of a %d-byte record; want < 2 (the record held once, plus a constant)", perByte, len(in))
 			}
 		})
 	}
