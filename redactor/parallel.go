@@ -190,11 +190,7 @@ func (r *Redactor) parallelNDJSON(ctx context.Context, dst io.Writer, src io.Rea
 						err := finish()
 						return total, err
 					}
-					rest := int64(0)
-					if size > 0 {
-						rest = max(size-consumed, 0)
-					}
-					s, n, after, atEOF, err := r.longLine(ctx, dst, src, pending, rest)
+					s, n, after, atEOF, err := r.longLine(ctx, dst, src, pending, consumed, size)
 					seq.Add(s)
 					if err != nil {
 						ferr := finish()
@@ -234,15 +230,16 @@ func (r *Redactor) parallelNDJSON(ctx context.Context, dst io.Writer, src io.Rea
 }
 
 // longLine redacts, through a Writer into dst, one NDJSON line that starts
-// with head (which holds no line break; the Writer takes it over) and
-// whose rest is read from src;
-// size is how many bytes are left of the input from head on (0: unknown).
-// It returns the stats, the length of the line with its line break, what
-// was read after the line, and whether src is at its end. A line longer
-// than MaxDocument is refused with ErrTooLarge, as Stream refuses it.
-func (r *Redactor) longLine(ctx context.Context, dst io.Writer, src io.Reader, head []byte, size int64) (Stats, int64, []byte, bool, error) {
+// with head (which holds no line break; the Writer takes it over) at input
+// offset base, and whose rest is read from src; size is the input's size
+// in all (0: unknown). It returns the stats, the length of the line with
+// its line break, what was read after the line, and whether src is at its
+// end. A line longer than MaxDocument is refused with ErrTooLarge, as
+// Stream refuses it, with its offset in the input.
+func (r *Redactor) longLine(ctx context.Context, dst io.Writer, src io.Reader, head []byte, base, size int64) (Stats, int64, []byte, bool, error) {
 	w := r.NewWriter(dst, FormatNDJSON)
 	w.SetSizeHint(size)
+	w.base = base
 	fail := func(err error) (Stats, int64, []byte, bool, error) {
 		w.release()
 		return w.stats, 0, nil, false, err

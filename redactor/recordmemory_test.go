@@ -187,6 +187,9 @@ func TestParallelLongLine(t *testing.T) {
 		if !errors.Is(err, redactor.ErrTooLarge) {
 			t.Fatalf("err = %v; want ErrTooLarge", err)
 		}
+		if at := fmt.Sprintf("at byte %d ", len(short)); !strings.Contains(err.Error(), at) {
+			t.Errorf("err = %v; want the line's offset in the input (%q)", err, at)
+		}
 		want, _ := small.Append(nil, []byte(short), redactor.FormatNDJSON)
 		if !bytes.Equal(got.Bytes(), want) {
 			t.Errorf("wrote %d bytes; want the %d redacted bytes of the lines before the long one", got.Len(), len(want))
