@@ -33,6 +33,9 @@ func validJSON(b []byte) bool {
 	if !hasControl(b) {
 		return false // nothing to tolerate: no copy of a long record
 	}
+	if end := firstValueEnd(b); end >= 0 && slices.ContainsFunc(b[end:], func(c byte) bool { return c > ' ' }) {
+		return false // more than one value (NDJSON taken for a document)
+	}
 	tmp, changed := bytes.Clone(b), false
 	for i, c := range tmp {
 		if c < 0x20 {

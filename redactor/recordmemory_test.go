@@ -80,6 +80,7 @@ func TestLongRecordAllocation(t *testing.T) {
 		{"json", "redact", redactor.FormatJSON},
 		{"json", "scan", redactor.FormatJSON},
 		{"badjson", "redact", redactor.FormatJSON},
+		{"ndjson", "redact as json", redactor.FormatJSON}, // two values: scanned as text
 		{"csv", "redact", redactor.FormatCSV},
 		{"csv", "scan", redactor.FormatCSV},
 		{"text", "redact", redactor.FormatText},

@@ -727,6 +727,14 @@ func (w *Writer) copyFrom(ctx context.Context, src io.Reader) (Stats, error) {
 // something other than blanks follows it.
 func notOneValue(b []byte) bool {
 	b = bytes.TrimPrefix(b, utf8BOM)
+	end := firstValueEnd(b)
+	return end >= 0 && len(bytes.TrimLeft(b[end:], " \t\r\n")) > 0
+}
+
+// firstValueEnd returns where the first JSON object, array or string in b
+// ends (found by counting brackets outside strings), or -1 if it does not
+// end in b.
+func firstValueEnd(b []byte) int {
 	depth, started := 0, false
 	for i := 0; i < len(b); i++ {
 		c := b[i]
@@ -745,10 +753,10 @@ func notOneValue(b []byte) bool {
 			started = true
 		}
 		if started && depth <= 0 && (c == '}' || c == ']' || c == '"') {
-			return len(bytes.TrimLeft(b[i+1:], " \t\r\n")) > 0
+			return i + 1
 		}
 	}
-	return false
+	return -1
 }
 
 // sniff decides the format of the first bytes of an input; complete says b
