@@ -290,8 +290,10 @@ func (b *buffer) mayHold(a, e int) bool {
 // searching a few hundred bytes costs less than that.
 const placeGap = 512
 
-// lowWindow is how much of the input findKeywords lowers at a time.
-const lowWindow = 64 << 10
+// lowWindow is how much of the input findKeywords lowers at a time: the
+// chunk size, so that text chunks and NDJSON batches take one window and
+// only a long record is split (each window costs a search call).
+const lowWindow = chunkSize
 
 // findKeywords appends to b.hits every keyword occurrence in b.src, in
 // order. Keywords are lower case; the input is lowered a window of

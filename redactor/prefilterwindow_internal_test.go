@@ -21,8 +21,8 @@ func TestFindKeywordsWindowsMatchWhole(t *testing.T) {
 	rng := rand.New(rand.NewPCG(17, 9))
 	st := r.getState()
 	defer r.putState(st)
-	for round := range 8 {
-		n := 3*lowWindow + rng.IntN(lowWindow)
+	for round := range 5 {
+		n := 2*lowWindow + rng.IntN(lowWindow)
 		src := make([]byte, 0, n+64)
 		for len(src) < n {
 			switch k := rng.IntN(10); {
