@@ -124,7 +124,10 @@ func TestLongRecordAllocation(t *testing.T) {
 }
 
 // TestLongRecordAllocationUnsized is TestLongRecordAllocation for input of
-// unknown length (a pipe): the record's buffer can only grow as it comes.
+// unknown length (a pipe): the record's buffer can only grow as it comes,
+// doubling. At worst (this record is just past 16 MiB, so the last buffer
+// is 32 MiB) the buffers add up to 4 times the record; append's growth and
+// the lower-cased copy made it 7.3.
 func TestLongRecordAllocationUnsized(t *testing.T) {
 	if testing.Short() {
 		t.Skip("redacts a 16 MiB record")
@@ -141,8 +144,8 @@ func TestLongRecordAllocationUnsized(t *testing.T) {
 	}
 	perByte := float64(after.TotalAlloc-before.TotalAlloc) / float64(len(in))
 	t.Logf("%d bytes: allocated %.2f bytes per input byte", len(in), perByte)
-	if perByte > 4 {
-		t.Errorf("allocated %.2f bytes per byte of a %d-byte record from a pipe; want < 4", perByte, len(in))
+	if perByte > 4.5 {
+		t.Errorf("allocated %.2f bytes per byte of a %d-byte record from a pipe; want < 4.5", perByte, len(in))
 	}
 }
 
