@@ -21,7 +21,6 @@ type buffer struct {
 	// in each of them.
 	foundFrom int
 	src       []byte
-	low       []byte
 	hits      []kwHit
 	lits      []literal.Match
 	// words are the dictionary words that occur in src (from the automaton).
@@ -105,8 +104,11 @@ type state struct {
 	gen     uint32
 	path    []pathElem
 	scratch []byte
-	onFind  func(Finding)
-	block   blockState
+	// low holds the window of the input the keyword prefilter is
+	// looking at, lower-cased (see findKeywords).
+	low    []byte
+	onFind func(Finding)
+	block  blockState
 
 	// found holds the values rules masked in the current window (see
 	// propagate), back to back; foundVals indexes them.
@@ -150,10 +152,7 @@ func (r *Redactor) putState(st *state) {
 	if cap(st.found) > 1<<20 {
 		st.found = nil
 	}
-	st.top = buffer{low: st.top.low[:0], hits: st.top.hits[:0], lits: st.top.lits[:0]}
-	if cap(st.top.low) > 4<<20 {
-		st.top.low = nil
-	}
+	st.top = buffer{hits: st.top.hits[:0], lits: st.top.lits[:0]}
 	r.pool.Put(st)
 }
 
@@ -179,7 +178,7 @@ func (st *state) nestedBuf() *buffer {
 		st.nested = append(st.nested, &buffer{})
 	}
 	b := st.nested[st.depth]
-	*b = buffer{src: b.src[:0], low: b.low[:0], hits: b.hits[:0], lits: b.lits[:0], pmap: b.pmap[:0], foundFrom: len(st.foundVals)}
+	*b = buffer{src: b.src[:0], hits: b.hits[:0], lits: b.lits[:0], pmap: b.pmap[:0], foundFrom: len(st.foundVals)}
 	return b
 }
 
@@ -189,11 +188,10 @@ func (st *state) nestedBuf() *buffer {
 // verdict stands for a second pass and only the keywords are placed again.
 // The flags the parent's keywords set stay set.
 func (st *state) prepareFrom(b, parent *buffer) {
-	b.low = foldASCII(b.low[:0], b.src)
 	b.hits = b.hits[:0]
 	b.hitCur, b.litCur = 0, 0
 	if len(parent.words) > 0 {
-		st.place(b, 0, len(b.low))
+		st.findKeywords(b, false)
 	}
 	st.setWords(b)
 	b.names = b.names || parent.names
@@ -204,40 +202,12 @@ func (st *state) prepareFrom(b, parent *buffer) {
 	}
 }
 
-// prepare runs the ASCII fold, the keyword automaton and the literal
-// filter over b.src. The automaton gates each line: only lines that hold a
-// keyword core can hold a keyword, and only those are searched for keyword
-// positions (runs of nearby flagged lines in one search; see place).
-// Checking a line stops at its first core, which costs less than listing
-// every core of the buffer, and the lines of clean text that hold none
-// skip the position search altogether.
+// prepare runs the keyword prefilter (see findKeywords) and the literal
+// filter over b.src.
 func (st *state) prepare(b *buffer) {
-	c := st.r.c
-	b.low = foldASCII(b.low[:0], b.src)
 	b.hits = b.hits[:0]
 	b.hitCur, b.litCur = 0, 0
-	low := b.low
-	runStart, runEnd := -1, 0
-	for ls := 0; ls < len(low); {
-		le := len(low) // a keyword with a line break: the buffer is one line
-		if !c.multiLine {
-			le = ls + indexOr(low[ls:], '\n', len(low)-ls)
-		}
-		if c.ac.Contains(low[ls:le]) {
-			if runStart >= 0 && ls-runEnd > placeGap {
-				st.place(b, runStart, runEnd)
-				runStart = -1
-			}
-			if runStart < 0 {
-				runStart = ls
-			}
-			runEnd = le
-		}
-		ls = le + 1
-	}
-	if runStart >= 0 {
-		st.place(b, runStart, runEnd)
-	}
+	st.findKeywords(b, true)
 	st.setWords(b)
 	b.disguised = disguisedIn(b.src)
 	b.lits = b.lits[:0]
@@ -320,18 +290,93 @@ func (b *buffer) mayHold(a, e int) bool {
 // searching a few hundred bytes costs less than that.
 const placeGap = 512
 
-// place appends to b.hits every keyword occurrence in b.low[a:e], sorted,
-// from a position-reporting automaton over whole keywords: one table
-// lookup per byte. Keywords hold no line break (unless c.multiLine), so
-// each occurrence lies within one line.
-func (st *state) place(b *buffer, a, e int) {
+// lowWindow is how much of the input findKeywords lowers at a time: the
+// chunk size, so that text chunks and NDJSON batches take one window and
+// only a long record is split (each window costs a search call).
+const lowWindow = chunkSize
+
+// findKeywords appends to b.hits every keyword occurrence in b.src, in
+// order. Keywords are lower case; the input is lowered a window of
+// lowWindow bytes at a time into one reused buffer, each window extended by
+// the longest keyword's length so that a keyword that starts in it is seen
+// whole, and a hit belongs to the window it starts in. No lower-cased copy
+// of the whole input is made: a long record is held once, not twice.
+//
+// With gate set, the cores automaton gates each line first: only lines
+// that hold a keyword core can hold a keyword, and only those are searched
+// for keyword positions (runs of nearby flagged lines in one search; see
+// place). Checking a line stops at its first core, which costs less than
+// listing every core of the buffer, and the lines of clean text that hold
+// none skip the position search altogether.
+func (st *state) findKeywords(b *buffer, gate bool) {
+	c := st.r.c
+	src := b.src
+	for ws := 0; ws < len(src); ws += lowWindow {
+		limit := min(lowWindow, len(src)-ws) // hits start in low[:limit]
+		st.low = foldASCII(st.low[:0], src[ws:min(ws+limit+c.maxWord, len(src))])
+		low := st.low
+		if !gate {
+			st.place(b, ws, limit, 0, len(low))
+			continue
+		}
+		runStart, runEnd := -1, 0
+		for ls := 0; ls < limit; {
+			le := len(low) // a keyword with a line break: the window is one line
+			if !c.multiLine {
+				le = ls + indexOr(low[ls:], '\n', len(low)-ls)
+			}
+			if c.ac.Contains(low[ls:le]) {
+				if runStart >= 0 && ls-runEnd > placeGap {
+					st.place(b, ws, limit, runStart, runEnd)
+					runStart = -1
+				}
+				if runStart < 0 {
+					runStart = ls
+				}
+				runEnd = le
+			}
+			ls = le + 1
+		}
+		if runStart >= 0 {
+			st.place(b, ws, limit, runStart, runEnd)
+		}
+	}
+}
+
+// place appends to b.hits every keyword occurrence in st.low[a:e] that
+// starts before st.low[limit], sorted, from a position-reporting automaton
+// over whole keywords: one table lookup per byte. st.low is the input
+// lowered from b.src[ws] on. Keywords hold no line break (unless
+// c.multiLine), so each occurrence lies within one line.
+func (st *state) place(b *buffer, ws, limit, a, e int) {
 	n := len(b.hits)
-	for _, m := range st.r.c.pos.FindAllOverlapping(b.low[a:e]) {
-		b.hits = append(b.hits, kwHit{pos: int32(a + m.Start), word: int32(m.PatternID)})
+	for _, m := range st.r.c.pos.FindAllOverlapping(st.low[a:e]) {
+		if p := a + m.Start; p < limit {
+			b.hits = append(b.hits, kwHit{pos: int32(ws + p), word: int32(m.PatternID)})
+		}
 	}
 	if len(b.hits)-n > 1 {
 		slices.SortFunc(b.hits[n:], func(x, y kwHit) int { return int(x.pos - y.pos) })
 	}
+}
+
+// hasByteFold reports whether s holds c, an ASCII-folded byte, in either
+// case.
+func hasByteFold(s []byte, c byte) bool {
+	return bytes.IndexByte(s, c) >= 0 || (c-'a' < 26 && bytes.IndexByte(s, c-('a'-'A')) >= 0)
+}
+
+// foldIs reports whether s, lowered, is lowered (lower-case ASCII).
+func foldIs(s []byte, lowered string) bool {
+	if len(s) != len(lowered) {
+		return false
+	}
+	for i := range len(s) {
+		if lower(s[i]) != lowered[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // setWords sets b.words to the distinct keywords of b.hits, and the flags
@@ -694,7 +739,7 @@ func (st *state) runWindows(b *buffer) {
 // runAnchored tries the rule's anchored regex at one keyword hit.
 func (st *state) runAnchored(b *buffer, ri int32, start, end int) {
 	rl := &st.r.c.rules[ri]
-	if !boundaryOK(rl.boundary, b.src, start) || (rl.hasNeed && bytes.IndexByte(b.low[start:end], rl.need) < 0) {
+	if !boundaryOK(rl.boundary, b.src, start) || (rl.hasNeed && !hasByteFold(b.src[start:end], rl.need)) {
 		return
 	}
 	if m := rl.anchored.FindSubmatchIndex(b.src[start:end]); m != nil {
@@ -705,7 +750,7 @@ func (st *state) runAnchored(b *buffer, ri int32, start, end int) {
 func (st *state) runRegex(b *buffer, w window) {
 	rl := &st.r.c.rules[w.rule]
 	src := b.src[w.start:w.end]
-	if rl.hasNeed && bytes.IndexByte(b.low[w.start:w.end], rl.need) < 0 {
+	if rl.hasNeed && !hasByteFold(src, rl.need) {
 		return
 	}
 	if rl.bare == nil {

@@ -30,6 +30,12 @@ func validJSON(b []byte) bool {
 	if fastjson.ValidateBytes(b) == nil {
 		return true
 	}
+	if !hasControl(b) {
+		return false // nothing to tolerate: no copy of a long record
+	}
+	if end := firstValueEnd(b); end >= 0 && slices.ContainsFunc(b[end:], func(c byte) bool { return c > ' ' }) {
+		return false // more than one value (NDJSON taken for a document)
+	}
 	tmp, changed := bytes.Clone(b), false
 	for i, c := range tmp {
 		if c < 0x20 {
@@ -37,6 +43,16 @@ func validJSON(b []byte) bool {
 		}
 	}
 	return changed && fastjson.ValidateBytes(tmp) == nil
+}
+
+// hasControl reports whether b holds a byte below 0x20.
+func hasControl(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 {
+			return true
+		}
+	}
+	return false
 }
 
 // jsonWalker walks one valid JSON value at token level. Only string values

@@ -58,19 +58,19 @@ func (st *state) keyValue(b *buffer, a, e, p, n int, ri int32, mode int) {
 // nameContext reads what precedes the name hit at src[p:p+n]: a query
 // string, a quote, a flag's dashes, an XML tag, or the word it ends.
 func (st *state) nameContext(b *buffer, a, p, n int, rl *rule, mode int) (pr pair, ok bool) {
-	src, low := b.src, b.low
+	src := b.src
 	pr.bare = true
 	if p > a {
-		prev := low[p-1]
+		prev := src[p-1]
 		switch {
 		case prev == '?' || prev == '&' || prev == '#':
 			pr.sep = sepQuery
-		case p-3 >= a && (string(low[p-3:p]) == "%3f" || string(low[p-3:p]) == "%26"):
+		case p-3 >= a && (foldIs(src[p-3:p], "%3f") || string(src[p-3:p]) == "%26"):
 			pr.sep = sepQuery
-		case p-3 >= a && string(low[p-3:p]) == "%22":
+		case p-3 >= a && string(src[p-3:p]) == "%22":
 			pr.q, pr.sep = src[p-3:p], sepPct // URL-encoded JSON
-		case prev == '-' && (p-2 < a || flagStart(low[p-2]) ||
-			(low[p-2] == '-' && (p-3 < a || flagStart(low[p-3])))):
+		case prev == '-' && (p-2 < a || flagStart(src[p-2]) ||
+			(src[p-2] == '-' && (p-3 < a || flagStart(src[p-3])))):
 			pr.sep = sepSpaced // --password value, -Password value, --password=value
 		case prev == '"' || prev == '\'':
 			pr.q = src[p-1 : p]
@@ -371,7 +371,7 @@ func skipDigits(src []byte, i, e int) int {
 // separator parses what joins the name to its value, starting at src[i],
 // and returns where the value starts (or -1).
 func (st *state) separator(b *buffer, e, i int, pr *pair) int {
-	src, low := b.src, b.low
+	src := b.src
 	switch pr.sep {
 	case sepArg:
 		pr.sep = sepQuoted
@@ -380,7 +380,7 @@ func (st *state) separator(b *buffer, e, i int, pr *pair) int {
 		switch {
 		case i < e && src[i] == '=':
 			return i + 1
-		case i+3 <= e && string(low[i:i+3]) == "%3d":
+		case i+3 <= e && foldIs(src[i:i+3], "%3d"):
 			return i + 3
 		}
 		return -1
@@ -418,7 +418,7 @@ func (st *state) separator(b *buffer, e, i int, pr *pair) int {
 		if j := typeThenAssign(src, skipBlanks(src, i, e), e); j > 0 {
 			pr.sep, i = sepAssign, j
 		}
-	case pr.sep == sepPct && i+3 <= e && (string(low[i:i+3]) == "%3a" || string(low[i:i+3]) == "%3d"):
+	case pr.sep == sepPct && i+3 <= e && (foldIs(src[i:i+3], "%3a") || foldIs(src[i:i+3], "%3d")):
 		i += 3
 	case pr.sep == sepSpaced && spaced && i < e && src[i] != '-':
 		return i // --name value: the blanks are the separator.
@@ -432,7 +432,7 @@ func (st *state) separator(b *buffer, e, i int, pr *pair) int {
 		// var acmeToken string = "X"; the password is 'X'.
 		if j := typeThenAssign(src, i, e); j > 0 {
 			pr.sep, i = sepAssign, j
-		} else if j := proseIs(low, i, e); j > 0 {
+		} else if j := proseIs(src, i, e); j > 0 {
 			pr.sep, i = sepQuoted, j
 		} else if pr.blankSep {
 			pr.sep = sepSpaced
@@ -498,26 +498,26 @@ func typeThenAssign(src []byte, i, e int) int {
 	return 0
 }
 
-// proseIs matches "<up to five words> is " at low[i] (the password for user
-// 'postgres' is 'admin') and returns where the value starts, or 0. The
-// value must then be quoted.
-func proseIs(low []byte, i, e int) int {
+// proseIs matches "<up to five words> is " at src[i], in any case (the
+// password for user 'postgres' is 'admin') and returns where the value
+// starts, or 0. The value must then be quoted.
+func proseIs(src []byte, i, e int) int {
 	lim := min(e, i+64)
 	words := 0
 	for j := i; j < lim; j++ {
-		c := low[j]
+		c := src[j]
 		switch {
 		case c == ' ' || c == '\t':
 			continue
-		case hasAt(low, j, lim, "is ") && (j == i || low[j-1] == ' '):
+		case j+3 <= lim && foldIs(src[j:j+3], "is ") && (j == i || src[j-1] == ' '):
 			return j + 3
 		case isAlnum(c) || c == '\'' || c == '"' || c == '-' || c == '_':
 			words++
 			if words > 5 {
 				return 0
 			}
-			for j+1 < lim && low[j+1] != ' ' && low[j+1] != '\t' {
-				if !isAlnum(low[j+1]) && low[j+1] != '\'' && low[j+1] != '"' && low[j+1] != '-' && low[j+1] != '_' {
+			for j+1 < lim && src[j+1] != ' ' && src[j+1] != '\t' {
+				if !isAlnum(src[j+1]) && src[j+1] != '\'' && src[j+1] != '"' && src[j+1] != '-' && src[j+1] != '_' {
 					return 0
 				}
 				j++
@@ -532,7 +532,7 @@ func proseIs(low []byte, i, e int) int {
 // valueSpans parses the value that starts at src[i] and writes its span,
 // or the spans of a list's elements, to vals.
 func valueSpans(b *buffer, e, i int, rl *rule, pr *pair, vals *[maxList][2]int) int {
-	src, low := b.src, b.low
+	src := b.src
 	c := src[i]
 	ampEnds := pr.sep == sepEq || pr.sep == sepQuery
 	switch {
@@ -540,7 +540,7 @@ func valueSpans(b *buffer, e, i int, rl *rule, pr *pair, vals *[maxList][2]int) 
 		if bytes.HasPrefix(src[i:e], pr.q) {
 			i += len(pr.q)
 		}
-		vals[0] = [2]int{i, pctEnd(src, low, i, e)}
+		vals[0] = [2]int{i, pctEnd(src, i, e)}
 		return 1
 	case pr.sep == sepEq && bytes.HasPrefix(src[i:e], []byte("{{")):
 		// A template ({{secret}}) is a placeholder; anything else is
@@ -595,11 +595,11 @@ func valueSpans(b *buffer, e, i int, rl *rule, pr *pair, vals *[maxList][2]int) 
 		return 0 // tokens: 1500 is a count; a plural name takes a list
 	}
 	query, xml := pr.sep == sepQuery, pr.sep == sepXML
-	ve := unquotedEnd(src, low, i, e, query, xml, rl.keepScheme, rl.wholeLine, ampEnds)
+	ve := unquotedEnd(src, i, e, query, xml, rl.keepScheme, rl.wholeLine, ampEnds)
 	// A parenthesis opened inside the value does not end it at its
 	// closing one: %(name)s-realpart, @Work(2023)#k.
 	for k := 0; k < 4 && ve < e && src[ve] == ')' && bytes.Count(src[i:ve], []byte("(")) > bytes.Count(src[i:ve], []byte(")")); k++ {
-		ve = unquotedEnd(src, low, ve+1, e, query, xml, rl.keepScheme, rl.wholeLine, ampEnds)
+		ve = unquotedEnd(src, ve+1, e, query, xml, rl.keepScheme, rl.wholeLine, ampEnds)
 	}
 	vals[0] = [2]int{i, ve}
 	return 1
@@ -986,7 +986,7 @@ func quoted(src []byte, i, e int, q []byte) (int, int) {
 // unquotedEnd finds where an unquoted value ends.
 // In text, & ends a value only after = (a form body: a=1&b=2), not after
 // a colon (password: Correct&Horse9).
-func unquotedEnd(src, low []byte, i, e int, query, xml, header, line, ampEnds bool) int {
+func unquotedEnd(src []byte, i, e int, query, xml, header, line, ampEnds bool) int {
 	lim := min(e, i+maxValue)
 	for j := i; j < lim; j++ {
 		c := src[j]
@@ -1017,7 +1017,7 @@ func unquotedEnd(src, low []byte, i, e int, query, xml, header, line, ampEnds bo
 			if c == '&' || c == '#' || c == ' ' || c == '\t' || c == '"' || c == '\'' || c == '<' || c == '>' || c == '\\' {
 				return j
 			}
-			if c == '%' && j+3 <= lim && string(low[j:j+3]) == "%26" {
+			if c == '%' && j+3 <= lim && string(src[j:j+3]) == "%26" {
 				return j
 			}
 		default:
@@ -1076,7 +1076,7 @@ func flagValue(v []byte) bool {
 
 // pctEnd finds where a value in URL-encoded JSON ends: at an encoded quote,
 // comma, brace or blank, or where the URL-encoded text itself ends.
-func pctEnd(src, low []byte, i, e int) int {
+func pctEnd(src []byte, i, e int) int {
 	lim := min(e, i+maxValue)
 	for j := i; j < lim; j++ {
 		switch src[j] {
@@ -1084,7 +1084,7 @@ func pctEnd(src, low []byte, i, e int) int {
 			return j
 		case '%':
 			if j+3 <= lim {
-				switch string(low[j : j+3]) {
+				switch k := [3]byte{'%', src[j+1], lower(src[j+2])}; string(k[:]) {
 				case "%22", "%26", "%2c", "%7d", "%5d", "%20":
 					return j
 				}
