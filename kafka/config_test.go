@@ -88,7 +88,50 @@ func TestLoadConfigErrorsNameFileLineField(t *testing.T) {
 func TestLoadConfigUnknownKey(t *testing.T) {
 	name := writeFile(t, "kafka:\n  brokers: [a:1]\n  topic: x\n")
 	_, err := kafka.LoadConfig(name)
-	if err == nil || !strings.Contains(err.Error(), name+":3: field topic not found") {
+	if err == nil || !strings.Contains(err.Error(), name+":3: kafka.topic: unknown key") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestLoadConfigCollectsEveryProblem: unknown keys, values of the wrong
+// type, duplicate keys and invalid settings are reported together, each
+// with file, line and key path, in line order (the old loader stopped at the
+// first unknown key, gave type errors without the key, took the last of two
+// duplicate keys and sorted the secrets: section's errors last).
+func TestLoadConfigCollectsEveryProblem(t *testing.T) {
+	name := writeFile(t, `secrets:
+  keyvaults:
+    - url: http://kv.example
+kafka:
+  brokers: [a:1]
+  in: logs
+  out: clean
+  group: g
+  max_record: lots
+  sasl:
+    mechanism: plain
+    usernme: x
+  in: other
+`)
+	_, err := kafka.LoadConfig(name)
+	if err == nil {
+		t.Fatal("no error")
+	}
+	want := []string{
+		name + ":3: secrets.keyvaults[0].url: must be an https URL",
+		name + ":9: kafka.max_record: want an integer, got !!str `lots`",
+		name + ":10: kafka.sasl.username: required for plain",
+		name + ":10: kafka.sasl.password_file: set exactly one",
+		name + `:12: kafka.sasl.usernme: unknown key (did you mean "username"?)`,
+		name + ":13: kafka.in: duplicate key (first at line 6)",
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != len(want) {
+		t.Fatalf("got %d errors, want %d:\n%v", len(lines), len(want), err)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) {
+			t.Errorf("error %d = %q; want prefix %q", i, lines[i], w)
+		}
 	}
 }

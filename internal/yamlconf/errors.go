@@ -166,3 +166,23 @@ func JoinPath(path, key string) string {
 	}
 	return path + "." + key
 }
+
+// Merge returns the decoding errors with the validation errors added, but
+// for a validation error at (or below) a path that did not decode: a value
+// that could not be read says so once, not again as "required".
+func Merge(decoded, validated Errors) Errors {
+	out := slices.Clone(decoded)
+	for _, v := range validated {
+		covered := false
+		for _, d := range decoded {
+			if d.Path != "" && (v.Path == d.Path || strings.HasPrefix(v.Path, d.Path+".") || strings.HasPrefix(v.Path, d.Path+"[")) {
+				covered = true
+				break
+			}
+		}
+		if !covered {
+			out = append(out, v)
+		}
+	}
+	return out
+}
