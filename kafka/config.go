@@ -225,6 +225,17 @@ func ParseConfig(name string, data []byte) (*FileConfig, error) {
 	if err != nil {
 		return nil, err
 	}
+	cfg, errs := DecodeConfig(doc)
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// DecodeConfig decodes the kafka: and secrets: sections of a parsed config
+// file, fills the defaults and validates them, returning every problem; the
+// config is only usable when there are none.
+func DecodeConfig(doc *yamlconf.Doc) (*FileConfig, yamlconf.Errors) {
 	if !doc.Has("kafka") {
 		return nil, yamlconf.Errors{doc.Errorf("", "no kafka: section")}
 	}
@@ -234,8 +245,5 @@ func ParseConfig(name string, data []byte) (*FileConfig, error) {
 	cfg.Kafka.SetDefaults()
 	valid := doc.Place(cfg.Kafka.Validate())
 	valid = append(valid, doc.Place(yamlconf.Prefix("secrets", cfg.Secrets.Validate()))...)
-	if err := yamlconf.Merge(errs, valid).Err(); err != nil {
-		return nil, err
-	}
-	return cfg, nil
+	return cfg, yamlconf.Merge(errs, valid)
 }

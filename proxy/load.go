@@ -26,12 +26,22 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
+	cfg, errs := DecodeConfig(doc)
+	if err := errs.Err(); err != nil {
+		return nil, err
+	}
+	return cfg, nil
+}
+
+// DecodeConfig decodes a parsed config file as ParseConfig does and returns
+// every problem; the config is only usable when there are none.
+func DecodeConfig(doc *yamlconf.Doc) (*Config, yamlconf.Errors) {
 	if doc.Empty() {
 		return nil, yamlconf.Errors{doc.Errorf("", "empty config")}
 	}
 	cfg := DefaultConfig()
 	// A forward: section belongs to the forward proxy, which checks it here
-	// too; a kafka: section to flowmask kafka (kafka.ParseConfig), which the
+	// too; a kafka: section to flowmask kafka (kafka.DecodeConfig), which the
 	// proxy ignores so that one file can configure both.
 	errs := doc.Decode(cfg, "forward", "kafka")
 	if doc.Has("forward") {
@@ -40,8 +50,5 @@ func ParseConfig(name string, data []byte) (*Config, error) {
 		cfg.Forward = fwd
 	}
 	cfg.SetDefaults()
-	if err := yamlconf.Merge(errs, doc.Place(cfg.Validate())).Err(); err != nil {
-		return nil, err
-	}
-	return cfg, nil
+	return cfg, yamlconf.Merge(errs, doc.Place(cfg.Validate()))
 }
