@@ -852,6 +852,9 @@ func TestForwardConfigFile(t *testing.T) {
 		{"forward:\n  listen: 0.0.0.0:3128\n", "f.yaml:2: forward.listen: 0.0.0.0:3128 is not a loopback address, so auth_file is required"},
 		{"other: 1\n", "no forward: section"},
 		{"forward:\n  record_body_limit: lots\n", "f.yaml:2: forward.record_body_limit: want a size"},
+		// Every problem at once, in line order (unknown keys used to hide the rest).
+		{"forward:\n  intercpt: [a:1]\n  max_body_bytes: -1\n  allow: [b]\n", "f.yaml:3: forward.max_body_bytes: a size must not be negative"},
+		{"forward:\n  intercpt: [a:1]\n  max_body_bytes: -1\n  allow: [b]\n", "f.yaml:4: forward.allow[0]: want host:port"},
 	} {
 		_, err := proxy.LoadForwardConfig(write(tt.give))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
