@@ -118,10 +118,10 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, top bool) {
 	}
 	switch t.Kind() {
 	case reflect.Struct:
-		d.mapping(n, path, wantOf(t), top, func(k *yaml.Node, key string) (reflect.Value, bool) {
-			f, ok := fieldByKey(v, key)
-			return f, ok
-		}, func() []string { return fieldKeys(t) })
+		d.mapping(n, path, wantOf(t), top, mapTarget{
+			field: func(key string) (reflect.Value, bool) { return fieldByKey(v, key) },
+			keys:  func() []string { return fieldKeys(t) },
+		})
 	case reflect.Map:
 		if t.Key().Kind() != reflect.String {
 			d.errorf(n, path, "unsupported map key type %s", t.Key())
@@ -130,14 +130,15 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, top bool) {
 		if n.Kind == yaml.MappingNode && v.IsNil() {
 			v.Set(reflect.MakeMap(t))
 		}
-		d.mapping(n, path, wantOf(t), false, func(k *yaml.Node, key string) (reflect.Value, bool) {
-			e := reflect.New(t.Elem()).Elem()
-			if old := v.MapIndex(reflect.ValueOf(key).Convert(t.Key())); old.IsValid() {
-				e.Set(old)
-			}
-			return e, true
-		}, nil, func(key string, e reflect.Value) {
-			v.SetMapIndex(reflect.ValueOf(key).Convert(t.Key()), e)
+		d.mapping(n, path, wantOf(t), false, mapTarget{
+			field: func(key string) (reflect.Value, bool) {
+				e := reflect.New(t.Elem()).Elem()
+				if old := v.MapIndex(reflect.ValueOf(key).Convert(t.Key())); old.IsValid() {
+					e.Set(old)
+				}
+				return e, true
+			},
+			set: func(key string, e reflect.Value) { v.SetMapIndex(reflect.ValueOf(key).Convert(t.Key()), e) },
 		})
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
@@ -179,10 +180,17 @@ func (d *decoder) decode(n *yaml.Node, v reflect.Value, path string, top bool) {
 	}
 }
 
-// mapping decodes the entries of a mapping node: field(key) gives the value
-// to decode each entry into (false: an unknown key), keys lists the known
-// keys for suggestions, and set, when given, stores the decoded value.
-func (d *decoder) mapping(n *yaml.Node, path, want string, top bool, field func(k *yaml.Node, key string) (reflect.Value, bool), keys func() []string, set ...func(string, reflect.Value)) {
+// mapTarget is where the entries of a mapping go: field gives the value to
+// decode a key's value into (false: an unknown key); keys, for a struct,
+// lists the known keys for suggestions; set, for a map, stores the value.
+type mapTarget struct {
+	field func(key string) (reflect.Value, bool)
+	keys  func() []string
+	set   func(key string, v reflect.Value)
+}
+
+// mapping decodes the entries of a mapping node into to.
+func (d *decoder) mapping(n *yaml.Node, path, want string, top bool, to mapTarget) {
 	if isNull(n) {
 		return
 	}
@@ -197,18 +205,18 @@ func (d *decoder) mapping(n *yaml.Node, path, want string, top bool, field func(
 		if top && slices.Contains(d.skip, key) {
 			continue
 		}
-		f, ok := field(k, key)
+		f, ok := to.field(key)
 		if !ok {
 			msg := "unknown key"
-			if keys != nil {
-				msg += suggest(key, keys())
+			if to.keys != nil {
+				msg += suggest(key, to.keys())
 			}
 			d.errorf(k, p, "%s", msg)
 			continue
 		}
 		d.decode(val, f, p, false)
-		for _, s := range set {
-			s(key, f)
+		if to.set != nil {
+			to.set(key, f)
 		}
 	}
 }
