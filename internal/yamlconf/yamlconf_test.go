@@ -3,6 +3,7 @@ package yamlconf_test
 import (
 	"errors"
 	"math"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -389,4 +390,24 @@ func FuzzDecode(f *testing.F) {
 			prev = e.Line
 		}
 	})
+}
+
+// TestDecodeTextAndAny: a type with UnmarshalText (netip.Prefix) and an
+// interface field decode as with yaml.v3; a bad value is an error at its key.
+func TestDecodeTextAndAny(t *testing.T) {
+	var v struct {
+		Net   netip.Prefix   `yaml:"net"`
+		Extra map[string]any `yaml:"extra"`
+	}
+	doc, err := yamlconf.Parse("c.yaml", []byte("net: 10.1.0.0/16\nextra: {a: [1, x], b: null}\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if errs := doc.Decode(&v); errs != nil || v.Net.Bits() != 16 || len(v.Extra) != 2 {
+		t.Fatalf("%+v %v", v, errs)
+	}
+	doc, _ = yamlconf.Parse("c.yaml", []byte("extra: {}\nnet: 10.1.0.0/99\n"))
+	if errs := doc.Decode(&v); len(errs) != 1 || errs[0].Line != 2 || errs[0].Path != "net" {
+		t.Errorf("bad prefix: %v", errs)
+	}
 }
