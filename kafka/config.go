@@ -19,6 +19,9 @@ const (
 	DefaultDrainTimeout   = 30 * time.Second
 	DefaultAdmin          = "127.0.0.1:9464"
 	DefaultMaxPoll        = 500
+	// MaxMaxRecord is the largest MaxRecord: the producer's batch limit,
+	// a quarter more than it, is a 32-bit number.
+	MaxMaxRecord = 1 << 30
 )
 
 // Config is the wire form of a pipeline: the `kafka:` section of a config
@@ -39,9 +42,10 @@ type Config struct {
 	// Format of record values: auto (JSON if the value parses as JSON,
 	// else text), json, ndjson, text, csv or form.
 	Format string `yaml:"format"`
-	// MaxRecord is the largest record value redacted, in bytes; a larger one
-	// is dead-lettered. Default 1 MiB.
-	MaxRecord int `yaml:"max_record"`
+	// MaxRecord is the largest record value (or key) redacted; a larger one
+	// is dead-lettered. A size: 1048576, 512KiB, 2MiB. Default 1 MiB, at
+	// most MaxMaxRecord.
+	MaxRecord yamlconf.Size `yaml:"max_record"`
 	// ExactlyOnce turns on Kafka transactions: output records and input
 	// offsets commit together, input is read read_committed.
 	ExactlyOnce bool `yaml:"exactly_once"`
@@ -151,8 +155,8 @@ func (c *Config) Validate() error {
 	if _, err := redactor.ParseFormat(c.Format); err != nil {
 		bad("format", "%v", err)
 	}
-	if c.MaxRecord < 0 {
-		bad("max_record", "must not be negative")
+	if c.MaxRecord < 0 || c.MaxRecord > MaxMaxRecord {
+		bad("max_record", "%d bytes is out of range 0..1GiB", int64(c.MaxRecord))
 	}
 	if c.SessionTimeout < 0 {
 		bad("session_timeout", "must not be negative")

@@ -119,7 +119,7 @@ kafka:
 	}
 	want := []string{
 		name + ":3: secrets.keyvaults[0].url: must be an https URL",
-		name + ":9: kafka.max_record: want an integer, got !!str `lots`",
+		name + ":9: kafka.max_record: want a size such as 1048576, 512KiB or 64MiB",
 		name + ":10: kafka.sasl.username: required for plain",
 		name + ":10: kafka.sasl.password_file: set exactly one",
 		name + `:12: kafka.sasl.usernme: unknown key (did you mean "username"?)`,
@@ -132,6 +132,28 @@ kafka:
 	for i, w := range want {
 		if !strings.HasPrefix(lines[i], w) {
 			t.Errorf("error %d = %q; want prefix %q", i, lines[i], w)
+		}
+	}
+}
+
+// TestLoadConfigMaxRecordSize: max_record is a size with units; one past
+// what the producer's 32-bit batch limit can hold, or one that overflows,
+// is an error at its line (the limit used to wrap around: 2GiB made it
+// negative, 4GiB made it 1GiB).
+func TestLoadConfigMaxRecordSize(t *testing.T) {
+	base := "kafka:\n  brokers: [a:1]\n  in: i\n  out: o\n  group: g\n  max_record: "
+	cfg, err := kafka.ParseConfig("k.yaml", []byte(base+"2MiB\n"))
+	if err != nil || cfg.Kafka.MaxRecord != 2<<20 {
+		t.Fatalf("2MiB: %v %v", cfg, err)
+	}
+	for v, want := range map[string]string{
+		"4GiB":           "k.yaml:6: kafka.max_record: 4294967296 bytes is out of range 0..1GiB",
+		"4294967296":     "k.yaml:6: kafka.max_record: 4294967296 bytes is out of range 0..1GiB",
+		"20000000000GiB": "k.yaml:6: kafka.max_record: size too large",
+		"-1":             "k.yaml:6: kafka.max_record: a size must not be negative",
+	} {
+		if _, err := kafka.ParseConfig("k.yaml", []byte(base+v+"\n")); err == nil || !strings.HasPrefix(err.Error(), want) {
+			t.Errorf("%s: %v; want %q", v, err, want)
 		}
 	}
 }

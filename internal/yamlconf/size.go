@@ -86,3 +86,17 @@ func (s Size) String() string {
 	}
 	return strconv.FormatInt(int64(s), 10)
 }
+
+// Set parses v into s, so that a *Size is a command-line flag (pflag.Value)
+// with the same syntax as the config file.
+func (s *Size) Set(v string) error {
+	n, err := ParseSize(v)
+	if err != nil {
+		return err
+	}
+	*s = n
+	return nil
+}
+
+// Type names the flag's value in help texts.
+func (s *Size) Type() string { return "size" }
