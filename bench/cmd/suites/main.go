@@ -1,0 +1,212 @@
+// Command suites measures flowmask against other secret scanners' own test
+// examples, held back from this project: gitleaks' rule examples (true and
+// false positives per rule), trufflehog's detector pattern tests and
+// detect-secrets' plugin tests. It reads each scanner's checkout from the
+// path given by a flag, extracts the examples, redacts every example as
+// text with the built-in rules (redactor.New(redactor.Config{}),
+// Redactor.Append with FormatText) and prints per suite:
+//
+//   - positives found: examples whose every secret (as the suite names it)
+//     is absent from flowmask's output;
+//   - negatives unchanged: examples flowmask leaves byte for byte as they were;
+//   - skipped: examples the tool cannot evaluate (random values generated at
+//     test time, calls into the suite's own code), by reason.
+//
+// With -v it lists every miss and every changed negative. Nothing of the
+// suites is copied into this repository; run it against fresh clones:
+//
+//	git clone --depth 1 https://github.com/gitleaks/gitleaks /tmp/gitleaks
+//	git clone --depth 1 https://github.com/trufflesecurity/trufflehog /tmp/trufflehog
+//	git clone --depth 1 https://github.com/Yelp/detect-secrets /tmp/detect-secrets
+//	cd bench && go run ./cmd/suites -gitleaks /tmp/gitleaks -trufflehog /tmp/trufflehog -detect-secrets /tmp/detect-secrets
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+	"strings"
+
+	"github.com/flowmask/flowmask/redactor"
+)
+
+// example is one text of a suite; secrets is set for positives.
+type example struct {
+	where   string
+	text    string
+	secrets []string
+	// disputed marks a negative the suite's own full rule set reports a
+	// secret in (a false positive for one rule, a hit for another).
+	disputed bool
+}
+
+// suite is the examples read from one scanner's checkout.
+type suite struct {
+	name      string
+	positives []example
+	negatives []example
+	skipped   map[string]int
+	skipWhere []string
+}
+
+func (s *suite) skip(where string, err error) {
+	if s.skipped == nil {
+		s.skipped = map[string]int{}
+	}
+	reason := err.Error()
+	if i := strings.Index(reason, ": "); i > 0 && strings.HasPrefix(reason, errUnsupported.Error()) {
+		reason = reason[:i]
+	}
+	s.skipped[reason]++
+	s.skipWhere = append(s.skipWhere, where+": "+err.Error())
+}
+
+// result is the measurement of one suite.
+type result struct {
+	found, kept, keptUndisputed, undisputed int
+	misses, changed                         []string
+}
+
+func measure(r *redactor.Redactor, s *suite) result {
+	var res result
+	redact := func(t string) string {
+		out, _ := r.Append(nil, []byte(t), redactor.FormatText)
+		return string(out)
+	}
+	for _, p := range s.positives {
+		out := redact(p.text)
+		ok := true
+		for _, sec := range p.secrets {
+			if strings.Contains(out, sec) {
+				ok = false
+			}
+		}
+		if ok {
+			res.found++
+		} else {
+			res.misses = append(res.misses, fmt.Sprintf("MISS %s: %q -> %q", p.where, clip(p.text), clip(out)))
+		}
+	}
+	for _, n := range s.negatives {
+		out := redact(n.text)
+		same := out == n.text
+		if same {
+			res.kept++
+		}
+		if !n.disputed {
+			res.undisputed++
+			if same {
+				res.keptUndisputed++
+			}
+		}
+		if !same {
+			tag := "CHANGED"
+			if n.disputed {
+				tag = "CHANGED (disputed)"
+			}
+			res.changed = append(res.changed, fmt.Sprintf("%s %s: %q -> %q", tag, n.where, clip(n.text), clip(out)))
+		}
+	}
+	return res
+}
+
+func clip(s string) string {
+	if len(s) > 240 {
+		return s[:240] + "..."
+	}
+	return s
+}
+
+func pct(a, b int) string {
+	if b == 0 {
+		return "n/a"
+	}
+	return fmt.Sprintf("%.1f%%", 100*float64(a)/float64(b))
+}
+
+func report(w io.Writer, s *suite, res result, verbose bool) {
+	fmt.Fprintf(w, "| %s | %d/%d = %s | %d/%d = %s | %d/%d = %s | %d |\n", s.name,
+		res.found, len(s.positives), pct(res.found, len(s.positives)),
+		res.kept, len(s.negatives), pct(res.kept, len(s.negatives)),
+		res.keptUndisputed, res.undisputed, pct(res.keptUndisputed, res.undisputed),
+		len(s.skipWhere))
+	if !verbose {
+		return
+	}
+	fmt.Fprintf(w, "\n### %s\n\n", s.name)
+	reasons := make([]string, 0, len(s.skipped))
+	for k := range s.skipped {
+		reasons = append(reasons, k)
+	}
+	sort.Strings(reasons)
+	for _, k := range reasons {
+		fmt.Fprintf(w, "skipped %d: %s\n", s.skipped[k], k)
+	}
+	for _, m := range res.misses {
+		fmt.Fprintln(w, m)
+	}
+	for _, c := range res.changed {
+		fmt.Fprintln(w, c)
+	}
+	fmt.Fprintln(w)
+}
+
+func main() {
+	glDir := flag.String("gitleaks", "", "path of a gitleaks checkout (github.com/gitleaks/gitleaks)")
+	thDir := flag.String("trufflehog", "", "path of a trufflehog checkout (github.com/trufflesecurity/trufflehog)")
+	dsDir := flag.String("detect-secrets", "", "path of a detect-secrets checkout (github.com/Yelp/detect-secrets)")
+	verbose := flag.Bool("v", false, "list every miss, changed negative and skip reason")
+	listSkips := flag.Bool("skips", false, "list every skipped example")
+	flag.Parse()
+	if *glDir == "" && *thDir == "" && *dsDir == "" {
+		fmt.Fprintln(os.Stderr, "suites: give at least one of -gitleaks, -trufflehog, -detect-secrets")
+		flag.Usage()
+		os.Exit(2)
+	}
+	r, err := redactor.New(redactor.Config{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "suites:", err)
+		os.Exit(1)
+	}
+	loaders := []struct {
+		dir  string
+		load func(string) (*suite, error)
+	}{
+		{*glDir, loadGitleaks},
+		{*thDir, loadTrufflehog},
+		{*dsDir, loadDetectSecrets},
+	}
+	var suites []*suite
+	for _, l := range loaders {
+		if l.dir == "" {
+			continue
+		}
+		s, err := l.load(l.dir)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "suites:", err)
+			os.Exit(1)
+		}
+		suites = append(suites, s)
+	}
+	fmt.Println("| suite | positives found | negatives unchanged | undisputed negatives unchanged | skipped |")
+	fmt.Println("|---|---|---|---|---|")
+	results := make([]result, len(suites))
+	for i, s := range suites {
+		results[i] = measure(r, s)
+		report(os.Stdout, s, results[i], false)
+	}
+	if *verbose {
+		for i, s := range suites {
+			report(os.Stdout, s, results[i], true)
+		}
+	}
+	if *listSkips {
+		for _, s := range suites {
+			for _, w := range s.skipWhere {
+				fmt.Printf("SKIP %s %s\n", s.name, w)
+			}
+		}
+	}
+}
