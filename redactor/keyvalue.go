@@ -564,6 +564,18 @@ func valueSpans(b *buffer, e, i int, rl *rule, pr *pair, vals *[maxList][2]int) 
 			vals[0] = [2]int{i, i + k + 1}
 			return 1
 		}
+	case c == '@' && i+1 < e && src[i+1] >= 'a' && src[i+1] <= 'z' && logicAppsCall(src[i+1:min(e, i+maxValue)]):
+		return 0 // @parameters('x'), @body('y')?['v']: an expression, not a value
+	case pr.sep == sepXML && c == '{':
+		// Jenkins keeps credentials encrypted in braces
+		// (<secret>{AQAAABAAAAAQ…}</secret>): the element's text is the
+		// value, whole, when the braces close right before its end tag.
+		if k := bytes.IndexByte(src[i:min(e, i+maxValue)], '}'); k > 1 && hasAt(src, i+k+1, e, "</") &&
+			!isPlaceholder(src[i:i+k+1]) && (!isReference(src[i:i+k+1]) || looksRandom(src[i+1:i+k])) {
+			vals[0] = [2]int{i + 1, i + k}
+			return 1
+		}
+		return 0
 	case c == '{' || c == '(':
 		return 0 // an object, a block or an expression, not a value
 	case pr.sep == sepXML:
@@ -579,6 +591,9 @@ func valueSpans(b *buffer, e, i int, rl *rule, pr *pair, vals *[maxList][2]int) 
 		return listSpans(src, e, i, pr, vals)
 	case c == '"' || c == '\'':
 		return quotedSpans(src, e, i, pr, vals)
+	case c == '@' && i+1 < e && src[i+1] == '"':
+		// C# verbatim and Objective-C string literals: @"value".
+		return quotedSpans(src, e, i+1, pr, vals)
 	case c == '\\' && i+1 < e && src[i+1] == '"':
 		if pr.plural {
 			return 0
@@ -858,6 +873,38 @@ func dottedReference(v []byte) bool {
 		}
 	}
 	return upper
+}
+
+// logicAppsCall reports whether v starts with a function call of a
+// Logic Apps / ARM expression (name(...) ending at the value's end, or
+// followed by ?, [ or .): parameters('x'), body('y')?['value'].
+func logicAppsCall(v []byte) bool {
+	k := identRun(v)
+	if k == 0 || k >= len(v) || v[k] != '(' {
+		return false
+	}
+	depth := 0
+	for j := k; j < len(v); j++ {
+		switch v[j] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 {
+				if j+1 == len(v) {
+					return true
+				}
+				switch v[j+1] {
+				case ' ', '\t', '\r', '\n', '"', '\'', '?', '[', '.', ',', ';', '}', ')', ']':
+					return true
+				}
+				return false
+			}
+		case '\n':
+			return false
+		}
+	}
+	return false
 }
 
 // isReference reports a value that names a variable or an expression

@@ -86,7 +86,7 @@ func measure(r *redactor.Redactor, s *suite) result {
 		if ok {
 			res.found++
 		} else {
-			res.misses = append(res.misses, fmt.Sprintf("MISS %s: %q -> %q", p.where, clip(p.text), clip(out)))
+			res.misses = append(res.misses, fmt.Sprintf("MISS %s %q: %q -> %q", p.where, p.secrets, clip(p.text), clip(out)))
 		}
 	}
 	for _, n := range s.negatives {

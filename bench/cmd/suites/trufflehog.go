@@ -119,20 +119,35 @@ func loadTrufflehog(dir string) (*suite, error) {
 	return s, nil
 }
 
-// secretParts returns w when the text holds it verbatim, else the parts of
-// w (split at separators trufflehog uses to join credential parts) of at
-// least 6 bytes that the text holds.
+// secretParts returns w when the text holds it verbatim. Else w is a
+// credential trufflehog joined from parts (key and id glued together, or
+// with a separator): w is cut greedily into the longest pieces the text
+// holds, and the longest piece, the key, is the secret (the others are
+// usually identifiers, which a redactor may keep).
 func secretParts(text, w string) []string {
 	if strings.Contains(text, w) {
 		return []string{w}
 	}
-	var out []string
-	for _, p := range strings.FieldsFunc(w, func(r rune) bool {
-		return strings.ContainsRune(":;|,@ \t\n/", r)
-	}) {
-		if len(p) >= 6 && strings.Contains(text, p) {
-			out = append(out, p)
+	best := ""
+	for rest := w; rest != ""; {
+		n := 0
+		for l := len(rest); l >= 4; l-- {
+			if strings.Contains(text, rest[:l]) {
+				n = l
+				break
+			}
 		}
+		if n == 0 {
+			rest = rest[1:]
+			continue
+		}
+		if n > len(best) {
+			best = rest[:n]
+		}
+		rest = rest[n:]
 	}
-	return out
+	if len(best) < 8 {
+		return nil
+	}
+	return []string{best}
 }
