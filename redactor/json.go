@@ -655,6 +655,9 @@ func (w *jsonWalker) keyed(s, e int, esc bool, ri int32) bool {
 	vs := s
 	if rl.keepScheme {
 		vs = afterScheme(b.src, s, e)
+		if vs >= e {
+			return false // "Bearer ": the scheme alone
+		}
 	}
 	st.spans = append(st.spans, span{start: vs, end: e, rule: ri})
 	st.flushSpans(b, w.out)

@@ -1153,9 +1153,22 @@ func afterScheme(src []byte, vs, ve int) int {
 		j++
 	}
 	if j >= ve {
+		if knownSchemes[string(bytes.ToLower(src[vs:vs+sp]))] {
+			// "Bearer " + token: the scheme alone, the credential is
+			// concatenated after it; nothing to mask here.
+			return ve
+		}
 		return vs
 	}
 	return j
+}
+
+// knownSchemes are HTTP authentication schemes that, alone before blanks
+// ("Bearer " + token), hold no credential.
+var knownSchemes = map[string]bool{
+	"bearer": true, "basic": true, "token": true, "digest": true, "oauth": true,
+	"negotiate": true, "ntlm": true, "sharedkey": true, "ssws": true, "splunk": true,
+	"apikey": true, "api-key": true, "key": true, "jwt": true, "hmac": true,
 }
 
 func isSchemeWord(w []byte) bool {

@@ -43,3 +43,41 @@ func TestSuiteMissClasses(t *testing.T) {
 		}
 	}
 }
+
+// TestSchemeAlone: an Authorization value that is only a scheme word and
+// blanks ("Bearer " + token in code) holds no credential and stays, in
+// text, in JSON and through the named-value API; a scheme with a
+// credential after it is still masked.
+func TestSchemeAlone(t *testing.T) {
+	r, err := redactor.New(redactor.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cases := []struct {
+		in, want string
+		f        redactor.Format
+	}{
+		{`req.Header.Set("Authorization", "Bearer " + token)`, "", redactor.FormatText},
+		{`headers = {"Authorization": "Basic " + b64}`, "", redactor.FormatText},
+		{`{"Authorization":"Bearer "}`, "", redactor.FormatJSON},
+		{`req.Header.Set("Authorization", "Bearer q8Zr2mK4vT9xLp3N")`, `req.Header.Set("Authorization", "Bearer [REDACTED:authorization]")`, redactor.FormatText},
+		{`{"Authorization":"Bearer q8Zr2mK4vT9xLp3N"}`, `{"Authorization":"Bearer [REDACTED:authorization]"}`, redactor.FormatJSON},
+		{`{"Authorization":"q8Zr2mK4vT9xLp3N "}`, `{"Authorization":"[REDACTED:authorization]"}`, redactor.FormatJSON},
+	}
+	for _, c := range cases {
+		out, _ := r.Append(nil, []byte(c.in), c.f)
+		want := c.want
+		if want == "" {
+			want = c.in
+		}
+		if string(out) != want {
+			t.Errorf("%q\n got %q\nwant %q", c.in, out, want)
+		}
+	}
+	if out, _ := r.AppendValue(nil, "Authorization", []byte("Bearer ")); string(out) != "Bearer " {
+		t.Errorf("AppendValue(Authorization, %q) = %q", "Bearer ", out)
+	}
+	if out, _ := r.AppendValue(nil, "Authorization", []byte("Bearer q8Zr2mK4vT9xLp3N")); string(out) == "Bearer q8Zr2mK4vT9xLp3N" {
+		t.Errorf("AppendValue kept the token: %q", out)
+	}
+}

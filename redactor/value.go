@@ -56,6 +56,9 @@ func (st *state) namedValue(name string, value []byte) {
 		vs := 0
 		if st.r.c.rules[ri].keepScheme {
 			vs = afterScheme(value, 0, len(value))
+			if vs >= len(value) {
+				return // "Bearer ": the scheme alone
+			}
 		}
 		st.spans = append(st.spans, span{start: vs, end: len(value), rule: ri})
 		st.flushSpans(b, &st.edits)
