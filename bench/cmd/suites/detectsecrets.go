@@ -82,6 +82,11 @@ func loadDetectSecrets(dir string) (*suite, error) {
 				s.skip(where, err)
 				continue
 			}
+			if strings.Contains(text, "{secret}") || strings.Contains(text, "{non_secret}") {
+				// A template the test fills with str.format(secret=...).
+				s.skip(where, fmt.Errorf("%w: format template", errUnsupported))
+				continue
+			}
 			if !positive {
 				s.negatives = append(s.negatives, example{where: where, text: text})
 				continue

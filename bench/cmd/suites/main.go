@@ -30,7 +30,14 @@ import (
 	"strings"
 
 	"github.com/flowmask/flowmask/redactor"
+	"github.com/zricethezav/gitleaks/v8/detect"
 )
+
+// gitleaksColumns adds a row per suite for gitleaks used as a redactor.
+var gitleaksColumns bool
+
+// gitleaksVersion is the gitleaks library bench/go.mod requires.
+const gitleaksVersion = "v8.30.1"
 
 // example is one text of a suite; secrets is set for positives.
 type example struct {
@@ -70,10 +77,32 @@ type result struct {
 	// credential name (a key-name rule), not a token format.
 	named           int
 	misses, changed []string
+	// glFound and glKept are gitleaks' default rules used as a redactor on
+	// the same examples (with -compare-gitleaks).
+	glFound, glKept int
 }
 
-func measure(r *redactor.Redactor, s *suite) result {
+func measure(r *redactor.Redactor, gl *detect.Detector, s *suite) result {
 	var res result
+	if gl != nil {
+		for _, p := range s.positives {
+			out := gitleaksRedact(gl, p.text)
+			ok := true
+			for _, sec := range p.secrets {
+				if strings.Contains(out, sec) {
+					ok = false
+				}
+			}
+			if ok {
+				res.glFound++
+			}
+		}
+		for _, n := range s.negatives {
+			if gitleaksRedact(gl, n.text) == n.text {
+				res.glKept++
+			}
+		}
+	}
 	redact := func(t string) string {
 		out, _ := r.Append(nil, []byte(t), redactor.FormatText)
 		return string(out)
@@ -117,6 +146,16 @@ func measure(r *redactor.Redactor, s *suite) result {
 		}
 	}
 	return res
+}
+
+// gitleaksRedact masks every secret gitleaks reports in text.
+func gitleaksRedact(gl *detect.Detector, text string) string {
+	for _, f := range gl.DetectString(text) {
+		if f.Secret != "" {
+			text = strings.ReplaceAll(text, f.Secret, "REDACTED")
+		}
+	}
+	return text
 }
 
 // onlyNamed reports whether every mask in out ([REDACTED:rule]) is from a
@@ -176,6 +215,11 @@ func report(w io.Writer, s *suite, res result, verbose bool) {
 		res.kept, len(s.negatives), pct(res.kept, len(s.negatives)),
 		res.keptUndisputed, res.undisputed, pct(res.keptUndisputed, res.undisputed),
 		res.named, len(s.skipWhere))
+	if gitleaksColumns {
+		fmt.Fprintf(w, "| %s: gitleaks %s as a redactor | %d/%d = %s | %d/%d = %s | | | |\n", s.name, gitleaksVersion,
+			res.glFound, len(s.positives), pct(res.glFound, len(s.positives)),
+			res.glKept, len(s.negatives), pct(res.glKept, len(s.negatives)))
+	}
 	if !verbose {
 		return
 	}
@@ -203,6 +247,7 @@ func main() {
 	dsDir := flag.String("detect-secrets", "", "path of a detect-secrets checkout (github.com/Yelp/detect-secrets)")
 	verbose := flag.Bool("v", false, "list every miss, changed negative and skip reason")
 	listSkips := flag.Bool("skips", false, "list every skipped example")
+	compare := flag.Bool("compare-gitleaks", false, "also run gitleaks' default rules (the library version in bench/go.mod) as a redactor on every suite")
 	flag.Parse()
 	if *glDir == "" && *thDir == "" && *dsDir == "" {
 		fmt.Fprintln(os.Stderr, "suites: give at least one of -gitleaks, -trufflehog, -detect-secrets")
@@ -234,11 +279,20 @@ func main() {
 		}
 		suites = append(suites, s)
 	}
+	var gl *detect.Detector
+	if *compare {
+		gl, err = detect.NewDetectorDefaultConfig()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "suites:", err)
+			os.Exit(1)
+		}
+		gitleaksColumns = true
+	}
 	fmt.Println("| suite | positives found | negatives unchanged | undisputed negatives unchanged | changed only under a credential name | skipped |")
 	fmt.Println("|---|---|---|---|---|---|")
 	results := make([]result, len(suites))
 	for i, s := range suites {
-		results[i] = measure(r, s)
+		results[i] = measure(r, gl, s)
 		report(os.Stdout, s, results[i], false)
 	}
 	if *verbose {
