@@ -102,6 +102,12 @@ func (st *state) nameContext(b *buffer, a, p, n int, rl *rule, mode int) (pr pai
 	} else if mode&modeQuery != 0 {
 		pr.sep = sepQuery
 	}
+	if !pr.bare && pr.sep == sepNone {
+		// <genericToken>, <db_password>: the tag around a longer name.
+		if s := identStart(src, a, p); s > a && src[s-1] == '<' {
+			pr.sep = sepXML
+		}
+	}
 	if pr.sep == sepQuery {
 		return pr, rl.inQuery
 	}

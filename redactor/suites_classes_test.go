@@ -26,6 +26,14 @@ func TestSuiteMissClasses(t *testing.T) {
 		{"<secret>{{ .Values.secret }}</secret>", ""},
 		{"<secret>{</secret>", ""},
 		{"<id>{acme-prod}</id>", ""},
+		// An XML element named by a longer credential name, its text on
+		// the next line.
+		{"<genericToken>\n    Zf3D0LXCM3EIMbgJpUNnkRtOfOueHznB\n</genericToken>",
+			"<genericToken>\n    [REDACTED:token]\n</genericToken>"},
+		{"<smtp_password>\n  Qm4zr-Ty8wL\n</smtp_password>",
+			"<smtp_password>\n  [REDACTED:password]\n</smtp_password>"},
+		{"<nextPageToken>\n  CiAKGjBpNDd2Nmp2Zml2cXRwYjBpOXA\n</nextPageToken>", ""},
+		{"<passwordPolicy>\n  strict\n</passwordPolicy>", ""},
 		// C# verbatim / Objective-C string literals.
 		{`NSString *apiKey = @"9fQ2xA7Lm3zBk1Rt5Wv8";`, `NSString *apiKey = @"[REDACTED:api-key]";`},
 		{`password = @"Qm4!zr-Ty8wL";`, `password = @"[REDACTED:password]";`},
