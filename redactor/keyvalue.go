@@ -103,8 +103,10 @@ func (st *state) nameContext(b *buffer, a, p, n int, rl *rule, mode int) (pr pai
 		pr.sep = sepQuery
 	}
 	if !pr.bare && pr.sep == sepNone {
-		// <genericToken>, <db_password>: the tag around a longer name.
-		if s := identStart(src, a, p); s > a && src[s-1] == '<' {
+		// <genericToken>, <db_password>: the tag around a longer name,
+		// closed further on (<YOUR_ACCOUNT_KEY> alone is a placeholder).
+		if s := identStart(src, a, p); s > a && src[s-1] == '<' && p+n < len(src) && src[p+n] == '>' &&
+			closesTag(src[p+n:min(len(src), p+n+maxValue)], src[s:p+n]) {
 			pr.sep = sepXML
 		}
 	}
@@ -122,6 +124,20 @@ func (st *state) nameContext(b *buffer, a, p, n int, rl *rule, mode int) (pr pai
 	}
 	pr.name = src[identStart(src, a, p):min(len(src), p+n)]
 	return pr, true
+}
+
+// closesTag reports whether rest holds the end tag </name>.
+func closesTag(rest, name []byte) bool {
+	for {
+		k := bytes.Index(rest, []byte("</"))
+		if k < 0 {
+			return false
+		}
+		rest = rest[k+2:]
+		if bytes.HasPrefix(rest, name) && len(rest) > len(name) && rest[len(name)] == '>' {
+			return true
+		}
+	}
 }
 
 // assigned reports whether an '=' follows the name ending at src[e]

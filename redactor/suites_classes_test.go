@@ -34,6 +34,7 @@ func TestSuiteMissClasses(t *testing.T) {
 			"<smtp_password>\n  [REDACTED:password]\n</smtp_password>"},
 		{"<nextPageToken>\n  CiAKGjBpNDd2Nmp2Zml2cXRwYjBpOXA\n</nextPageToken>", ""},
 		{"<passwordPolicy>\n  strict\n</passwordPolicy>", ""},
+		{"AccountName=<YOUR_ACCOUNT_NAME>;\nAccountKey=<YOUR_ACCOUNT_KEY>;\n", ""},
 		// C# verbatim / Objective-C string literals.
 		{`NSString *apiKey = @"9fQ2xA7Lm3zBk1Rt5Wv8";`, `NSString *apiKey = @"[REDACTED:api-key]";`},
 		{`password = @"Qm4!zr-Ty8wL";`, `password = @"[REDACTED:password]";`},
