@@ -90,3 +90,33 @@ func TestSchemeAlone(t *testing.T) {
 		t.Errorf("AppendValue kept the token: %q", out)
 	}
 }
+
+// TestParamRule: the name API for URL parameters knows the names that
+// count only there (signatures, session ids, short password names), and
+// NameRule, for JSON keys, still does not.
+func TestParamRule(t *testing.T) {
+	r, err := redactor.New(redactor.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, want := range map[string]string{
+		"X-Amz-Signature": "url-credential", "X-Goog-Signature": "url-credential", "Signature": "url-credential",
+		"JSESSIONID": "url-credential", "sid": "url-credential",
+		"sig": "azure-sas-signature", "pw": "password-short", "pass": "password-short",
+		"pwd": "password", "password": "password", "code": "azure-functions-key",
+	} {
+		if got, ok := r.ParamRule(name); !ok || got != want {
+			t.Errorf("ParamRule(%q) = %q, %v; want %q", name, got, ok, want)
+		}
+	}
+	for _, name := range []string{"page", "q", "signatureAlgorithm", "side"} {
+		if got, ok := r.ParamRule(name); ok {
+			t.Errorf("ParamRule(%q) = %q; want none", name, got)
+		}
+	}
+	for _, name := range []string{"signature", "sid", "pw", "jsessionid"} {
+		if got, ok := r.NameRule(name); ok {
+			t.Errorf("NameRule(%q) = %q; want none (a JSON key of that name is data)", name, got)
+		}
+	}
+}
