@@ -35,6 +35,10 @@ func TestSuiteMissClasses(t *testing.T) {
 		{"<nextPageToken>\n  CiAKGjBpNDd2Nmp2Zml2cXRwYjBpOXA\n</nextPageToken>", ""},
 		{"<passwordPolicy>\n  strict\n</passwordPolicy>", ""},
 		{"AccountName=<YOUR_ACCOUNT_NAME>;\nAccountKey=<YOUR_ACCOUNT_KEY>;\n", ""},
+		// A Salesforce session id alone on a line, no context word.
+		{"00D5e000000ABcd!AQ8AQJr2xZ9vK3mLp7QwEr5tYu1iO0pAsDfGhJkLzXcVbNm4Q2W6E8R0TyU3IoPaSdFgHjKlQwErTy.Zm1Kp8sVb4Nq\n",
+			"[REDACTED:salesforce-access-token]\n"},
+		{"body { color: red !important; } if (!ok) return; sha=00d5e000000abcd1a2b3c4d5e6f7 done!ok\n", ""},
 		// C# verbatim / Objective-C string literals.
 		{`NSString *apiKey = @"9fQ2xA7Lm3zBk1Rt5Wv8";`, `NSString *apiKey = @"[REDACTED:api-key]";`},
 		{`password = @"Qm4!zr-Ty8wL";`, `password = @"[REDACTED:password]";`},
