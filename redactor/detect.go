@@ -643,6 +643,9 @@ func (st *state) detectValue(b *buffer, ctx, a, e, ctxEnd int, mode int) {
 			}
 			w0 := max(ctx, int(h.pos)-rl.before)
 			w1 := min(ctxEnd, int(h.pos)+rl.after)
+			if rl.yamlBlock {
+				w1 = yamlBlockEnd(b.src, int(h.pos), w1)
+			}
 			st.windows = append(st.windows, window{rule: t.rule, start: w0, end: w1})
 		}
 	}
@@ -667,6 +670,33 @@ func (st *state) detectValue(b *buffer, ctx, a, e, ctxEnd int, mode int) {
 			}
 		}
 	}
+}
+
+// yamlBlockEnd returns where the indented YAML block under the line
+// holding src[p] ends, at most at limit: the start of the first later
+// non-blank line indented no deeper than that line.
+func yamlBlockEnd(src []byte, p, limit int) int {
+	ls := p
+	for ls > 0 && src[ls-1] != '\n' {
+		ls--
+	}
+	indent := skipBlanks(src, ls, p) - ls
+	i := bytes.IndexByte(src[p:limit], '\n')
+	if i < 0 {
+		return limit
+	}
+	for i += p + 1; i < limit; {
+		j := skipBlanks(src, i, limit)
+		if j < limit && src[j] != '\n' && src[j] != '\r' && j-i <= indent {
+			return i
+		}
+		k := bytes.IndexByte(src[i:limit], '\n')
+		if k < 0 {
+			return limit
+		}
+		i += k + 1
+	}
+	return limit
 }
 
 // runWindows merges the windows of each rule and runs its regex on them.

@@ -39,6 +39,11 @@ func TestSuiteMissClasses(t *testing.T) {
 		{"00D5e000000ABcd!AQ8AQJr2xZ9vK3mLp7QwEr5tYu1iO0pAsDfGhJkLzXcVbNm4Q2W6E8R0TyU3IoPaSdFgHjKlQwErTy.Zm1Kp8sVb4Nq\n",
 			"[REDACTED:salesforce-access-token]\n"},
 		{"body { color: red !important; } if (!ok) return; sha=00d5e000000abcd1a2b3c4d5e6f7 done!ok\n", ""},
+		// Kubernetes Secret stringData: every value, any key name, block
+		// scalars line by line; the block ends at the first line indented
+		// no deeper than stringData:.
+		{"kind: Secret\nmetadata:\n  name: app\nstringData:\n  plain: hello-world-value\n  config.yaml: |\n    endpoint: https://x\n    Zq8vT2mLx9Rk4Wp7\n---\nkind: ConfigMap\nmetadata:\n  name: cfg\n",
+			"kind: Secret\nmetadata:\n  name: app\nstringData:\n  plain: [REDACTED:kubernetes-secret-string-data]\n  config.yaml: |\n    endpoint: [REDACTED:kubernetes-secret-string-data]\n    [REDACTED:kubernetes-secret-string-data]\n---\nkind: ConfigMap\nmetadata:\n  name: cfg\n"},
 		// C# verbatim / Objective-C string literals.
 		{`NSString *apiKey = @"9fQ2xA7Lm3zBk1Rt5Wv8";`, `NSString *apiKey = @"[REDACTED:api-key]";`},
 		{`password = @"Qm4!zr-Ty8wL";`, `password = @"[REDACTED:password]";`},
