@@ -487,6 +487,13 @@ func (w *jsonWalker) str(s, e int, esc bool, keyRule int32, content *contentKind
 			return
 		}
 	}
+	// Base64 of a JSON object ("eyJ" is the encoding of {") in an ordinary
+	// field: opened like $content. A JWT has dots and is left to its rule.
+	if content == nil && !esc && e-s >= 16 && st.depth < maxNest && hasAt(b.src, s, e, "eyJ") && bytes.IndexByte(b.src[s:e], '.') < 0 {
+		if _, ok := w.base64Content(s, e, contentJSON); ok {
+			return
+		}
+	}
 	ctx := s
 	if w.key >= 0 {
 		ctx = w.key

@@ -1,6 +1,9 @@
 package redactor_test
 
 import (
+	"encoding/base64"
+	"encoding/json"
+	"strings"
 	"testing"
 
 	"github.com/flowmask/flowmask/redactor"
@@ -127,5 +130,31 @@ func TestParamRule(t *testing.T) {
 		if got, ok := r.NameRule(name); ok {
 			t.Errorf("NameRule(%q) = %q; want none (a JSON key of that name is data)", name, got)
 		}
+	}
+}
+
+// TestBase64JSONInOrdinaryField: base64 of a JSON object in any string
+// field is opened; the credential inside is masked and the value
+// re-encoded, and a clean one (a pagination cursor) stays byte for byte.
+func TestBase64JSONInOrdinaryField(t *testing.T) {
+	r, err := redactor.New(redactor.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	const pw = "Vb7nQz2xKm9wLt4r" // generated, fake
+	blob := base64.StdEncoding.EncodeToString([]byte(`{"user":"svc","password":"` + pw + `"}`))
+	in := `{"ctx":"` + blob + `","n":1}`
+	out, _ := r.Append(nil, []byte(in), redactor.FormatJSON)
+	var doc struct{ Ctx string }
+	if err := json.Unmarshal(out, &doc); err != nil {
+		t.Fatalf("output is not JSON: %s", out)
+	}
+	dec, err := base64.StdEncoding.DecodeString(doc.Ctx)
+	if err != nil || strings.Contains(string(dec), pw) || !strings.Contains(string(dec), `"user":"svc"`) {
+		t.Errorf("decoded value %q (err %v)", dec, err)
+	}
+	cursor := `{"next":"` + base64.StdEncoding.EncodeToString([]byte(`{"page":2,"sort":"createdAt"}`)) + `"}`
+	if out, _ := r.Append(nil, []byte(cursor), redactor.FormatJSON); string(out) != cursor {
+		t.Errorf("clean cursor changed: %s", out)
 	}
 }
