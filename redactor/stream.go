@@ -357,7 +357,7 @@ func (w *Writer) whole() {
 	st.edits = st.edits[:0]
 	st.repl = st.repl[:0]
 	switch {
-	case len(b.hits) == 0 && len(b.lits) == 0 && !b.disguised && !b.overEncoded:
+	case len(b.hits) == 0 && len(b.lits) == 0 && !b.disguised && !b.overEncoded && !b.wrapped:
 	case w.format == FormatJSON && validJSON(src):
 		st.walkJSON(b, 0, len(src), &st.edits)
 	case w.format == FormatForm:
@@ -467,7 +467,7 @@ func (w *Writer) textSlice(end int, final bool) {
 	b := w.top(w.buf)
 	st.edits = st.edits[:0]
 	st.repl = st.repl[:0]
-	if len(b.hits) > 0 || len(b.lits) > 0 || b.disguised || b.overEncoded {
+	if len(b.hits) > 0 || len(b.lits) > 0 || b.disguised || b.overEncoded || b.wrapped {
 		st.block.open = false
 		if !final {
 			st.block.stop = n - len(armorEnd)
