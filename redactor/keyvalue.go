@@ -319,11 +319,52 @@ func (st *state) pairValues(b *buffer, a, e, p, n int, ri int32, mode int, vals 
 		pr.inString = q[len(q)-1]
 		pr.q = nil
 	}
+	ne := i
 	i = st.separator(b, e, i, &pr)
 	if i < 0 || i >= e {
-		return pr, 0
+		// if ("X" == password): the literal before the name, which ends
+		// here (pass in password is not a name).
+		if ne < e && (isAlnum(src[ne]) || src[ne] == '_') {
+			return pr, 0
+		}
+		return pr, comparedBefore(src, a, identStart(src, a, p), &pr, vals)
 	}
 	return pr, valueSpans(b, e, i, rl, &pr, vals)
+}
+
+// comparedBefore parses a quoted literal compared with the name that
+// starts at src[s] ("X" == password, 'X' !== secret) and writes its span
+// to vals.
+func comparedBefore(src []byte, a, s int, pr *pair, vals *[maxList][2]int) int {
+	j := s
+	for j > a && (src[j-1] == ' ' || src[j-1] == '\t') {
+		j--
+	}
+	switch {
+	case j-3 >= a && (string(src[j-3:j]) == "===" || string(src[j-3:j]) == "!=="):
+		j -= 3
+	case j-2 >= a && (string(src[j-2:j]) == "==" || string(src[j-2:j]) == "!="):
+		j -= 2
+	default:
+		return 0
+	}
+	for j > a && (src[j-1] == ' ' || src[j-1] == '\t') {
+		j--
+	}
+	if j-1 <= a || (src[j-1] != '"' && src[j-1] != '\'') {
+		return 0
+	}
+	qc, ve := src[j-1], j-1
+	vs := ve
+	for vs > a && ve-vs < maxValue && src[vs-1] != qc && src[vs-1] != '\n' {
+		vs--
+	}
+	if vs <= a || vs == ve || src[vs-1] != qc || (vs-2 >= a && src[vs-2] == '\\') {
+		return 0
+	}
+	pr.quoted, pr.sep = true, sepQuoted
+	vals[0] = [2]int{vs, ve}
+	return 1
 }
 
 // argOrSubscript handles a quoted name that is a call's first argument or

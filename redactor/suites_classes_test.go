@@ -47,6 +47,13 @@ func TestSuiteMissClasses(t *testing.T) {
 		// no deeper than stringData:.
 		{"kind: Secret\nmetadata:\n  name: app\nstringData:\n  plain: hello-world-value\n  config.yaml: |\n    endpoint: https://x\n    Zq8vT2mLx9Rk4Wp7\n---\nkind: ConfigMap\nmetadata:\n  name: cfg\n",
 			"kind: Secret\nmetadata:\n  name: app\nstringData:\n  plain: [REDACTED:kubernetes-secret-string-data]\n  config.yaml: |\n    endpoint: [REDACTED:kubernetes-secret-string-data]\n    [REDACTED:kubernetes-secret-string-data]\n---\nkind: ConfigMap\nmetadata:\n  name: cfg\n"},
+		// A literal compared with the credential name, before it.
+		{`if ("Qm4zr-Ty8wL" == password) {`, `if ("[REDACTED:password]" == password) {`},
+		{`if ('Hx7vQ2mLz9Kp' !== my_super_password) {`, `if ('[REDACTED:password]' !== my_super_password) {`},
+		{`if (x == password) {`, ""},
+		{`if (s == "password") return`, ""},
+		{`assert "" == secret`, ""},
+		{`if ("strict" == passwordPolicy) {`, ""},
 		// C# verbatim / Objective-C string literals.
 		{`NSString *apiKey = @"9fQ2xA7Lm3zBk1Rt5Wv8";`, `NSString *apiKey = @"[REDACTED:api-key]";`},
 		{`password = @"Qm4!zr-Ty8wL";`, `password = @"[REDACTED:password]";`},
