@@ -30,6 +30,8 @@ type pair struct {
 	blankSep bool   // blanks alone may separate the value (mixpanel X)
 	name     []byte // the name as written, with the words before a suffix
 	quoted   bool   // the value was quoted
+	solid    bool   // a call argument or directive: a value with blanks is prose
+	word     bool   // the name is a whole word (password, .password), not a suffix
 }
 
 // maxList bounds the elements of one list value (api_keys: ["a", "b"]).
@@ -320,6 +322,7 @@ func (st *state) pairValues(b *buffer, a, e, p, n int, ri int32, mode int, vals 
 		pr.q = nil
 	}
 	ne := i
+	pr.word = p == a || !(isAlnum(src[p-1]) || src[p-1] == '_' || src[p-1] == '-')
 	i = st.separator(b, e, i, &pr)
 	if i < 0 || i >= e {
 		// if ("X" == password): the literal before the name, which ends
@@ -485,6 +488,13 @@ func (st *state) separator(b *buffer, e, i int, pr *pair) int {
 		i += 3
 	case pr.sep == sepSpaced && spaced && i < e && src[i] != '-':
 		return i // --name value: the blanks are the separator.
+	case pr.word && !spaced && i+1 < e && src[i] == '(' && (src[i+1] == '"' || src[i+1] == '\'') && quotedThen(src, i+1, e, ')'):
+		// .password("X"), std::string secret("X"): the one argument of a
+		// call named by the credential word alone (not checkPassword).
+		pr.sep, pr.solid, i = sepQuoted, true, i+1
+	case spaced && i < e && (src[i] == '"' || src[i] == '\'') && quotedThen(src, i, e, ';'):
+		// password "X"; secret "base64=="; (BIND, nginx directives)
+		pr.sep, pr.solid = sepQuoted, true
 	case spaced && leaderEnd(src, i, e) > 0:
 		// Ldap password ---- X, Password ........ X
 		pr.sep, i = sepAssign, leaderEnd(src, i, e)
@@ -510,6 +520,22 @@ func (st *state) separator(b *buffer, e, i int, pr *pair) int {
 		pr.sep = sepColon
 	}
 	return skipBlanks(src, i, e)
+}
+
+// quotedThen reports whether the string quoted at src[i] closes on its
+// line and is followed, after blanks, by c.
+func quotedThen(src []byte, i, e int, c byte) bool {
+	q := src[i]
+	lim := min(e, i+1+maxValue)
+	k := i + 1
+	for k < lim && src[k] != q && src[k] != '\n' {
+		k++
+	}
+	if k >= lim || src[k] != q || k == i+1 {
+		return false
+	}
+	j := skipBlanks(src, k+1, e)
+	return j < e && src[j] == c
 }
 
 // leaderEnd returns the end of a run of three or more '-' or '.' at src[i]
@@ -824,6 +850,9 @@ func secretValue(rl *rule, pr *pair, v []byte, n int) bool {
 	}
 	if !pr.quoted && notLiteral(v) {
 		return false
+	}
+	if pr.solid && bytes.ContainsAny(v, " \t") {
+		return false // password("Enter your password: ")
 	}
 	if isReference(v) || bytes.HasPrefix(v, []byte("arn:")) || sameName(v, pr.name) {
 		return false

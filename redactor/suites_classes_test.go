@@ -54,6 +54,15 @@ func TestSuiteMissClasses(t *testing.T) {
 		{`if (s == "password") return`, ""},
 		{`assert "" == secret`, ""},
 		{`if ("strict" == passwordPolicy) {`, ""},
+		// A call named by the credential word, one quoted argument; a
+		// directive (name "value";).
+		{`ds = builder.username("sa").password("Qm4zr-Ty8wL").build();`, `ds = builder.username("sa").password("[REDACTED:password]").build();`},
+		{`std::string secret("Hx7vQ2mLz9Kp");`, `std::string secret("[REDACTED:client-secret]");`},
+		{`key "rndc" { algorithm hmac-sha256; secret "c2VjcmV0LWtleS1mb3Itcm5kYw=="; };`, `key "rndc" { algorithm hmac-sha256; secret "[REDACTED:client-secret]"; };`},
+		{`password "Qm4zr-Ty8wL";`, `password "[REDACTED:password]";`},
+		{`pw := prompt.password("Enter your password: ")`, ""},
+		{`if err := checkPassword("x"); err != nil {`, ""},
+		{`validatePassword(password)`, ""},
 		// C# verbatim / Objective-C string literals.
 		{`NSString *apiKey = @"9fQ2xA7Lm3zBk1Rt5Wv8";`, `NSString *apiKey = @"[REDACTED:api-key]";`},
 		{`password = @"Qm4!zr-Ty8wL";`, `password = @"[REDACTED:password]";`},
