@@ -63,6 +63,9 @@ func TestSuiteMissClasses(t *testing.T) {
 		{`pw := prompt.password("Enter your password: ")`, ""},
 		{`if err := checkPassword("x"); err != nil {`, ""},
 		{`validatePassword(password)`, ""},
+		// An unsigned JWT (alg none): two parts, no trailing dot.
+		{"token eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiI2OTMzNTcyIiwicm9sZSI6ImFkbWluIn0 end", "token [REDACTED:jwt] end"},
+		{"eyJAAAA.eyJBBB", ""},
 		// C# verbatim / Objective-C string literals.
 		{`NSString *apiKey = @"9fQ2xA7Lm3zBk1Rt5Wv8";`, `NSString *apiKey = @"[REDACTED:api-key]";`},
 		{`password = @"Qm4!zr-Ty8wL";`, `password = @"[REDACTED:password]";`},
