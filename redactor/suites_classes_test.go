@@ -66,6 +66,11 @@ func TestSuiteMissClasses(t *testing.T) {
 		// An unsigned JWT (alg none): two parts, no trailing dot.
 		{"token eyJhbGciOiJub25lIiwidHlwIjoiSldUIn0.eyJzdWIiOiI2OTMzNTcyIiwicm9sZSI6ImFkbWluIn0 end", "token [REDACTED:jwt] end"},
 		{"eyJAAAA.eyJBBB", ""},
+		// curl -u over continued lines, a quoted password, an empty user.
+		{"$ curl https://api.example.com/oauth2/token \\\n  --user c28wlsosanujy2z:qgsnai0xokrw4j1 --data grant_type=authorization_code",
+			"$ curl https://api.example.com/oauth2/token \\\n  --user c28wlsosanujy2z:[REDACTED:curl-user-password] --data grant_type=authorization_code"},
+		{"curl --user kevin:'pRf7vG2h1L8nQkW9' -X PATCH", "curl --user kevin:'[REDACTED:curl-user-password]' -X PATCH"},
+		{"curl -s https://x.example.com/\nuser=-u admin:hunter2222", ""},
 		// C# verbatim / Objective-C string literals.
 		{`NSString *apiKey = @"9fQ2xA7Lm3zBk1Rt5Wv8";`, `NSString *apiKey = @"[REDACTED:api-key]";`},
 		{`password = @"Qm4!zr-Ty8wL";`, `password = @"[REDACTED:password]";`},
