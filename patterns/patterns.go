@@ -97,6 +97,10 @@ type Rule struct {
 	// that the regex is run on. Zero means 64 before and 256 after.
 	Before int `yaml:"before,omitempty"`
 	After  int `yaml:"after,omitempty"`
+	// YAMLBlock ends the window after a keyword hit where the indented
+	// block under the keyword's line ends (stringData: of a Kubernetes
+	// Secret): the first later line indented no deeper than it.
+	YAMLBlock bool `yaml:"yaml_block,omitempty"`
 	// MinEntropy is the minimum Shannon entropy (bits per byte) of the secret
 	// span; lower-entropy matches (placeholders such as xxxx) are ignored.
 	MinEntropy float64 `yaml:"min_entropy,omitempty"`

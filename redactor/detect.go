@@ -37,6 +37,9 @@ type buffer struct {
 	// overEncoded is true when literals are set and src holds a
 	// percent-escape of a letter or digit (see overEncodedIn).
 	overEncoded bool
+	// wrapped is true when literals are set and src holds a line of
+	// base64 wrapped at 64 or 76 columns (see unwrapBase64).
+	wrapped bool
 	// hitCur and litCur are hasHits' cursors.
 	hitCur, litCur int
 
@@ -211,10 +214,11 @@ func (st *state) prepare(b *buffer) {
 	st.setWords(b)
 	b.disguised = disguisedIn(b.src)
 	b.lits = b.lits[:0]
-	b.overEncoded = false
+	b.overEncoded, b.wrapped = false, false
 	if st.r.lits != nil {
 		b.lits = st.r.lits.Append(b.lits, b.src)
 		b.overEncoded = overEncodedIn(b.src)
+		b.wrapped = wrappedIn(b.src)
 	}
 }
 
@@ -582,9 +586,116 @@ func (st *state) detectText(b *buffer, a, e, limit, mode int, out *[]edit) {
 			ls = le + 1
 		}
 	}
+	if b.wrapped && st.depth < maxNest && st.unwrapBase64(b, a, limit, e, out, first) {
+		sorted = false
+	}
 	if !sorted {
 		slices.SortFunc((*out)[first:], func(x, y edit) int { return x.start - y.start })
 	}
+}
+
+// unwrapBase64 looks for base64 wrapped at 64 or 76 columns (MIME, PEM,
+// the base64 tool) in the text lines starting in b.src[a:limit] and matches
+// the known secrets (literals) against each block with its line breaks
+// removed: a secret whose encoding straddles a break is masked, the break
+// inside the mask. It reports whether it appended an edit to out.
+func (st *state) unwrapBase64(b *buffer, a, limit, e int, out *[]edit, first int) bool {
+	added := false
+	for ls := a; ls < limit; {
+		le := ls + indexOr(b.src[ls:e], '\n', e-ls)
+		w := wrappedWidth(b.src[ls:le])
+		if w == 0 {
+			ls = le + 1
+			continue
+		}
+		// The block: lines of width w, then one shorter base64 line.
+		be := le
+		for be+1 < e {
+			ne := be + 1 + indexOr(b.src[be+1:e], '\n', e-be-1)
+			line := bytes.TrimSuffix(b.src[be+1:ne], []byte("\r"))
+			if len(line) == 0 || len(line) > w || !isBase64Run(line) {
+				break
+			}
+			be = ne
+			if len(line) < w {
+				break
+			}
+		}
+		if be > le && st.literalsAcross(b, ls, be, out, first) {
+			added = true
+		}
+		ls = be + 1
+	}
+	return added
+}
+
+// wrappedIn reports whether s holds a line of base64 wrapped at 64 or 76
+// columns.
+func wrappedIn(s []byte) bool {
+	for ls := 0; ls < len(s); {
+		le := ls + indexOr(s[ls:], '\n', len(s)-ls)
+		if n := le - ls; (n >= 64 && n <= 77) && wrappedWidth(s[ls:le]) > 0 {
+			return true
+		}
+		ls = le + 1
+	}
+	return false
+}
+
+// wrappedWidth returns 64 or 76 when line (without its \r) is a full line
+// of wrapped base64 of that width, else 0.
+func wrappedWidth(line []byte) int {
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	if (len(line) == 64 || len(line) == 76) && isBase64Run(line) {
+		return len(line)
+	}
+	return 0
+}
+
+func isBase64Run(s []byte) bool {
+	for _, c := range s {
+		if !isAlnum(c) && c != '+' && c != '/' && c != '=' {
+			return false
+		}
+	}
+	return true
+}
+
+// literalsAcross matches the literals in b.src[bs:be] with its line breaks
+// removed and appends, mapped back, the matches that cross a break.
+func (st *state) literalsAcross(b *buffer, bs, be int, out *[]edit, first int) bool {
+	st.depth++
+	defer func() { st.depth-- }()
+	nb := st.nestedBuf()
+	nb.parent = b
+	for i := bs; i < be; i++ {
+		if c := b.src[i]; c != '\n' && c != '\r' {
+			nb.src = append(nb.src, c)
+			nb.pmap = append(nb.pmap, int32(i))
+		}
+	}
+	nb.lits = st.r.lits.Append(nb.lits[:0], nb.src)
+	added := false
+	for _, m := range nb.lits {
+		start, end := int(nb.pmap[m.Start]), int(nb.pmap[m.End-1])+1
+		if end-start == m.End-m.Start {
+			continue // on one line: the text scan masked it
+		}
+		clash := false
+		for _, o := range (*out)[first:] {
+			if start < o.end && o.start < end {
+				clash = true
+				break
+			}
+		}
+		if clash {
+			continue
+		}
+		st.spans = append(st.spans[:0], span{start: start, end: end, rule: int32(st.r.litRule), high: true})
+		st.flushSpans(b, out)
+		added = true
+	}
+	return added
 }
 
 // undisguise scans the text line b.src[ls:le] again with its \u00XX
@@ -621,7 +732,7 @@ func (st *state) undisguise(b *buffer, ls, le int, out *[]edit, first int) bool 
 		nb.pmap = append(nb.pmap, int32(i))
 	}
 	st.prepare(nb)
-	nb.disguised, nb.overEncoded = false, false // decoded: no second round
+	nb.disguised, nb.overEncoded, nb.wrapped = false, false, false // decoded: no second round
 	var inner []edit
 	st.detectRange(nb, 0, len(nb.src), modeText)
 	st.flushSpans(nb, &inner)
@@ -688,6 +799,9 @@ func (st *state) detectValue(b *buffer, ctx, a, e, ctxEnd int, mode int) {
 			}
 			w0 := max(ctx, int(h.pos)-rl.before)
 			w1 := min(ctxEnd, int(h.pos)+rl.after)
+			if rl.yamlBlock {
+				w1 = yamlBlockEnd(b.src, int(h.pos), w1)
+			}
 			st.windows = append(st.windows, window{rule: t.rule, start: w0, end: w1})
 		}
 	}
@@ -712,6 +826,33 @@ func (st *state) detectValue(b *buffer, ctx, a, e, ctxEnd int, mode int) {
 			}
 		}
 	}
+}
+
+// yamlBlockEnd returns where the indented YAML block under the line
+// holding src[p] ends, at most at limit: the start of the first later
+// non-blank line indented no deeper than that line.
+func yamlBlockEnd(src []byte, p, limit int) int {
+	ls := p
+	for ls > 0 && src[ls-1] != '\n' {
+		ls--
+	}
+	indent := skipBlanks(src, ls, p) - ls
+	i := bytes.IndexByte(src[p:limit], '\n')
+	if i < 0 {
+		return limit
+	}
+	for i += p + 1; i < limit; {
+		j := skipBlanks(src, i, limit)
+		if j < limit && src[j] != '\n' && src[j] != '\r' && j-i <= indent {
+			return i
+		}
+		k := bytes.IndexByte(src[i:limit], '\n')
+		if k < 0 {
+			return limit
+		}
+		i += k + 1
+	}
+	return limit
 }
 
 // runWindows merges the windows of each rule and runs its regex on them.

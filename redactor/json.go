@@ -503,6 +503,13 @@ func (w *jsonWalker) str(s, e int, esc bool, keyRule int32, content *contentKind
 			return
 		}
 	}
+	// Base64 of a JSON object ("eyJ" is the encoding of {") in an ordinary
+	// field: opened like $content. A JWT has dots and is left to its rule.
+	if content == nil && !esc && e-s >= 16 && st.depth < maxNest && hasAt(b.src, s, e, "eyJ") && bytes.IndexByte(b.src[s:e], '.') < 0 {
+		if _, ok := w.base64Content(s, e, contentJSON); ok {
+			return
+		}
+	}
 	ctx := s
 	if w.key >= 0 {
 		ctx = w.key
@@ -671,6 +678,9 @@ func (w *jsonWalker) keyed(s, e int, esc bool, ri int32) bool {
 	vs := s
 	if rl.keepScheme {
 		vs = afterScheme(b.src, s, e)
+		if vs >= e {
+			return false // "Bearer ": the scheme alone
+		}
 	}
 	st.spans = append(st.spans, span{start: vs, end: e, rule: ri})
 	st.flushSpans(b, w.out)
@@ -753,7 +763,15 @@ func sniffKind(b []byte) contentKind {
 // keyRule returns the keyname rule that a JSON key falls under, or -1. The
 // key matches a name whole after normalization, or (for suffix rules) its
 // trailing words do: db_password, smtpPassword, but not passwordPolicy.
-func (c *compiled) keyRule(key []byte) int32 {
+func (c *compiled) keyRule(key []byte) int32 { return c.nameRule(key, false) }
+
+// paramRule is keyRule for a URL query or path parameter: the rules whose
+// contexts include query.
+func (c *compiled) paramRule(key []byte) int32 { return c.nameRule(key, true) }
+
+// nameRule finds the key-name rule for a name, among the rules that apply
+// to JSON keys or, with query, to URL parameters.
+func (c *compiled) nameRule(key []byte, query bool) int32 {
 	var nb [96]byte
 	var starts [16]int
 	norm, ns := nb[:0], starts[:0]
@@ -792,7 +810,7 @@ func (c *compiled) keyRule(key []byte) int32 {
 		return -1
 	}
 	if r, ok := c.exactNames[string(norm)]; ok {
-		if c.rules[r].inJSON {
+		if c.rules[r].named(query) {
 			return r
 		}
 	}
@@ -800,7 +818,7 @@ func (c *compiled) keyRule(key []byte) int32 {
 		if p <= 0 || p >= len(norm) {
 			continue
 		}
-		if r, ok := c.suffixNames[string(norm[p:])]; ok && c.rules[r].inJSON {
+		if r, ok := c.suffixNames[string(norm[p:])]; ok && c.rules[r].named(query) {
 			return r
 		}
 	}
@@ -810,11 +828,20 @@ func (c *compiled) keyRule(key []byte) int32 {
 		if n >= len(norm) {
 			continue
 		}
-		if r, ok := c.suffixNames[string(norm[len(norm)-n:])]; ok && c.rules[r].inJSON {
+		if r, ok := c.suffixNames[string(norm[len(norm)-n:])]; ok && c.rules[r].named(query) {
 			return r
 		}
 	}
 	return -1
+}
+
+// named reports whether the rule applies to a JSON key or, with query, to
+// a URL parameter.
+func (rl *rule) named(query bool) bool {
+	if query {
+		return rl.inQuery
+	}
+	return rl.inJSON
 }
 
 // unescapeMap appends the unescaped JSON string content raw to dst and, for

@@ -30,6 +30,8 @@ type pair struct {
 	blankSep bool   // blanks alone may separate the value (mixpanel X)
 	name     []byte // the name as written, with the words before a suffix
 	quoted   bool   // the value was quoted
+	solid    bool   // a call argument or directive: a value with blanks is prose
+	word     bool   // the name is a whole word (password, .password), not a suffix
 }
 
 // maxList bounds the elements of one list value (api_keys: ["a", "b"]).
@@ -102,6 +104,14 @@ func (st *state) nameContext(b *buffer, a, p, n int, rl *rule, mode int) (pr pai
 	} else if mode&modeQuery != 0 {
 		pr.sep = sepQuery
 	}
+	if !pr.bare && pr.sep == sepNone {
+		// <genericToken>, <db_password>: the tag around a longer name,
+		// closed further on (<YOUR_ACCOUNT_KEY> alone is a placeholder).
+		if s := identStart(src, a, p); s > a && src[s-1] == '<' && p+n < len(src) && src[p+n] == '>' &&
+			closesTag(src[p+n:min(len(src), p+n+maxValue)], src[s:p+n]) {
+			pr.sep = sepXML
+		}
+	}
 	if pr.sep == sepQuery {
 		return pr, rl.inQuery
 	}
@@ -116,6 +126,20 @@ func (st *state) nameContext(b *buffer, a, p, n int, rl *rule, mode int) (pr pai
 	}
 	pr.name = src[identStart(src, a, p):min(len(src), p+n)]
 	return pr, true
+}
+
+// closesTag reports whether rest holds the end tag </name>.
+func closesTag(rest, name []byte) bool {
+	for {
+		k := bytes.Index(rest, []byte("</"))
+		if k < 0 {
+			return false
+		}
+		rest = rest[k+2:]
+		if bytes.HasPrefix(rest, name) && len(rest) > len(name) && rest[len(name)] == '>' {
+			return true
+		}
+	}
 }
 
 // assigned reports whether an '=' follows the name ending at src[e]
@@ -297,11 +321,53 @@ func (st *state) pairValues(b *buffer, a, e, p, n int, ri int32, mode int, vals 
 		pr.inString = q[len(q)-1]
 		pr.q = nil
 	}
+	ne := i
+	pr.word = p == a || !(isAlnum(src[p-1]) || src[p-1] == '_' || src[p-1] == '-')
 	i = st.separator(b, e, i, &pr)
 	if i < 0 || i >= e {
-		return pr, 0
+		// if ("X" == password): the literal before the name, which ends
+		// here (pass in password is not a name).
+		if ne < e && (isAlnum(src[ne]) || src[ne] == '_') {
+			return pr, 0
+		}
+		return pr, comparedBefore(src, a, identStart(src, a, p), &pr, vals)
 	}
 	return pr, valueSpans(b, e, i, rl, &pr, vals)
+}
+
+// comparedBefore parses a quoted literal compared with the name that
+// starts at src[s] ("X" == password, 'X' !== secret) and writes its span
+// to vals.
+func comparedBefore(src []byte, a, s int, pr *pair, vals *[maxList][2]int) int {
+	j := s
+	for j > a && (src[j-1] == ' ' || src[j-1] == '\t') {
+		j--
+	}
+	switch {
+	case j-3 >= a && (string(src[j-3:j]) == "===" || string(src[j-3:j]) == "!=="):
+		j -= 3
+	case j-2 >= a && (string(src[j-2:j]) == "==" || string(src[j-2:j]) == "!="):
+		j -= 2
+	default:
+		return 0
+	}
+	for j > a && (src[j-1] == ' ' || src[j-1] == '\t') {
+		j--
+	}
+	if j-1 <= a || (src[j-1] != '"' && src[j-1] != '\'') {
+		return 0
+	}
+	qc, ve := src[j-1], j-1
+	vs := ve
+	for vs > a && ve-vs < maxValue && src[vs-1] != qc && src[vs-1] != '\n' {
+		vs--
+	}
+	if vs <= a || vs == ve || src[vs-1] != qc || (vs-2 >= a && src[vs-2] == '\\') {
+		return 0
+	}
+	pr.quoted, pr.sep = true, sepQuoted
+	vals[0] = [2]int{vs, ve}
+	return 1
 }
 
 // argOrSubscript handles a quoted name that is a call's first argument or
@@ -422,6 +488,13 @@ func (st *state) separator(b *buffer, e, i int, pr *pair) int {
 		i += 3
 	case pr.sep == sepSpaced && spaced && i < e && src[i] != '-':
 		return i // --name value: the blanks are the separator.
+	case pr.word && !spaced && i+1 < e && src[i] == '(' && (src[i+1] == '"' || src[i+1] == '\'') && quotedThen(src, i+1, e, ')'):
+		// .password("X"), std::string secret("X"): the one argument of a
+		// call named by the credential word alone (not checkPassword).
+		pr.sep, pr.solid, i = sepQuoted, true, i+1
+	case spaced && i < e && (src[i] == '"' || src[i] == '\'') && quotedThen(src, i, e, ';'):
+		// password "X"; secret "base64=="; (BIND, nginx directives)
+		pr.sep, pr.solid = sepQuoted, true
 	case spaced && leaderEnd(src, i, e) > 0:
 		// Ldap password ---- X, Password ........ X
 		pr.sep, i = sepAssign, leaderEnd(src, i, e)
@@ -447,6 +520,22 @@ func (st *state) separator(b *buffer, e, i int, pr *pair) int {
 		pr.sep = sepColon
 	}
 	return skipBlanks(src, i, e)
+}
+
+// quotedThen reports whether the string quoted at src[i] closes on its
+// line and is followed, after blanks, by c.
+func quotedThen(src []byte, i, e int, c byte) bool {
+	q := src[i]
+	lim := min(e, i+1+maxValue)
+	k := i + 1
+	for k < lim && src[k] != q && src[k] != '\n' {
+		k++
+	}
+	if k >= lim || src[k] != q || k == i+1 {
+		return false
+	}
+	j := skipBlanks(src, k+1, e)
+	return j < e && src[j] == c
 }
 
 // leaderEnd returns the end of a run of three or more '-' or '.' at src[i]
@@ -564,6 +653,18 @@ func valueSpans(b *buffer, e, i int, rl *rule, pr *pair, vals *[maxList][2]int) 
 			vals[0] = [2]int{i, i + k + 1}
 			return 1
 		}
+	case c == '@' && i+1 < e && src[i+1] >= 'a' && src[i+1] <= 'z' && logicAppsCall(src[i+1:min(e, i+maxValue)]):
+		return 0 // @parameters('x'), @body('y')?['v']: an expression, not a value
+	case pr.sep == sepXML && c == '{':
+		// Jenkins keeps credentials encrypted in braces
+		// (<secret>{AQAAABAAAAAQ…}</secret>): the element's text is the
+		// value, whole, when the braces close right before its end tag.
+		if k := bytes.IndexByte(src[i:min(e, i+maxValue)], '}'); k > 1 && hasAt(src, i+k+1, e, "</") &&
+			!isPlaceholder(src[i:i+k+1]) && (!isReference(src[i:i+k+1]) || looksRandom(src[i+1:i+k])) {
+			vals[0] = [2]int{i + 1, i + k}
+			return 1
+		}
+		return 0
 	case c == '{' || c == '(':
 		return 0 // an object, a block or an expression, not a value
 	case pr.sep == sepXML:
@@ -579,6 +680,9 @@ func valueSpans(b *buffer, e, i int, rl *rule, pr *pair, vals *[maxList][2]int) 
 		return listSpans(src, e, i, pr, vals)
 	case c == '"' || c == '\'':
 		return quotedSpans(src, e, i, pr, vals)
+	case c == '@' && i+1 < e && src[i+1] == '"':
+		// C# verbatim and Objective-C string literals: @"value".
+		return quotedSpans(src, e, i+1, pr, vals)
 	case c == '\\' && i+1 < e && src[i+1] == '"':
 		if pr.plural {
 			return 0
@@ -747,6 +851,9 @@ func secretValue(rl *rule, pr *pair, v []byte, n int) bool {
 	if !pr.quoted && notLiteral(v) {
 		return false
 	}
+	if pr.solid && bytes.ContainsAny(v, " \t") {
+		return false // password("Enter your password: ")
+	}
 	if isReference(v) || bytes.HasPrefix(v, []byte("arn:")) || sameName(v, pr.name) {
 		return false
 	}
@@ -858,6 +965,38 @@ func dottedReference(v []byte) bool {
 		}
 	}
 	return upper
+}
+
+// logicAppsCall reports whether v starts with a function call of a
+// Logic Apps / ARM expression (name(...) ending at the value's end, or
+// followed by ?, [ or .): parameters('x'), body('y')?['value'].
+func logicAppsCall(v []byte) bool {
+	k := identRun(v)
+	if k == 0 || k >= len(v) || v[k] != '(' {
+		return false
+	}
+	depth := 0
+	for j := k; j < len(v); j++ {
+		switch v[j] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 {
+				if j+1 == len(v) {
+					return true
+				}
+				switch v[j+1] {
+				case ' ', '\t', '\r', '\n', '"', '\'', '?', '[', '.', ',', ';', '}', ')', ']':
+					return true
+				}
+				return false
+			}
+		case '\n':
+			return false
+		}
+	}
+	return false
 }
 
 // isReference reports a value that names a variable or an expression
@@ -1106,9 +1245,22 @@ func afterScheme(src []byte, vs, ve int) int {
 		j++
 	}
 	if j >= ve {
+		if knownSchemes[string(bytes.ToLower(src[vs:vs+sp]))] {
+			// "Bearer " + token: the scheme alone, the credential is
+			// concatenated after it; nothing to mask here.
+			return ve
+		}
 		return vs
 	}
 	return j
+}
+
+// knownSchemes are HTTP authentication schemes that, alone before blanks
+// ("Bearer " + token), hold no credential.
+var knownSchemes = map[string]bool{
+	"bearer": true, "basic": true, "token": true, "digest": true, "oauth": true,
+	"negotiate": true, "ntlm": true, "sharedkey": true, "ssws": true, "splunk": true,
+	"apikey": true, "api-key": true, "key": true, "jwt": true, "hmac": true,
 }
 
 func isSchemeWord(w []byte) bool {

@@ -436,7 +436,7 @@ func (w *Writer) whole() {
 	st.edits = st.edits[:0]
 	st.repl = st.repl[:0]
 	switch {
-	case len(b.hits) == 0 && len(b.lits) == 0 && !b.disguised && !b.overEncoded:
+	case len(b.hits) == 0 && len(b.lits) == 0 && !b.disguised && !b.overEncoded && !b.wrapped:
 	case w.format == FormatJSON && (w.checked || validJSON(src)):
 		st.walkJSON(b, 0, len(src), &st.edits)
 	case w.format == FormatForm:
@@ -546,7 +546,7 @@ func (w *Writer) textSlice(end int, final bool) {
 	b := w.top(w.buf)
 	st.edits = st.edits[:0]
 	st.repl = st.repl[:0]
-	if len(b.hits) > 0 || len(b.lits) > 0 || b.disguised || b.overEncoded {
+	if len(b.hits) > 0 || len(b.lits) > 0 || b.disguised || b.overEncoded || b.wrapped {
 		st.block.open = false
 		if !final {
 			st.block.stop = n - len(armorEnd)
