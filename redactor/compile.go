@@ -43,8 +43,14 @@ type rule struct {
 	kind     string
 	prio     int
 	re       *regexp.Regexp
-	anchored *regexp.Regexp // ^(?:re), when every match starts with a keyword
+	anchored *regexp.Regexp // ^(?:re), when every match starts near a keyword
 	boundary string         // leading boundary group stripped from anchored
+	// leadMin and leadMax bound how many bytes before its keyword an
+	// anchored rule's match starts: 0 and 0 when every match starts with
+	// the keyword; a few when the regex opens with a short bounded part
+	// (a quote and blanks before "bearer"). Each start in that range is
+	// tried, anchored, instead of searching the whole window.
+	leadMin, leadMax int
 	// need is a byte (ASCII-folded) that every match holds, the rarest
 	// such in logs; an input without it is not searched. hasNeed is false
 	// when no byte is certain.
@@ -288,6 +294,14 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 				if a, err := regexp.Compile(`^(?:` + relaxRepeats(rest) + `)`); err == nil {
 					rl.anchored, rl.boundary = a, boundary
 				}
+			} else if rest, boundary, lo, hi, ok := leadAnchorable(pr.Regex, pr.Keywords); ok && lo <= windowBefore(pr.Before) {
+				// Every match starts between hi and lo bytes before a
+				// keyword: a few anchored attempts per hit replace a scan
+				// of the whole window (which reaches before bytes back).
+				if a, err := regexp.Compile(`^(?:` + relaxRepeats(rest) + `)`); err == nil {
+					rl.anchored, rl.boundary = a, boundary
+					rl.leadMin, rl.leadMax = lo, min(hi, windowBefore(pr.Before))
+				}
 			} else if rest, boundary := cutBoundary(pr.Regex); boundary != "" {
 				if bare, err := regexp.Compile(relaxRepeats(rest)); err == nil {
 					rl.bare, rl.boundary = bare, boundary
@@ -301,11 +315,8 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 			} else if re.NumSubexp() >= 1 {
 				rl.group = 1
 			}
-			rl.before, rl.after = pr.Before, pr.After
+			rl.before, rl.after = windowBefore(pr.Before), pr.After
 			rl.yamlBlock = pr.YAMLBlock
-			if rl.before == 0 {
-				rl.before = 64
-			}
 			if rl.after == 0 {
 				rl.after = 256
 			}
@@ -350,7 +361,11 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 				if pr.Suffix {
 					c.suffixNames[norm] = idx
 				}
-				for _, v := range nameVariants(n) {
+				// The names of randomness-gated rules are vendor and
+				// everyday words (mixpanel, session, key) that no one
+				// splits; splitting them would triple the automata (every
+				// split spelling is a keyword) for nothing.
+				for _, v := range nameVariants(n, !rl.random) {
 					addWord(v, kwTarget{rule: idx, name: true})
 				}
 			}
@@ -445,9 +460,9 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 // since key matching ignores these separators (Pass_Word, pass-word and
 // password are one name), a one-word name also with one '_' or '-' between
 // any two of its letters, so that the prefilter flags a name split inside
-// a word (up to maxSplitName bytes). (Names of several words already have their word boundaries;
+// a word (up to maxSplitName bytes) when split is set. (Names of several words already have their word boundaries;
 // splitting them further would double the automata for little gain.)
-func nameVariants(n string) []string {
+func nameVariants(n string, split bool) []string {
 	n = strings.ToLower(n)
 	parts := strings.FieldsFunc(n, func(r rune) bool { return r == '_' || r == '-' || r == '.' || r == ' ' })
 	joined := strings.Join(parts, "")
@@ -463,7 +478,7 @@ func nameVariants(n string) []string {
 		add(strings.Join(parts, "_"))
 		add(strings.Join(parts, "-"))
 	}
-	for k := 1; k < len(joined) && len(parts) == 1 && len(joined) <= maxSplitName; k++ {
+	for k := 1; split && k < len(joined) && len(parts) == 1 && len(joined) <= maxSplitName; k++ {
 		for _, sep := range splitSeparators {
 			add(joined[:k] + sep + joined[k:])
 		}
@@ -536,6 +551,141 @@ func anchorable(expr string, keywords []string) (rest string, boundary string, o
 		}
 	}
 	return rest, boundary, true
+}
+
+// windowBefore is how many bytes before a keyword hit a rule's window
+// starts: the rule's before, 64 if unset.
+func windowBefore(before int) int {
+	if before == 0 {
+		return 64
+	}
+	return before
+}
+
+// maxLead is the longest bounded part before a keyword that
+// leadAnchorable accepts.
+const maxLead = 16
+
+// leadAnchorable reports whether every match of expr holds one of the
+// keywords at most a few bytes after its start: after an optional leading
+// boundary group, expr is a sequence whose first elements match between lo
+// and hi bytes (hi <= maxLead; literals, classes and bounded repeats of
+// ASCII, no assertions) and whose remainder starts, in every alternative,
+// with a literal that starts with a keyword. Each such keyword occurrence
+// is a hit, so the match starts between hit-hi and hit-lo. It returns the
+// expression without the boundary group, and the boundary to check.
+func leadAnchorable(expr string, keywords []string) (rest, boundary string, lo, hi int, ok bool) {
+	rest, boundary = cutBoundary(expr)
+	re, err := syntax.Parse(rest, syntax.Perl)
+	if err != nil {
+		return "", "", 0, 0, false
+	}
+	for re.Op == syntax.OpCapture {
+		re = re.Sub[0]
+	}
+	subs := []*syntax.Regexp{re}
+	if re.Op == syntax.OpConcat {
+		subs = re.Sub
+	}
+	for i := 1; i < len(subs) && i <= 4; i++ {
+		mn, mx, bounded := byteWidth(subs[i-1])
+		if !bounded {
+			return "", "", 0, 0, false
+		}
+		lo, hi = lo+mn, hi+mx
+		if hi > maxLead {
+			return "", "", 0, 0, false
+		}
+		tail := &syntax.Regexp{Op: syntax.OpConcat, Sub: subs[i:]}
+		if prefixes, pok := literalPrefixes(tail); pok && len(prefixes) > 0 && startWithKeywords(prefixes, keywords) {
+			return rest, boundary, lo, hi, true
+		}
+	}
+	return "", "", 0, 0, false
+}
+
+// startWithKeywords reports whether every prefix starts with one of the
+// keywords (ASCII, compared lower-cased).
+func startWithKeywords(prefixes, keywords []string) bool {
+	for _, p := range prefixes {
+		found := false
+		for _, k := range keywords {
+			k = strings.ToLower(k)
+			if k != "" && isASCII(k) && strings.HasPrefix(p, k) {
+				found = true
+				break
+			}
+		}
+		if !found {
+			return false
+		}
+	}
+	return true
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= 0x80 {
+			return false
+		}
+	}
+	return true
+}
+
+// byteWidth returns the least and most bytes re can match, and whether
+// that is bounded and re holds no assertion (^, $, \b), whose meaning
+// would change when matching is anchored at a later start.
+func byteWidth(re *syntax.Regexp) (lo, hi int, ok bool) {
+	switch re.Op {
+	case syntax.OpEmptyMatch:
+		return 0, 0, true
+	case syntax.OpLiteral:
+		for _, r := range re.Rune {
+			if r >= 0x80 {
+				return 0, 0, false // case folding may change its length
+			}
+		}
+		return len(re.Rune), len(re.Rune), true
+	case syntax.OpCharClass, syntax.OpAnyCharNotNL, syntax.OpAnyChar:
+		if re.Op == syntax.OpCharClass && len(re.Rune) > 0 && re.Rune[len(re.Rune)-1] < 0x80 {
+			return 1, 1, true
+		}
+		return 1, 4, true
+	case syntax.OpCapture:
+		return byteWidth(re.Sub[0])
+	case syntax.OpQuest:
+		_, h, ok := byteWidth(re.Sub[0])
+		return 0, h, ok
+	case syntax.OpRepeat:
+		if re.Max < 0 {
+			return 0, 0, false
+		}
+		l, h, ok := byteWidth(re.Sub[0])
+		return l * re.Min, h * re.Max, ok
+	case syntax.OpConcat:
+		for _, sub := range re.Sub {
+			l, h, sok := byteWidth(sub)
+			if !sok {
+				return 0, 0, false
+			}
+			lo, hi = lo+l, hi+h
+		}
+		return lo, hi, true
+	case syntax.OpAlternate:
+		lo = -1
+		for _, sub := range re.Sub {
+			l, h, sok := byteWidth(sub)
+			if !sok {
+				return 0, 0, false
+			}
+			if lo < 0 || l < lo {
+				lo = l
+			}
+			hi = max(hi, h)
+		}
+		return max(lo, 0), hi, true
+	}
+	return 0, 0, false
 }
 
 // literalPrefixes returns the lower-cased literals every match of re starts

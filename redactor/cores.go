@@ -57,15 +57,31 @@ func chooseCores(words [][]byte) (cores [][]byte) {
 	for i := range uncovered {
 		uncovered[i] = true
 	}
+	// starts[i] holds the bytes a core of words[i] may start with, each
+	// once (startsAt, for every byte, without scanning the word 256 times
+	// per round).
+	starts := make([][]byte, len(words))
+	for i, w := range words {
+		var seen byteSet
+		for k, c := range w {
+			if (k == 0 || len(w) > coreLen && k+coreLen <= len(w)) && !seen.has(c) {
+				seen.add(c)
+				starts[i] = append(starts[i], c)
+			}
+		}
+	}
+	var counts [256]int
 	for left > 0 {
-		best, bestScore := -1, 0.0
-		for c := range 256 {
-			n := 0
-			for i, w := range words {
-				if uncovered[i] && startsAt(w, byte(c)) >= 0 {
-					n++
+		clear(counts[:])
+		for i := range words {
+			if uncovered[i] {
+				for _, c := range starts[i] {
+					counts[c]++
 				}
 			}
+		}
+		best, bestScore := -1, 0.0
+		for c, n := range counts {
 			if s := float64(n) / byteWeight(byte(c)); n > 0 && s > bestScore {
 				best, bestScore = c, s
 			}
@@ -112,15 +128,21 @@ func chooseCores(words [][]byte) (cores [][]byte) {
 		}
 		return all[i] < all[j]
 	})
+	// A core holds a shorter one when one of its substrings is a core
+	// kept so far (cores are a few bytes long: few substrings).
+	kept := map[string]bool{}
 	for _, s := range all {
 		minimal := true
-		for _, m := range cores {
-			if strings.Contains(s, string(m)) {
-				minimal = false
-				break
+		for i := 0; i < len(s) && minimal; i++ {
+			for j := i + 1; j <= len(s); j++ {
+				if kept[s[i:j]] {
+					minimal = false
+					break
+				}
 			}
 		}
 		if minimal {
+			kept[s] = true
 			cores = append(cores, []byte(s))
 		}
 	}

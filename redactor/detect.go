@@ -132,6 +132,7 @@ type foundValue struct {
 type window struct {
 	rule       int32
 	start, end int
+	hit        int // where the keyword that opened the window starts
 }
 
 func newState(r *Redactor) *state {
@@ -793,8 +794,8 @@ func (st *state) detectValue(b *buffer, ctx, a, e, ctxEnd int, mode int) {
 				st.keyValue(b, ctx, ctxEnd, int(h.pos), len(c.words[h.word]), t.rule, mode)
 				continue
 			}
-			if rl.anchored != nil {
-				st.runAnchored(b, t.rule, int(h.pos), min(ctxEnd, int(h.pos)+rl.after))
+			if rl.anchored != nil && rl.leadMax == 0 {
+				st.runAnchored(b, t.rule, int(h.pos), int(h.pos), min(ctxEnd, int(h.pos)+rl.after))
 				continue
 			}
 			w0 := max(ctx, int(h.pos)-rl.before)
@@ -802,7 +803,7 @@ func (st *state) detectValue(b *buffer, ctx, a, e, ctxEnd int, mode int) {
 			if rl.yamlBlock {
 				w1 = yamlBlockEnd(b.src, int(h.pos), w1)
 			}
-			st.windows = append(st.windows, window{rule: t.rule, start: w0, end: w1})
+			st.windows = append(st.windows, window{rule: t.rule, start: w0, end: w1, hit: int(h.pos)})
 		}
 	}
 	if len(st.windows) > 0 {
@@ -855,7 +856,9 @@ func yamlBlockEnd(src []byte, p, limit int) int {
 	return limit
 }
 
-// runWindows merges the windows of each rule and runs its regex on them.
+// runWindows merges the windows of each rule and runs its regex on them;
+// a rule whose matches start a few bytes before its keyword (leadMax)
+// instead tries its anchored regex at those starts of each window.
 func (st *state) runWindows(b *buffer) {
 	ws := st.windows
 	if len(ws) > 1 {
@@ -868,6 +871,11 @@ func (st *state) runWindows(b *buffer) {
 	}
 	for i := 0; i < len(ws); {
 		w := ws[i]
+		if rl := &st.r.c.rules[w.rule]; rl.anchored != nil {
+			st.runAnchored(b, w.rule, max(w.start, w.hit-rl.leadMax), w.hit-rl.leadMin, w.end)
+			i++
+			continue
+		}
 		j := i + 1
 		for ; j < len(ws) && ws[j].rule == w.rule && ws[j].start <= w.end; j++ {
 			w.end = max(w.end, ws[j].end)
@@ -877,14 +885,23 @@ func (st *state) runWindows(b *buffer) {
 	}
 }
 
-// runAnchored tries the rule's anchored regex at one keyword hit.
-func (st *state) runAnchored(b *buffer, ri int32, start, end int) {
+// runAnchored tries the rule's anchored regex at one keyword hit: at each
+// start from first to last (the hit itself when the regex starts with the
+// keyword), up to end, keeping the first match, as a search from first
+// would find it.
+func (st *state) runAnchored(b *buffer, ri int32, first, last, end int) {
 	rl := &st.r.c.rules[ri]
-	if !boundaryOK(rl.boundary, b.src, start) || (rl.hasNeed && !hasByteFold(b.src[start:end], rl.need)) {
+	if first > last || first >= end || (rl.hasNeed && !hasByteFold(b.src[first:end], rl.need)) {
 		return
 	}
-	if m := rl.anchored.FindSubmatchIndex(b.src[start:end]); m != nil {
-		st.addMatch(b, rl, ri, start, b.src[start:end], m)
+	for start := first; start <= last; start++ {
+		if !boundaryOK(rl.boundary, b.src, start) {
+			continue
+		}
+		if m := rl.anchored.FindSubmatchIndex(b.src[start:end]); m != nil {
+			st.addMatch(b, rl, ri, start, b.src[start:end], m)
+			return
+		}
 	}
 }
 

@@ -1286,7 +1286,14 @@ func isPlaceholder(v []byte) bool {
 	if bytes.Contains(v, []byte("[REDACTED")) {
 		return true // already masked (by an earlier pass or another rule)
 	}
-	switch string(bytes.ToLower(v)) {
+	// The words below are short: fold at most 16 bytes on the stack
+	// rather than allocating a lower-cased copy of every value.
+	var fold [16]byte
+	low := fold[:0]
+	if len(v) <= len(fold) {
+		low = foldASCII(fold[:0], v)
+	}
+	switch string(low) {
 	case "null", "nil", "none", "undefined", "true", "false", "-", "*sanitized*", "<redacted>", "redacted",
 		"[redacted]", "***", "(none)", "n/a", "changeme", "<password>", "<secret>", "<token>":
 		return true

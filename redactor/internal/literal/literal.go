@@ -132,6 +132,7 @@ type Builder struct {
 	seen    map[uint64]uint32
 	fill    []uint32
 	scratch []byte
+	utf16   []byte // a value as UTF-16LE (see appendUTF16LE)
 	seed    maphash.Seed
 }
 
@@ -347,7 +348,8 @@ func (b *Builder) addForms(v []byte, vi int32) {
 	}
 	// Base64 of the value as UTF-16LE: PowerShell's -EncodedCommand and
 	// .NET's Convert.ToBase64String(Encoding.Unicode.GetBytes(...)).
-	if u := utf16LE(v); len(u) > 0 {
+	b.utf16 = appendUTF16LE(b.utf16[:0], v)
+	if u := b.utf16; len(u) > 0 {
 		for shift := 0; shift < 3; shift++ {
 			if b.base64Inner(base64.StdEncoding, u, shift) {
 				add()
@@ -477,14 +479,19 @@ func jsonEscape(out, v []byte, html, slash bool) []byte {
 	return out
 }
 
-// utf16LE returns v (UTF-8) encoded as UTF-16LE; invalid UTF-8 becomes
-// U+FFFD, as .NET's encoder would have read it.
-func utf16LE(v []byte) []byte {
-	out := make([]byte, 0, 2*len(v))
+// appendUTF16LE appends v (UTF-8) encoded as UTF-16LE to dst; invalid
+// UTF-8 becomes U+FFFD, as .NET's encoder would have read it. It allocates
+// only to grow dst (a Builder reuses one buffer for every value).
+func appendUTF16LE(dst, v []byte) []byte {
 	for _, r := range string(v) {
-		for _, c := range utf16.Encode([]rune{r}) {
-			out = append(out, byte(c), byte(c>>8))
+		if r < 0x10000 {
+			// Ranging over a string never yields a surrogate: invalid
+			// UTF-8, surrogates included, comes out as U+FFFD.
+			dst = append(dst, byte(r), byte(r>>8))
+			continue
 		}
+		hi, lo := utf16.EncodeRune(r)
+		dst = append(dst, byte(hi), byte(hi>>8), byte(lo), byte(lo>>8))
 	}
-	return out
+	return dst
 }
