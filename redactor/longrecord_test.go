@@ -78,3 +78,21 @@ func TestAutoJSONLineThenText(t *testing.T) {
 		t.Errorf("err = %v; want ErrTooLarge", err)
 	}
 }
+
+// TestUnterminatedJSONWithControlBytes: a JSON document with a raw control
+// byte and a string that never closes is refused as JSON and scanned as
+// text; it used to panic (slice bounds) in the check for a second value.
+func TestUnterminatedJSONWithControlBytes(t *testing.T) {
+	r := newRedactor(t, redactor.Config{})
+	const secret = "hunter2-Correct-Horse-9"
+	for _, in := range []string{
+		"{\"password\":\"" + secret + "\x01",
+		"[\"a\x02\", \"password=" + secret,
+		"\"\x03" + secret,
+	} {
+		out, _ := r.Append(nil, []byte(in), redactor.FormatJSON)
+		if bytes.Contains(out, []byte(secret)) && strings.Contains(in, "password") {
+			t.Errorf("%q: secret kept: %q", in, out)
+		}
+	}
+}

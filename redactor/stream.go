@@ -743,6 +743,9 @@ func firstValueEnd(b []byte) int {
 		switch c {
 		case '"':
 			e, _ := stringEnd(b, i+1, len(b))
+			if e >= len(b) {
+				return -1 // unterminated string: no first value
+			}
 			i = e
 			started = true
 		case '{', '[':
