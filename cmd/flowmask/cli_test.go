@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -49,20 +51,31 @@ type result struct {
 	code           int
 }
 
-// runBin runs the command line in process (runWith, the binary's own entry
-// point, with buffers for its standard streams), so CLI tests take
-// milliseconds; env entries (NAME=value) are set for the test's duration.
-// Tests that need a separate process (signals, the process's memory, the
-// built binary itself) use runBinary.
+// runBin runs the command line in process: run, the binary's own entry
+// point, with buffers for its standard streams and env (NAME=value entries)
+// as its whole environment, so CLI tests take milliseconds and can run in
+// parallel. Tests that need a separate process (signals, the process's
+// memory, the built binary itself) use runBinary.
 func runBin(t *testing.T, stdin string, env []string, args ...string) result {
 	t.Helper()
+	var out, errb bytes.Buffer
+	code := run(t.Context(), args, testStreams(strings.NewReader(stdin), &out, &errb, env))
+	return result{out.String(), errb.String(), code}
+}
+
+// testStreams are streams on the given readers and writers with env
+// (NAME=value entries) as the whole environment and no signals.
+func testStreams(in io.Reader, out, errw io.Writer, env []string) streams {
+	vars := make(map[string]string, len(env))
 	for _, kv := range env {
 		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
+		vars[k] = v
 	}
-	var out, errb bytes.Buffer
-	code := runWith(args, strings.NewReader(stdin), &out, &errb)
-	return result{out.String(), errb.String(), code}
+	return streams{
+		In: in, Out: out, Err: errw,
+		LookupEnv: func(name string) (string, bool) { v, ok := vars[name]; return v, ok },
+		Environ:   func() []string { return slices.Clone(env) },
+	}
 }
 
 // runBinary runs the built binary as a separate process.

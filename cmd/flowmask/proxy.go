@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -15,8 +14,6 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 )
-
-func init() { extraCommands = append(extraCommands, newProxyCmd) }
 
 type proxyFlags struct {
 	config       string
@@ -112,7 +109,7 @@ func runProxy(ctx context.Context, cmd *cobra.Command, f *proxyFlags) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
+	ctx, stop := notifyContext(ctx, syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	// Known secrets come from the config's secrets: section and the flags,
 	// through one manager that keeps them fresh; /readyz follows it.
@@ -132,7 +129,7 @@ func runProxy(ctx context.Context, cmd *cobra.Command, f *proxyFlags) error {
 		defer reloadMu.Unlock()
 		return reload(ctx)
 	}
-	srv, err := proxy.New(cfg, proxy.Options{ConfigFile: f.config, Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(), Ready: ready, Reload: reloadOnce})
+	srv, err := proxy.New(cfg, proxy.Options{ConfigFile: f.config, Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(), LogOutput: streamsFrom(ctx).logOutput(), LookupEnv: streamsFrom(ctx).lookupEnv, Ready: ready, Reload: reloadOnce})
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
@@ -150,7 +147,7 @@ func runProxy(ctx context.Context, cmd *cobra.Command, f *proxyFlags) error {
 	// process, with the same known secrets (metrics on its own admin).
 	var fw *proxy.Forward
 	if cfg.Forward != nil {
-		if fw, err = proxy.NewForward(cfg.Forward, proxy.ForwardOptions{Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(), Ready: ready}); err != nil {
+		if fw, err = proxy.NewForward(cfg.Forward, proxy.ForwardOptions{Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(), LogOutput: streamsFrom(ctx).logOutput(), Ready: ready}); err != nil {
 			return &exitError{exitUsage, fmt.Errorf("forward: %w", err)}
 		}
 		defer fw.Close()
@@ -215,12 +212,19 @@ func wrapErr(what string, err error) error {
 	return fmt.Errorf("%s: %w", what, err)
 }
 
-// onHangup calls fn on every SIGHUP until ctx is done.
+// onHangup calls fn on every SIGHUP (from the streams in ctx) until ctx is
+// done.
 func onHangup(ctx context.Context, fn func()) {
+	s := streamsFrom(ctx)
+	if s.Notify == nil {
+		return
+	}
 	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
+	s.Notify(hup, syscall.SIGHUP)
 	go func() {
-		defer signal.Stop(hup)
+		if s.Stop != nil {
+			defer s.Stop(hup)
+		}
 		for {
 			select {
 			case <-ctx.Done():

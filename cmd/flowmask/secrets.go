@@ -13,8 +13,6 @@ import (
 	"go.yaml.in/yaml/v3"
 )
 
-func init() { extraCommands = append(extraCommands, newSecretsCmd) }
-
 func newSecretsCmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "secrets",
