@@ -21,6 +21,7 @@ const auditTestdata = "../../redactor/audit/testdata"
 
 // TestAuditCLI runs `flowmask audit` through the CLI's entry point.
 func TestAuditCLI(t *testing.T) {
+	t.Parallel()
 	bin := buildAuditFlowmask(t)
 	t.Run("exit codes", func(t *testing.T) { testAuditExitCodes(t, bin) })
 	t.Run("json report", func(t *testing.T) { testAuditJSONReport(t, bin) })

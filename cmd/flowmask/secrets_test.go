@@ -30,6 +30,7 @@ func fakeVault(t *testing.T, token string, secrets map[string]string) (string, [
 }
 
 func TestSecretsCheckConfig(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	envFile := filepath.Join(dir, "app.env")
 	os.WriteFile(envFile, []byte("DB_PASSWORD=dotenv-password-123\nAPI_KEY='dotenv-api-key-456'\nPIN=1234\n"), 0o600)
@@ -82,6 +83,7 @@ secrets:
 }
 
 func TestSecretsCheckConfigErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	unknown := filepath.Join(dir, "unknown.yaml")
 	os.WriteFile(unknown, []byte("other: {anything: 1}\nsecrets:\n  env: [A]\n  keyvault:\n    - url: https://v.vault.azure.net\n"), 0o600)
@@ -102,6 +104,7 @@ func TestSecretsCheckConfigErrors(t *testing.T) {
 }
 
 func TestSecretsCheckFlagsAndFailure(t *testing.T) {
+	t.Parallel()
 	vault, env := fakeVault(t, "wrong-token", map[string]string{"app-a": "vault-value-aaaaaaaa"})
 	res := runBin(t, "", append(env, "FLAG_SECRET=flag-secret-value-1"), "secrets", "check", "--keyvault", vault, "--secret-env", "FLAG_SECRET")
 	if res.code != 1 || !strings.Contains(res.stderr, "1 of 2 secrets sources failed") {
@@ -116,6 +119,7 @@ func TestSecretsCheckFlagsAndFailure(t *testing.T) {
 }
 
 func TestRedactWithKeyVaultAndDotenvFlags(t *testing.T) {
+	t.Parallel()
 	vault, env := fakeVault(t, "pipeline-token", map[string]string{"app-a": "vault-value-aaaaaaaa"})
 	dir := t.TempDir()
 	envFile := filepath.Join(dir, ".env")
