@@ -16,9 +16,9 @@ import (
 	"time"
 )
 
-// TestCAInitBinary: `flowmask ca init` writes a 0600 key, prints how to
+// TestCAInit: `flowmask ca init` writes a 0600 key, prints how to
 // trust the CA and never overwrites.
-func TestCAInitBinary(t *testing.T) {
+func TestCAInit(t *testing.T) {
 	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "ca")
 	res := runBin(t, "", nil, "ca", "init", "--out", dir)
