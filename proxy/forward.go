@@ -198,10 +198,13 @@ func NewForward(cfg *ForwardConfig, opts ForwardOptions) (*Forward, error) {
 	if stderr == nil {
 		stderr = os.Stderr
 	}
+	f.metrics = NewMetrics(f.registry)
+	if sink != nil {
+		sink.OnUndelivered = f.metrics.AuditUndelivered.Inc
+	}
 	if f.records, err = newRecordWriter(cfg.Audit, sink, stdout, stderr, f.logger); err != nil {
 		return nil, fmt.Errorf("audit: %w", err)
 	}
-	f.metrics = NewMetrics(f.registry)
 
 	gp := goproxy.NewProxyHttpServer()
 	gp.Tr = f.transport

@@ -1,414 +1,90 @@
-package proxy
+package proxy_test
 
 import (
-	"bufio"
-	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"crypto/tls"
-	"crypto/x509"
-	"encoding/base64"
-	"encoding/json"
-	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"strconv"
+	"net/url"
 	"strings"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
-	"github.com/flowmask/flowmask/proxy/sink"
-	"go.uber.org/zap"
+	"github.com/flowmask/flowmask/proxy"
 	"go.uber.org/zap/zapcore"
 )
 
-// Credentials the sink tests plant; none may appear in a body or a log.
-const (
-	sinkToken = "hec-T0ken-5f1d2c3b-9a8e-4f70-b6d5-c4b3a2918070"
-	sinkWSID  = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0"
-	// The record bodies carry this marker, which must not reach a log.
-	sinkMarker = "record-content-marker-77"
-)
-
-var sinkWSKey = []byte("workspace-shared-key-bytes-0123456789abcdef")
-
-// fakeSink is an httptest sink on 127.0.0.1 that keeps every request.
-type fakeSink struct {
-	srv    *httptest.Server
-	mu     sync.Mutex
-	posts  []sinkPost
-	status int
-}
-
-type sinkPost struct {
-	header http.Header
-	body   []byte
-}
-
-func newFakeSink(t *testing.T, tlsOn bool, status int) *fakeSink {
-	t.Helper()
-	s := &fakeSink{status: status}
-	h := http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		b, _ := io.ReadAll(r.Body)
-		s.mu.Lock()
-		s.posts = append(s.posts, sinkPost{r.Header.Clone(), b})
-		s.mu.Unlock()
-		w.WriteHeader(s.status)
-		io.WriteString(w, `{"echo":"`+sinkMarker+`"}`)
-	})
-	if tlsOn {
-		s.srv = httptest.NewTLSServer(h)
-	} else {
-		s.srv = httptest.NewServer(h)
-	}
-	t.Cleanup(s.srv.Close)
-	return s
-}
-
-func (s *fakeSink) got() []sinkPost {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return append([]sinkPost(nil), s.posts...)
-}
-
-// client is a poster's own client, trusting only the sink's certificate.
-func (s *fakeSink) client() *http.Client {
-	tr := &http.Transport{Proxy: nil}
-	if s.srv.TLS != nil {
-		pool := x509.NewCertPool()
-		pool.AddCert(s.srv.Certificate())
-		tr.TLSClientConfig = &tls.Config{RootCAs: pool, MinVersion: tls.VersionTLS12}
-	}
-	return &http.Client{Transport: tr, Timeout: 10 * time.Second}
-}
-
-// sinkRecords are n records, each with a distinct URL and a body of
-// about size bytes, times in nanoseconds.
-func sinkRecords(t testing.TB, n, size int) ([]ForwardRecord, [][]byte) {
-	t.Helper()
-	t0 := time.Date(2026, 11, 27, 10, 0, 0, 123456789, time.UTC)
-	recs := make([]ForwardRecord, n)
-	lines := make([][]byte, n)
-	for i := range recs {
-		recs[i] = ForwardRecord{
-			Time: t0.Add(time.Duration(i) * time.Millisecond), Kind: "http", Client: "127.0.0.1:1", Method: "POST",
-			URL: "http://api.example/r/" + strconv.Itoa(i), Host: "api.example:80", Status: 200,
-			Request:    &BodyRecord{Body: sinkMarker + strings.Repeat("x", size) + ` "quoted" <tag> é`, Bytes: int64(size)},
-			Redactions: 1, Rules: map[string]int{"password": 1},
-		}
-		var b bytes.Buffer
-		enc := json.NewEncoder(&b)
-		enc.SetEscapeHTML(false)
-		if err := enc.Encode(&recs[i]); err != nil {
-			t.Fatal(err)
-		}
-		lines[i] = b.Bytes()
-	}
-	return recs, lines
-}
-
-// postAll sends lines through a poster and closes it (which flushes).
-func postAll(t *testing.T, s *fakeSink, sink *auditSink, lines [][]byte) string {
-	t.Helper()
-	var logs bytes.Buffer
-	var mu sync.Mutex
-	logger := zap.New(zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()),
-		zapcore.AddSync(writerFunc(func(p []byte) (int, error) { mu.Lock(); defer mu.Unlock(); return logs.Write(p) })), zap.DebugLevel))
-	sink.client = s.client()
-	p := newRecordPoster(s.srv.URL+"/ingest", sink, logger)
-	for _, l := range lines {
-		p.add(l)
-	}
-	p.close()
-	mu.Lock()
-	defer mu.Unlock()
-	out := logs.String()
-	if strings.Contains(out, sinkMarker) {
-		t.Errorf("logs hold record or reply content: %s", out)
-	}
-	for _, post := range s.got() {
-		for _, secret := range []string{sinkToken, base64.StdEncoding.EncodeToString(sinkWSKey), string(sinkWSKey)} {
-			if bytes.Contains(post.body, []byte(secret)) {
-				t.Errorf("a body holds a credential (%d bytes)", len(secret))
-			}
-		}
-	}
-	return out
-}
-
-type writerFunc func([]byte) (int, error)
-
-func (f writerFunc) Write(p []byte) (int, error) { return f(p) }
-
-// checkArrived compares what a sink decoded with what was sent.
-func checkArrived(t *testing.T, got []ForwardRecord, want []ForwardRecord) {
-	t.Helper()
-	if len(got) != len(want) {
-		t.Fatalf("sink decoded %d records, want %d", len(got), len(want))
-	}
-	for i := range want {
-		if got[i].URL != want[i].URL || !got[i].Time.Equal(want[i].Time) || got[i].Request.Body != want[i].Request.Body {
-			t.Fatalf("record %d: got %s %v, want %s %v", i, got[i].URL, got[i].Time, want[i].URL, want[i].Time)
-		}
-	}
-}
-
-func TestAuditSinkSplunkHEC(t *testing.T) {
-	s := newFakeSink(t, true, 200)
-	recs, lines := sinkRecords(t, 40, 100)
-	postAll(t, s, &auditSink{profile: sink.SplunkHEC, token: sinkToken}, lines)
-	var got []ForwardRecord
-	for _, p := range s.got() {
-		if a := p.header.Get("Authorization"); a != "Splunk "+sinkToken {
-			t.Errorf("Authorization %q", a)
-		}
-		// HEC reads a body as JSON objects one after another.
-		dec := json.NewDecoder(bytes.NewReader(p.body))
-		for {
-			var ev struct {
-				Event      *ForwardRecord `json:"event"`
-				SourceType string         `json:"sourcetype"`
-				Time       *float64       `json:"time"`
-			}
-			err := dec.Decode(&ev)
-			if errors.Is(err, io.EOF) {
-				break
-			}
-			if err != nil || ev.Event == nil || ev.SourceType != "flowmask:forward" || ev.Time == nil {
-				t.Fatalf("HEC event: %v %+v", err, ev)
-			}
-			if want := float64(ev.Event.Time.UnixMilli()) / 1000; *ev.Time != want {
-				t.Errorf("time %v, want %v", *ev.Time, want)
-			}
-			got = append(got, *ev.Event)
-		}
-	}
-	checkArrived(t, got, recs)
-}
-
-func TestAuditSinkElasticBulk(t *testing.T) {
-	s := newFakeSink(t, false, 200)
-	recs, lines := sinkRecords(t, 30, 100)
-	postAll(t, s, &auditSink{profile: sink.ElasticBulk, token: sinkToken}, lines)
-	var got []ForwardRecord
-	for _, p := range s.got() {
-		if a := p.header.Get("Authorization"); a != "ApiKey "+sinkToken {
-			t.Errorf("Authorization %q", a)
-		}
-		if ct := p.header.Get("Content-Type"); ct != "application/x-ndjson" {
-			t.Errorf("Content-Type %q", ct)
-		}
-		// _bulk: action and source lines in pairs, the last one ended by
-		// a newline.
-		if !bytes.HasSuffix(p.body, []byte("\n")) {
-			t.Fatal("bulk body without a trailing newline")
-		}
-		ls := strings.Split(strings.TrimSuffix(string(p.body), "\n"), "\n")
-		if len(ls)%2 != 0 {
-			t.Fatalf("%d bulk lines, want pairs", len(ls))
-		}
-		for i := 0; i < len(ls); i += 2 {
-			var action map[string]map[string]any
-			var rec ForwardRecord
-			if err := json.Unmarshal([]byte(ls[i]), &action); err != nil || len(action) != 1 || action["index"] == nil {
-				t.Fatalf("action line %q: %v", ls[i], err)
-			}
-			if err := json.Unmarshal([]byte(ls[i+1]), &rec); err != nil {
-				t.Fatalf("source line: %v", err)
-			}
-			got = append(got, rec)
-		}
-	}
-	checkArrived(t, got, recs)
-
-	// Without a token there is no Authorization header.
-	s2 := newFakeSink(t, false, 200)
-	postAll(t, s2, &auditSink{profile: sink.ElasticBulk}, lines[:1])
-	if p := s2.got(); len(p) != 1 || p[0].header.Get("Authorization") != "" {
-		t.Errorf("tokenless bulk posts: %d", len(p))
-	}
-}
-
-// TestAuditSinkLogsIngestion: JSON arrays of at most 1 MB each (a batch
-// is split; a single record over the limit is dropped and logged) with
-// the bearer token, over TLS.
-func TestAuditSinkLogsIngestion(t *testing.T) {
-	s := newFakeSink(t, true, 204)
-	recs, lines := sinkRecords(t, 300, 8<<10) // ~2.5 MB
-	_, huge := sinkRecords(t, 1, 1000*1000)
-	logs := postAll(t, s, &auditSink{profile: sink.LogsIngestion, token: sinkToken}, append(lines, huge[0]))
-	var got []ForwardRecord
-	posts := s.got()
-	if len(posts) < 3 {
-		t.Errorf("%d posts for ~2.5 MB; want the batch split", len(posts))
-	}
-	for _, p := range posts {
-		if a := p.header.Get("Authorization"); a != "Bearer "+sinkToken {
-			t.Errorf("Authorization %q", a)
-		}
-		if len(p.body) > 1000*1000 {
-			t.Errorf("a post of %d bytes; the API takes at most 1 MB", len(p.body))
-		}
-		var arr []ForwardRecord
-		if err := json.Unmarshal(p.body, &arr); err != nil {
-			t.Fatalf("not a JSON array: %v", err)
-		}
-		got = append(got, arr...)
-	}
-	checkArrived(t, got, recs)
-	if !strings.Contains(logs, "larger than the sink's 1 MB limit") {
-		t.Errorf("the oversized record was not reported: %s", logs)
-	}
-}
-
-func TestAuditSinkLoki(t *testing.T) {
-	s := newFakeSink(t, false, 204)
-	recs, lines := sinkRecords(t, 25, 100)
-	postAll(t, s, &auditSink{profile: sink.LokiJSON}, lines)
-	var got []ForwardRecord
-	for _, p := range s.got() {
-		if a := p.header.Get("Authorization"); a != "" {
-			t.Errorf("Authorization %q without a token", a)
-		}
-		var push struct {
-			Streams []struct {
-				Stream map[string]string `json:"stream"`
-				Values [][]string        `json:"values"` // strings only, as Loki wants
-			} `json:"streams"`
-		}
-		if err := json.Unmarshal(p.body, &push); err != nil || len(push.Streams) != 1 {
-			t.Fatalf("push body: %v", err)
-		}
-		st := push.Streams[0]
-		if st.Stream["job"] != "flowmask-forward" {
-			t.Errorf("stream labels %v", st.Stream)
-		}
-		for _, v := range st.Values {
-			if len(v) != 2 {
-				t.Fatalf("value %v", v)
-			}
-			var rec ForwardRecord
-			if err := json.Unmarshal([]byte(v[1]), &rec); err != nil {
-				t.Fatal(err)
-			}
-			if ns, err := strconv.ParseInt(v[0], 10, 64); err != nil || ns != rec.Time.UnixNano() {
-				t.Errorf("timestamp %q, want %d", v[0], rec.Time.UnixNano())
-			}
-			got = append(got, rec)
-		}
-	}
-	checkArrived(t, got, recs)
-	s2 := newFakeSink(t, false, 204)
-	postAll(t, s2, &auditSink{profile: sink.LokiJSON, token: sinkToken}, lines[:1])
-	if p := s2.got(); len(p) != 1 || p[0].header.Get("Authorization") != "Bearer "+sinkToken {
-		t.Error("loki with a token: no bearer header")
-	}
-}
-
-// TestAuditSinkDataCollector: the SharedKey signature is recomputed here
-// from the documented string-to-sign (formats.md §3.2), not with
-// sink.SignDataCollector.
-func TestAuditSinkDataCollector(t *testing.T) {
-	s := newFakeSink(t, true, 200)
-	recs, lines := sinkRecords(t, 20, 100)
-	postAll(t, s, &auditSink{profile: sink.DataCollector, workspaceID: sinkWSID, workspaceKey: sinkWSKey, logType: "FlowmaskForward"}, lines)
-	var got []ForwardRecord
-	for _, p := range s.got() {
-		date := p.header.Get("x-ms-date")
-		if _, err := time.Parse(http.TimeFormat, date); err != nil {
-			t.Errorf("x-ms-date %q: %v", date, err)
-		}
-		if p.header.Get("Log-Type") != "FlowmaskForward" || p.header.Get("Content-Type") != "application/json" {
-			t.Errorf("headers %v", p.header)
-		}
-		m := hmac.New(sha256.New, sinkWSKey)
-		io.WriteString(m, "POST\n"+strconv.Itoa(len(p.body))+"\napplication/json\nx-ms-date:"+date+"\n/api/logs")
-		want := "SharedKey " + sinkWSID + ":" + base64.StdEncoding.EncodeToString(m.Sum(nil))
-		if a := p.header.Get("Authorization"); a != want {
-			t.Errorf("Authorization %q, want %q", a, want)
-		}
-		var arr []ForwardRecord
-		if err := json.Unmarshal(p.body, &arr); err != nil {
-			t.Fatal(err)
-		}
-		got = append(got, arr...)
-	}
-	checkArrived(t, got, recs)
-}
-
-// TestAuditSinkGeneric: the default is NDJSON without credentials.
-func TestAuditSinkGeneric(t *testing.T) {
-	s := newFakeSink(t, false, 200)
-	recs, lines := sinkRecords(t, 10, 100)
-	postAll(t, s, &auditSink{profile: sink.Generic}, lines)
-	var got []ForwardRecord
-	for _, p := range s.got() {
-		if p.header.Get("Authorization") != "" || p.header.Get("Content-Type") != "application/x-ndjson" {
-			t.Errorf("headers %v", p.header)
-		}
-		sc := bufio.NewScanner(bytes.NewReader(p.body))
-		for sc.Scan() {
-			var r ForwardRecord
-			if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
-				t.Fatal(err)
-			}
-			got = append(got, r)
-		}
-	}
-	checkArrived(t, got, recs)
-}
-
-// TestAuditSinkRetries: 5xx, 408 and 429 are retried (three tries in
-// all), other 4xx are not; failures are logged without record content.
-func TestAuditSinkRetries(t *testing.T) {
-	_, lines := sinkRecords(t, 2, 100)
-	for _, tt := range []struct {
-		status, posts int
-	}{{500, 3}, {503, 3}, {429, 3}, {408, 3}, {400, 1}, {401, 1}, {403, 1}, {413, 1}} {
-		s := newFakeSink(t, false, tt.status)
-		logs := postAll(t, s, &auditSink{profile: sink.SplunkHEC, token: sinkToken}, lines)
-		if n := len(s.got()); n != tt.posts {
-			t.Errorf("status %d: %d posts, want %d", tt.status, n, tt.posts)
-		}
-		if !strings.Contains(logs, "audit records not delivered") || !strings.Contains(logs, "status "+strconv.Itoa(tt.status)) {
-			t.Errorf("status %d: failure not logged: %s", tt.status, logs)
-		}
-		if strings.Contains(logs, sinkToken) {
-			t.Errorf("status %d: the token is in the logs", tt.status)
-		}
-	}
-}
-
-// TestAuditSinkBulkItemErrors: _bulk answers 200 with failed items; they
-// are counted in the logs, their reasons (which can quote records) not.
-func TestAuditSinkBulkItemErrors(t *testing.T) {
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+// TestForwardAuditUndeliveredMetric: records the audit sink refuses are
+// counted in flowmask_audit_undelivered_batches_total on the forward
+// proxy's registry, and Close returns once the sink has answered.
+func TestForwardAuditUndeliveredMetric(t *testing.T) {
+	var posts atomic.Int32
+	sinkSrv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		io.Copy(io.Discard, r.Body)
-		io.WriteString(w, `{"errors":true,"items":[{"index":{"status":201}},{"index":{"status":400,"error":{"reason":"`+sinkMarker+`"}}}]}`)
+		posts.Add(1)
+		w.WriteHeader(http.StatusBadRequest) // not retried
 	}))
+	defer sinkSrv.Close()
+	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
+	defer up.Close()
+	cfg := proxy.DefaultForwardConfig()
+	cfg.Audit = sinkSrv.URL + "/ingest"
+	cfg.Allow = []string{strings.TrimPrefix(up.URL, "http://")}
+	reg := proxy.NewRegistry()
+	fw, err := proxy.NewForward(cfg, proxy.ForwardOptions{Registry: reg, LogOutput: zapcore.AddSync(io.Discard)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(fw)
 	defer srv.Close()
-	s := &fakeSink{srv: srv}
-	_, lines := sinkRecords(t, 2, 10)
-	logs := postAll(t, s, &auditSink{profile: sink.ElasticBulk}, lines)
-	if !strings.Contains(logs, `"failed":1`) {
-		t.Errorf("bulk item failure not counted: %s", logs)
+	pu, _ := url.Parse(srv.URL)
+	client := &http.Client{Transport: &http.Transport{Proxy: http.ProxyURL(pu)}, Timeout: 10 * time.Second}
+	resp, err := client.Get(up.URL + "/a")
+	if err != nil {
+		t.Fatal(err)
+	}
+	io.Copy(io.Discard, resp.Body)
+	resp.Body.Close()
+	if err := fw.Close(); err != nil { // flushes: one post, refused
+		t.Fatal(err)
+	}
+	if posts.Load() != 1 {
+		t.Errorf("%d posts, want 1 (a 400 is not retried)", posts.Load())
+	}
+	mfs, err := reg.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var got float64 = -1
+	for _, mf := range mfs {
+		if mf.GetName() == "flowmask_audit_undelivered_batches_total" {
+			got = mf.GetMetric()[0].GetCounter().GetValue()
+		}
+	}
+	if got != 1 {
+		t.Errorf("flowmask_audit_undelivered_batches_total = %v, want 1", got)
 	}
 }
 
-// BenchmarkAuditSinkFrame measures framing a 1 MiB batch of ~1 KiB
-// records for each profile.
-func BenchmarkAuditSinkFrame(b *testing.B) {
-	_, lines := sinkRecords(b, 1000, 800)
-	batch := bytes.Join(lines, nil)
-	for _, prof := range auditProfiles {
-		b.Run(prof, func(b *testing.B) {
-			s := &auditSink{profile: prof}
-			b.SetBytes(int64(len(batch)))
-			for b.Loop() {
-				s.frame(batch)
-			}
-		})
+// TestForwardAuditLogsIngestionURL: an azure-logs-ingestion audit URL
+// must name the data collection rule and the stream.
+func TestForwardAuditLogsIngestionURL(t *testing.T) {
+	for _, tt := range []struct {
+		url, err string
+	}{
+		{"https://dce.eastus-1.ingest.monitor.azure.com/dataCollectionRules/dcr-0123/streams/Custom-FlowmaskForward?api-version=2023-01-01", ""},
+		{"https://dce.eastus-1.ingest.monitor.azure.com/ingest", "forward.audit: azure-logs-ingestion: want https://<endpoint>/dataCollectionRules/<dcr-id>/streams/<stream>"},
+		{"https://dce.eastus-1.ingest.monitor.azure.com/dataCollectionRules/dcr-0123/streams/", "forward.audit: azure-logs-ingestion: want"},
+		{"http://dce.eastus-1.ingest.monitor.azure.com/dataCollectionRules/dcr-0123/streams/S", "forward.audit: azure-logs-ingestion sends a bearer token and needs an https URL"},
+	} {
+		c := proxy.DefaultForwardConfig()
+		c.Audit, c.AuditProfile = tt.url, "azure-logs-ingestion"
+		err := c.Validate()
+		switch {
+		case tt.err == "" && err != nil:
+			t.Errorf("%s: %v", tt.url, err)
+		case tt.err != "" && (err == nil || !strings.Contains(err.Error(), tt.err)):
+			t.Errorf("%s: got %v, want %q", tt.url, err, tt.err)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package proxy
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
@@ -87,15 +88,21 @@ type TunnelRecord struct {
 // the proxy's CPU per exchange.
 type recordWriter struct {
 	out  *audit.Output
-	post *recordPoster // for an http(s) URL output
+	post *audit.Poster // for an http(s) URL output
 	mu   sync.Mutex
 	buf  bytes.Buffer
 	null bool
 }
 
-func newRecordWriter(output string, sink *auditSink, stdout, stderr io.Writer, logger *zap.Logger) (*recordWriter, error) {
-	if isAuditURL(output) {
-		return &recordWriter{out: &audit.Output{}, post: newRecordPoster(output, sink, logger)}, nil
+func newRecordWriter(output string, sink *audit.PosterConfig, stdout, stderr io.Writer, logger *zap.Logger) (*recordWriter, error) {
+	if sink != nil {
+		pc := *sink
+		pc.Logger = logger
+		p, err := audit.NewPoster(pc)
+		if err != nil {
+			return nil, err
+		}
+		return &recordWriter{out: &audit.Output{}, post: p}, nil
 	}
 	rs, off, err := audit.OpenOutput(output, stdout, stderr)
 	if err != nil {
@@ -117,7 +124,7 @@ func (w *recordWriter) write(rec *ForwardRecord) error {
 		return err
 	}
 	if w.post != nil {
-		w.post.add(w.buf.Bytes())
+		w.post.Add(w.buf.Bytes())
 		return nil
 	}
 	_, err := w.out.Write(w.buf.Bytes())
@@ -219,11 +226,17 @@ func (c *capture) Write(p []byte) (int, error) {
 
 func (c *capture) truncated() bool { return c.n > int64(len(c.buf)) }
 
+// auditCloseTimeout is how long closing waits for an audit sink to take
+// the records still waiting (retries included) before it gives up and
+// counts them as undelivered.
+const auditCloseTimeout = 10 * time.Second
+
 // close flushes and closes the output.
 func (w *recordWriter) close() error {
 	if w.post != nil {
-		w.post.close()
-		return nil
+		ctx, cancel := context.WithTimeout(context.Background(), auditCloseTimeout)
+		defer cancel()
+		return w.post.Close(ctx)
 	}
 	return w.out.Close()
 }
