@@ -4,8 +4,8 @@ import (
 	"net/http"
 	"sync/atomic"
 
+	"github.com/flowmask/flowmask/proxy/internal/admin"
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
 // AdminHandler serves /healthz (the process is up), /readyz (serving, not
@@ -27,27 +27,8 @@ func (s *Server) AdminHandler() http.Handler {
 	return h
 }
 
-// adminHandler is the admin API of the reverse and the forward proxy:
-// /healthz answers while the process runs, /readyz while serving is true and
-// extra (if any) passes, /metrics serves reg.
+// adminHandler is the admin API of the reverse and the forward proxy (see
+// proxy/internal/admin).
 func adminHandler(reg *prometheus.Registry, serving *atomic.Bool, extra func() error) http.Handler {
-	mux := http.NewServeMux()
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		w.Write([]byte("ok\n")) //nolint:errcheck
-	})
-	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
-		if !serving.Load() {
-			http.Error(w, "not ready", http.StatusServiceUnavailable)
-			return
-		}
-		if extra != nil {
-			if err := extra(); err != nil {
-				http.Error(w, "not ready: "+err.Error(), http.StatusServiceUnavailable)
-				return
-			}
-		}
-		w.Write([]byte("ready\n")) //nolint:errcheck
-	})
-	mux.Handle("GET /metrics", promhttp.HandlerFor(reg, promhttp.HandlerOpts{Registry: reg}))
-	return mux
+	return admin.Handler(reg, serving, extra)
 }

@@ -12,22 +12,14 @@ import (
 	"time"
 
 	"github.com/flowmask/flowmask/proxy/httpbody"
+	"github.com/flowmask/flowmask/proxy/internal/msgbody"
+	"github.com/flowmask/flowmask/proxy/internal/refusal"
 	"github.com/flowmask/flowmask/proxy/sink"
 	"github.com/flowmask/flowmask/redactor"
-	"github.com/valyala/fastjson"
 )
 
 // fromBody turns the body pipeline's refusal into the proxy's own.
-func fromBody(err error) error {
-	if e := httpbody.AsError(err); e != nil {
-		var he *httpError
-		if errors.As(err, &he) {
-			return he
-		}
-		return &httpError{Status: e.Status, Code: e.Code, Msg: e.Msg, Err: e.Err}
-	}
-	return err
-}
+func fromBody(err error) error { return refusal.FromBody(err) }
 
 // wireReader reads the client's body: it extends a read deadline before
 // each read (slow clients fail with 408), counts bytes and tags the
@@ -48,7 +40,7 @@ func (w *wireReader) Read(p []byte) (int, error) {
 	if err != nil && err != io.EOF {
 		var mb *http.MaxBytesError
 		if !errors.As(err, &mb) {
-			err = &clientError{err}
+			err = &clientError{Err: err}
 		}
 	}
 	return n, err
@@ -160,10 +152,15 @@ func (s *Server) requestBody(w http.ResponseWriter, r *http.Request, rt *route, 
 	}
 	textFallback := rt.cfg.OnInvalidJSON == "text"
 	format := pl.Format
+	// doc is the held body once checked as JSON: the engine redacts it
+	// without validating it again.
+	var doc redactor.CheckedJSON
 	if small && pl.NeedJSON {
 		b := bytes.TrimLeft(prefix.Bytes(), " \t\r\n")
+		var jerr error
+		doc, jerr = redactor.CheckJSON(prefix.Bytes())
 		switch {
-		case fastjson.ValidateBytes(b) != nil:
+		case jerr != nil:
 			if rt.cfg.Profile == sink.Generic && jsonSequence(b) {
 				// NDJSON or concatenated JSON values under application/json
 				// (Fluent Bit's json_lines): each value is redacted as a record.
@@ -190,8 +187,15 @@ func (s *Server) requestBody(w http.ResponseWriter, r *http.Request, rt *route, 
 			var st redactor.Stats
 			in, st = pl.Pre(red, in)
 			ex.reqStats.Add(st)
+			doc = redactor.CheckedJSON{} // Pre rewrote the body
 		}
-		body, st := red.Append(make([]byte, 0, len(in)+len(in)/4+64), in, format)
+		var body []byte
+		var st redactor.Stats
+		if format == redactor.FormatJSON && doc.Bytes() != nil {
+			body, st = red.AppendJSON(make([]byte, 0, len(in)+len(in)/4+64), doc)
+		} else {
+			body, st = red.Append(make([]byte, 0, len(in)+len(in)/4+64), in, format)
+		}
 		ex.reqStats.Add(st)
 		if reencode {
 			if body, err = rd.Encode(body, true); err != nil {
@@ -314,7 +318,7 @@ func (s *Server) forwardHeld(r *http.Request, pl sink.Plan, body []byte, decoded
 
 var prefixBufs = sync.Pool{New: func() any { return new(bytes.Buffer) }}
 
-var copyBufs = sync.Pool{New: func() any { b := make([]byte, 64<<10); return &b }}
+var copyBufs = &msgbody.CopyBufs
 
 type countWriter struct {
 	w io.Writer
@@ -327,23 +331,9 @@ func (c *countWriter) Write(p []byte) (int, error) {
 	return n, err
 }
 
-// bodyDigests are headers that describe the original body and would be
-// wrong after redaction.
-var bodyDigests = []string{"Content-Md5", "Digest", "Content-Digest", "Repr-Digest"}
+func dropDigests(h http.Header) { msgbody.DropDigests(h) }
 
-func dropDigests(h http.Header) {
-	for _, k := range bodyDigests {
-		h.Del(k)
-	}
-}
-
-func setBody(r *http.Request, body []byte) {
-	r.Body = io.NopCloser(bytes.NewReader(body))
-	r.ContentLength = int64(len(body))
-	r.GetBody = func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(body)), nil }
-	r.TransferEncoding = nil
-	r.Header.Set("Content-Length", strconv.Itoa(len(body)))
-}
+func setBody(r *http.Request, body []byte) { msgbody.SetRequestBody(r, body) }
 
 // responseBody redacts an upstream response as it streams to the client,
 // decoding its coding chain and charset and encoding the redacted text back
@@ -418,17 +408,7 @@ func (s *Server) responseBody(resp *http.Response, rt *route, red *redactor.Reda
 
 // dropBody keeps an error response's status and headers but not its body,
 // which flowmask cannot scan.
-func dropBody(resp *http.Response) {
-	resp.Body.Close()
-	resp.Body = http.NoBody
-	resp.ContentLength = 0
-	for _, k := range []string{"Content-Type", "Content-Encoding", "Content-Length"} {
-		resp.Header.Del(k)
-	}
-	dropDigests(resp.Header)
-	resp.Header.Set("Content-Length", "0")
-	resp.Header.Set("X-Flowmask-Body", "dropped: the upstream's error body cannot be scanned")
-}
+func dropBody(resp *http.Response) { msgbody.DropBody(resp) }
 
 // acceptEncoding rewrites the Accept-Encoding of a request whose response
 // will be redacted: only the codings the client accepts and flowmask can
@@ -503,12 +483,5 @@ func jsonSequence(b []byte) bool {
 // redactCopy redacts the decoded text of src, of format f, into dst through
 // a pooled copy buffer, and returns what was redacted.
 func redactCopy(red *redactor.Redactor, dst io.Writer, src io.Reader, f redactor.Format) (redactor.Stats, error) {
-	bw := red.NewWriter(dst, f)
-	buf := copyBufs.Get().(*[]byte)
-	_, err := io.CopyBuffer(bw, src, *buf)
-	copyBufs.Put(buf)
-	if e := bw.Close(); err == nil {
-		err = e
-	}
-	return bw.Stats(), err
+	return msgbody.RedactCopy(red, dst, src, f)
 }

@@ -1,6 +1,6 @@
-// Package proxy is flowmask's redacting reverse proxy and its routing (and,
-// until it moves to its own package, the forward MITM proxy, whose CA is
-// package proxy/mitmca):
+// Package proxy is flowmask's redacting reverse proxy and its routing (the
+// forward MITM proxy is package proxy/forward; its `forward:` config
+// section, record types and audit poster are still here):
 // request bodies on their way to a log or SIEM ingestion endpoint are
 // decoded (package proxy/httpbody), redacted by the engine per the route's
 // sink profile (package proxy/sink), re-encoded and forwarded, and a body

@@ -4,14 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/netip"
 	"net/url"
 	"os"
 	"reflect"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/flowmask/flowmask/proxy/internal/hostport"
 	"github.com/flowmask/flowmask/proxy/sink"
 	"go.yaml.in/yaml/v3"
 )
@@ -374,45 +373,13 @@ func ParseForwardConfig(name string, data []byte) (*ForwardConfig, error) {
 	return cfg, nil
 }
 
-// normHostPort checks a "host:port" destination and returns it with the
-// host lower-cased and IPv6 in brackets.
-func normHostPort(s string) (string, error) {
-	h, p, err := net.SplitHostPort(strings.TrimSpace(s))
-	if err != nil || h == "" {
-		return "", fmt.Errorf("want host:port, got %q", s)
-	}
-	n, err := strconv.Atoi(p)
-	if err != nil || n < 1 || n > 65535 {
-		return "", fmt.Errorf("%q: port must be 1-65535", s)
-	}
-	if strings.ContainsAny(h, "*/ ") {
-		return "", fmt.Errorf("%q: want an exact host name or IP address", s)
-	}
-	return net.JoinHostPort(strings.ToLower(strings.TrimSuffix(h, ".")), strconv.Itoa(n)), nil
-}
-
-// parseNetwork reads an allow_networks entry: a CIDR prefix or a bare IP.
-func parseNetwork(s string) (netip.Prefix, error) {
-	s = strings.TrimSpace(s)
-	if p, err := netip.ParsePrefix(s); err == nil {
-		return p.Masked(), nil
-	}
-	if ip, err := netip.ParseAddr(s); err == nil {
-		ip = ip.WithZone("")
-		return netip.PrefixFrom(ip, ip.BitLen()), nil
-	}
-	return netip.Prefix{}, fmt.Errorf("want a CIDR prefix (10.1.0.0/16) or an IP address, got %q", s)
-}
-
-func hostSet(list []string) map[string]bool {
-	m := make(map[string]bool, len(list))
-	for _, hp := range list {
-		if n, err := normHostPort(hp); err == nil {
-			m[n] = true
-		}
-	}
-	return m
-}
+// normHostPort, parseNetwork and hostSet read destinations (see
+// proxy/internal/hostport, shared with the forward proxy).
+var (
+	normHostPort = hostport.Normalize
+	parseNetwork = hostport.ParseNetwork
+	hostSet      = hostport.Set
+)
 
 // loopbackListen reports whether a listen address only accepts local
 // connections.

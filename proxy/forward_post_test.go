@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/flowmask/flowmask/proxy"
+	"github.com/flowmask/flowmask/proxy/forward"
 	"go.uber.org/zap/zapcore"
 )
 
@@ -31,7 +32,7 @@ func TestForwardAuditUndeliveredMetric(t *testing.T) {
 	cfg.Audit = sinkSrv.URL + "/ingest"
 	cfg.Allow = []string{strings.TrimPrefix(up.URL, "http://")}
 	reg := proxy.NewRegistry()
-	fw, err := proxy.NewForward(cfg, proxy.ForwardOptions{Registry: reg, LogOutput: zapcore.AddSync(io.Discard)})
+	fw, err := forward.NewForward(cfg, forward.ForwardOptions{Registry: reg, LogOutput: zapcore.AddSync(io.Discard)})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -37,6 +37,8 @@ type exchange struct {
 	// from start to end.
 	st  *state
 	red *redactor.Redactor
+	// metrics are the matched route's series; nil before a route matched.
+	metrics *routeMetrics
 	// streamDone, set for a streamed request body, stops it and reports
 	// whether it failed.
 	streamDone func() error
@@ -114,6 +116,7 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	ex.red = rt.red.Load()
 	ex.rec.Route, ex.rec.Mode = rt.cfg.Name, rt.cfg.Mode
+	ex.metrics = rt.metrics
 	describe()
 	upgrade := isUpgrade(r)
 	if upgrade && (rt.cfg.WebSocket != WebSocketRedact || !isWebSocket(r)) {
@@ -302,7 +305,11 @@ func (s *Server) finish(sw *statusWriter, ex *exchange) {
 	ex.mu.Unlock()
 	rec.Redactions, rec.ByRule = stats.Redactions, stats.ByRule
 	s.audit.Log(rec)
-	s.metrics.Observe(rec)
+	if ex.metrics != nil {
+		ex.metrics.observe(rec)
+	} else {
+		s.metrics.none.observe(rec)
+	}
 	if p != nil {
 		panic(p)
 	}
@@ -373,7 +380,7 @@ func (s *Server) newReverseProxy(rt *route) *httputil.ReverseProxy {
 			case ex != nil && ex.body.cut():
 				// limits.request_timeout ran out while the client was still
 				// sending its body.
-				he = classify(&clientError{os.ErrDeadlineExceeded})
+				he = classify(&clientError{Err: os.ErrDeadlineExceeded})
 			default:
 				he = upstreamError(r, err)
 			}

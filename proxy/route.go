@@ -36,6 +36,9 @@ type route struct {
 	host         string
 	wildcard     bool
 	prefix       string
+	// metrics are the route's series, bound when the configuration is
+	// loaded.
+	metrics *routeMetrics
 }
 
 // matches reports whether r belongs to the route.

@@ -311,7 +311,7 @@ func (s *Server) ReloadFile() error {
 // initMetrics creates every route's series whose labels are known.
 func (s *Server) initMetrics(st *state) {
 	for _, rt := range st.routes {
-		s.metrics.initRoute(rt.cfg.Name, append(rt.base.Rules(), redactor.LiteralRuleID))
+		rt.metrics = s.metrics.initRoute(rt.cfg.Name, append(rt.base.Rules(), redactor.LiteralRuleID))
 	}
 }
 

@@ -2,21 +2,20 @@ package proxy
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"log"
 	"net"
 	"net/http"
-	"strconv"
 
 	"github.com/flowmask/flowmask/proxy/internal/refusal"
+	"github.com/flowmask/flowmask/proxy/internal/zaplog"
 	"github.com/flowmask/flowmask/proxy/sink"
 	"go.uber.org/zap"
 )
 
 // StatusClientClosed is the status audited when the client went away
 // before the response (nginx's 499). It is never sent.
-const StatusClientClosed = 499
+const StatusClientClosed = refusal.StatusClientClosed
 
 // httpError is a refusal with its status and a message safe to show: it
 // never holds body bytes, header values or URLs. The sink profiles return
@@ -28,7 +27,7 @@ var (
 	errNotArray         = &httpError{Status: http.StatusUnprocessableEntity, Code: "not_array", Msg: "the body must be a JSON array"}
 	errDocumentTooLarge = sink.ErrDocumentTooLarge
 	errDecodedTooLarge  = &httpError{Status: http.StatusRequestEntityTooLarge, Code: "decoded_too_large", Msg: "the decoded body exceeds limits.max_decoded_bytes"}
-	errBodyTooLarge     = &httpError{Status: http.StatusRequestEntityTooLarge, Code: "body_too_large", Msg: "the body exceeds limits.max_body_bytes"}
+	errBodyTooLarge     = refusal.ErrBodyTooLarge
 	errNoRoute          = &httpError{Status: http.StatusNotFound, Code: "no_route", Msg: "no route matches this request"}
 	errUnauthorized     = &httpError{Status: http.StatusUnauthorized, Code: "unauthorized", Msg: "a valid bearer token is required"}
 	errBusy             = &httpError{Status: http.StatusServiceUnavailable, Code: "overloaded", Msg: "too many requests in flight; retry later"}
@@ -46,31 +45,10 @@ func badEncoding(what string, err error) *httpError {
 }
 
 // clientError wraps an error reading the client's body.
-type clientError struct{ err error }
-
-func (e *clientError) Error() string { return "read body: " + e.err.Error() }
-func (e *clientError) Unwrap() error { return e.err }
+type clientError = refusal.ClientError
 
 // classify maps a body-processing error to the refusal the client gets.
-func classify(err error) *httpError {
-	var he *httpError
-	if errors.As(err, &he) {
-		return he
-	}
-	var mb *http.MaxBytesError
-	if errors.As(err, &mb) {
-		return errBodyTooLarge
-	}
-	var ce *clientError
-	if errors.As(err, &ce) {
-		var ne net.Error
-		if errors.As(err, &ne) && ne.Timeout() {
-			return &httpError{Status: http.StatusRequestTimeout, Code: "client_timeout", Msg: "the client sent the body too slowly", Err: err}
-		}
-		return &httpError{Status: http.StatusBadRequest, Code: "client_aborted", Msg: "the body ended early", Err: err}
-	}
-	return &httpError{Status: http.StatusBadRequest, Code: "bad_body", Msg: "the body cannot be scanned", Err: err}
-}
+func classify(err error) *httpError { return refusal.Classify(err) }
 
 // upstreamError maps a transport error: a timeout is 504, a client that
 // went away is 499 (audited only), anything else is 502.
@@ -99,47 +77,14 @@ func classifyBodyCause(err error) *httpError {
 }
 
 // writeError sends e as {"error":{"status":N,"code":"...","message":"..."}}.
-func writeError(w http.ResponseWriter, e *httpError) {
-	if e.Status == StatusClientClosed {
-		return
-	}
-	body, _ := json.Marshal(struct {
-		Error struct {
-			Status  int    `json:"status"`
-			Code    string `json:"code"`
-			Message string `json:"message"`
-		} `json:"error"`
-	}{Error: struct {
-		Status  int    `json:"status"`
-		Code    string `json:"code"`
-		Message string `json:"message"`
-	}{e.Status, e.Code, e.Msg}})
-	h := w.Header()
-	h.Set("Content-Type", "application/json")
-	h.Set("Content-Length", strconv.Itoa(len(body)+1))
-	h.Set("X-Content-Type-Options", "nosniff")
-	switch e.Status {
-	case http.StatusServiceUnavailable:
-		h.Set("Retry-After", "1")
-	case http.StatusMethodNotAllowed:
-		h.Set("Allow", "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS")
-	}
-	w.WriteHeader(e.Status)
-	w.Write(append(body, '\n')) //nolint:errcheck // the client may be gone
-}
+func writeError(w http.ResponseWriter, e *httpError) { refusal.Write(w, e) }
 
 func zapRoute(rt *route) zap.Field  { return zap.String("route", rt.cfg.Name) }
-func zapErrCode(c string) zap.Field { return zap.String("reason", c) }
+func zapErrCode(c string) zap.Field { return zaplog.ErrCode(c) }
 
 // zapErrMsg logs a transport error; the logger's redacting layer masks any
 // secret in it (such as a URL with a signature).
-func zapErrMsg(err error) zap.Field { return zap.Error(err) }
+func zapErrMsg(err error) zap.Field { return zaplog.ErrMsg(err) }
 
 // mustStdLog adapts the logger for net/http's ErrorLog, at warn level.
-func mustStdLog(l *zap.Logger) *log.Logger {
-	sl, err := zap.NewStdLogAt(l, zap.WarnLevel)
-	if err != nil {
-		return zap.NewStdLog(l)
-	}
-	return sl
-}
+func mustStdLog(l *zap.Logger) *log.Logger { return zaplog.StdLog(l) }

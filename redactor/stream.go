@@ -64,6 +64,8 @@ type Writer struct {
 	stats   Stats
 	err     error
 	closed  bool
+	// checked is set by AppendJSON: buf is valid JSON already.
+	checked bool
 }
 
 // NewWriter returns a Writer that redacts input of format f into dst.
@@ -358,7 +360,7 @@ func (w *Writer) whole() {
 	st.repl = st.repl[:0]
 	switch {
 	case len(b.hits) == 0 && len(b.lits) == 0 && !b.disguised && !b.overEncoded:
-	case w.format == FormatJSON && validJSON(src):
+	case w.format == FormatJSON && (w.checked || validJSON(src)):
 		st.walkJSON(b, 0, len(src), &st.edits)
 	case w.format == FormatForm:
 		st.detectRange(b, 0, len(src), modeQuery|modeText)

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/flowmask/flowmask/proxy"
+	"github.com/flowmask/flowmask/proxy/forward"
 	"github.com/flowmask/flowmask/redactor/secrets"
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
@@ -235,7 +236,7 @@ func runForward(cmd *cobra.Command, f *forwardFlags) error {
 	if !f.secrets.merge(secCfg).Empty() {
 		ready = m.Ready // /readyz follows the known-secret sources
 	}
-	fw, err := proxy.NewForward(cfg, proxy.ForwardOptions{Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(), LogOutput: streamsFrom(ctx).logOutput(), Registry: reg, Ready: ready})
+	fw, err := forward.NewForward(cfg, forward.ForwardOptions{Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(), LogOutput: streamsFrom(ctx).logOutput(), Registry: reg, Ready: ready})
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}

@@ -10,6 +10,7 @@ import (
 	"syscall"
 
 	"github.com/flowmask/flowmask/proxy"
+	"github.com/flowmask/flowmask/proxy/forward"
 	"github.com/flowmask/flowmask/redactor/secrets"
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
@@ -145,9 +146,9 @@ func runProxy(ctx context.Context, cmd *cobra.Command, f *proxyFlags) error {
 	m.Subscribe(srv.SetLiterals)
 	// A forward: section in the same file runs the forward proxy in this
 	// process, with the same known secrets (metrics on its own admin).
-	var fw *proxy.Forward
+	var fw *forward.Forward
 	if cfg.Forward != nil {
-		if fw, err = proxy.NewForward(cfg.Forward, proxy.ForwardOptions{Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(), LogOutput: streamsFrom(ctx).logOutput(), Ready: ready}); err != nil {
+		if fw, err = forward.NewForward(cfg.Forward, forward.ForwardOptions{Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(), LogOutput: streamsFrom(ctx).logOutput(), Ready: ready}); err != nil {
 			return &exitError{exitUsage, fmt.Errorf("forward: %w", err)}
 		}
 		defer fw.Close()

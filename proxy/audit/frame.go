@@ -21,11 +21,11 @@ const (
 	azureMaxBytes = 1000 * 1000
 )
 
-// SourceType is the Splunk sourcetype of HEC events.
-const SourceType = "flowmask:forward"
+// sourceType is the Splunk sourcetype of HEC events.
+const sourceType = "flowmask:forward"
 
-// LokiJob is the job label of the Loki stream.
-const LokiJob = "flowmask-forward"
+// lokiJob is the job label of the Loki stream.
+const lokiJob = "flowmask-forward"
 
 // batch is one framed post body and the number of records in it.
 type batch struct {
@@ -57,7 +57,7 @@ func (f framer) frame(ndjson []byte) (batches []batch, tooBig int) {
 		case sink.LogsIngestion, sink.DataCollector:
 			cur = append(cur, '[')
 		case sink.LokiJSON:
-			cur = append(cur, `{"streams":[{"stream":{"job":"`+LokiJob+`"},"values":[`...)
+			cur = append(cur, `{"streams":[{"stream":{"job":"`+lokiJob+`"},"values":[`...)
 		}
 	}
 	closing := func() string {
@@ -119,7 +119,7 @@ func (f framer) item(dst, line []byte) []byte {
 	case sink.SplunkHEC:
 		dst = append(dst, `{"event":`...)
 		dst = append(dst, line...)
-		dst = append(dst, `,"sourcetype":"`+SourceType+`"`...)
+		dst = append(dst, `,"sourcetype":"`+sourceType+`"`...)
 		if t, ok := recordTime(line); ok {
 			dst = append(dst, `,"time":`...)
 			dst = strconv.AppendFloat(dst, float64(t.UnixMilli())/1000, 'f', 3, 64)

@@ -85,11 +85,12 @@ type RetryPolicy struct {
 	AttemptTimeout time.Duration
 }
 
-// DefaultRetryPolicy is the policy of a zero RetryPolicy.
-var DefaultRetryPolicy = RetryPolicy{MaxTries: 5, InitialInterval: 500 * time.Millisecond, MaxInterval: 60 * time.Second, MaxElapsed: 2 * time.Minute, AttemptTimeout: 30 * time.Second}
+// defaultRetry is the policy of a zero RetryPolicy (the numbers documented
+// on its fields).
+var defaultRetry = RetryPolicy{MaxTries: 5, InitialInterval: 500 * time.Millisecond, MaxInterval: 60 * time.Second, MaxElapsed: 2 * time.Minute, AttemptTimeout: 30 * time.Second}
 
 func (r RetryPolicy) withDefaults() RetryPolicy {
-	d := DefaultRetryPolicy
+	d := defaultRetry
 	if r.MaxTries == 0 {
 		r.MaxTries = d.MaxTries
 	}

@@ -364,3 +364,18 @@ func TestParseRetryAfter(t *testing.T) {
 }
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
+
+// FuzzParseRetryAfter: any header value gives a wait within [0, 24h] or
+// is ignored; never a panic.
+func FuzzParseRetryAfter(f *testing.F) {
+	for _, s := range []string{"2", "0", "120", "Wed, 02 Dec 2026 10:00:05 GMT", "Wednesday, 02-Dec-26 10:00:07 GMT", "-1", "1e9", "18446744073709551616", ""} {
+		f.Add(s)
+	}
+	now := time.Date(2026, 12, 2, 10, 0, 0, 0, time.UTC)
+	f.Fuzz(func(t *testing.T, v string) {
+		d, ok := parseRetryAfter(v, now)
+		if d < 0 || d > maxRetryAfter || (!ok && d != 0) {
+			t.Fatalf("%q: %v %v", v, d, ok)
+		}
+	})
+}

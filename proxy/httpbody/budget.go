@@ -92,6 +92,11 @@ type Limits struct {
 	// most; that much (or the whole body, if smaller) is charged to the
 	// Budget while the body is open. 0 charges the whole decoded body.
 	Hold int64
+	// Weight is how many bytes of memory each held decoded byte costs
+	// (0 or 1: one). A caller that keeps more than the text (a buffer that
+	// grows by doubling, a redacted copy, a re-encoded copy) charges what
+	// it really allocates, so the Budget bounds memory, not text.
+	Weight int64
 	// Budget is the process-wide bound (nil: none).
 	Budget *Budget
 	// Deadline ends the body's reading (zero: none).

@@ -75,6 +75,9 @@ func (c *countReader) Read(p []byte) (int, error) {
 		if c.lim.Hold > 0 && want > c.lim.Hold {
 			want = c.lim.Hold
 		}
+		if c.lim.Weight > 1 {
+			want *= c.lim.Weight
+		}
 		if want > c.charged {
 			d := want - c.charged
 			c.charged = want

@@ -91,12 +91,17 @@ func (w *bulkWriter) doLine() error {
 	} else {
 		w.wantSource = false
 	}
-	if err := fastjson.ValidateBytes(body); err != nil && !w.text {
+	doc, err := redactor.CheckJSON(body)
+	if err != nil && !w.text {
 		w.err = ErrInvalidJSON
 		return w.err
 	}
 	var st redactor.Stats
-	w.out, st = w.red.Append(w.out, body, redactor.FormatJSON)
+	if err == nil {
+		w.out, st = w.red.AppendJSON(w.out, doc) // validated once
+	} else {
+		w.out, st = w.red.Append(w.out, body, redactor.FormatJSON) // the engine scans it as text
+	}
 	w.stats.Add(st)
 	w.out = append(w.out, eol...)
 	return nil

@@ -7,7 +7,6 @@ import (
 
 	"github.com/flowmask/flowmask/proxy/internal/refusal"
 	"github.com/flowmask/flowmask/redactor"
-	"github.com/valyala/fastjson"
 )
 
 // hecProfile handles the Splunk HTTP Event Collector: /services/collector
@@ -138,12 +137,17 @@ func (w *hecWriter) Write(p []byte) (int, error) {
 
 // event redacts one complete object.
 func (w *hecWriter) event() error {
-	if err := fastjson.ValidateBytes(w.obj); err != nil && !w.text {
+	doc, err := redactor.CheckJSON(w.obj)
+	if err != nil && !w.text {
 		w.err = ErrInvalidJSON
 		return w.err
 	}
 	var st redactor.Stats
-	w.out, st = w.red.Append(w.out, w.obj, redactor.FormatJSON)
+	if err == nil {
+		w.out, st = w.red.AppendJSON(w.out, doc) // validated once
+	} else {
+		w.out, st = w.red.Append(w.out, w.obj, redactor.FormatJSON) // the engine scans it as text
+	}
 	w.stats.Add(st)
 	w.obj = w.obj[:0]
 	return nil

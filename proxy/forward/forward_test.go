@@ -1,4 +1,4 @@
-package proxy_test
+package forward_test
 
 import (
 	"bufio"
@@ -27,6 +27,7 @@ import (
 
 	"github.com/elazarl/goproxy"
 	"github.com/flowmask/flowmask/proxy"
+	"github.com/flowmask/flowmask/proxy/forward"
 	"github.com/flowmask/flowmask/proxy/mitmca"
 	"github.com/flowmask/flowmask/redactor"
 	"golang.org/x/crypto/bcrypt"
@@ -66,7 +67,7 @@ func (s *fwdBuf) String() string {
 // fwdEnv is a Forward under httptest on 127.0.0.1 with a fresh CA.
 type fwdEnv struct {
 	t        testing.TB
-	fw       *proxy.Forward
+	fw       *forward.Forward
 	srv      *httptest.Server
 	proxyURL *url.URL
 	caDir    string
@@ -75,7 +76,7 @@ type fwdEnv struct {
 	logs     *fwdBuf
 }
 
-func newFwdEnv(t testing.TB, mut func(*proxy.ForwardConfig), setup ...func(*proxy.Forward)) *fwdEnv {
+func newFwdEnv(t testing.TB, mut func(*proxy.ForwardConfig), setup ...func(*forward.Forward)) *fwdEnv {
 	t.Helper()
 	e := &fwdEnv{t: t, caDir: t.TempDir(), audit: &fwdBuf{}, logs: &fwdBuf{}}
 	if err := mitmca.Init(e.caDir, time.Now()); err != nil {
@@ -92,7 +93,7 @@ func newFwdEnv(t testing.TB, mut func(*proxy.ForwardConfig), setup ...func(*prox
 	if mut != nil {
 		mut(cfg)
 	}
-	e.fw, err = proxy.NewForward(cfg, proxy.ForwardOptions{
+	e.fw, err = forward.NewForward(cfg, forward.ForwardOptions{
 		Literals:  []redactor.Literal{{Source: "test", Value: fwdKnown}},
 		Stdout:    e.audit,
 		LogOutput: e.logs,
@@ -128,13 +129,13 @@ func (e *fwdEnv) client(extra ...*x509.Certificate) *http.Client {
 }
 
 // records parses the audit output.
-func (e *fwdEnv) records() []proxy.ForwardRecord {
+func (e *fwdEnv) records() []forward.ForwardRecord {
 	e.t.Helper()
-	var out []proxy.ForwardRecord
+	var out []forward.ForwardRecord
 	sc := bufio.NewScanner(strings.NewReader(e.audit.String()))
 	sc.Buffer(make([]byte, 1<<20), 4<<20)
 	for sc.Scan() {
-		var r proxy.ForwardRecord
+		var r forward.ForwardRecord
 		if err := json.Unmarshal(sc.Bytes(), &r); err != nil {
 			e.t.Fatalf("record is not JSON: %v: %s", err, sc.Text())
 		}
@@ -144,7 +145,7 @@ func (e *fwdEnv) records() []proxy.ForwardRecord {
 }
 
 // waitRecords waits (bounded) until n records are written.
-func (e *fwdEnv) waitRecords(n int) []proxy.ForwardRecord {
+func (e *fwdEnv) waitRecords(n int) []forward.ForwardRecord {
 	e.t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
@@ -546,7 +547,7 @@ func TestForwardDestinationPolicy(t *testing.T) {
 		"public.test":   addrs("93.184.216.34"),
 		"internal.test": addrs("10.1.2.3"),
 	}}
-	e := newFwdEnv(t, nil, func(f *proxy.Forward) { f.Lookup, f.Dial = fn.lookup, fn.dial })
+	e := newFwdEnv(t, nil, func(f *forward.Forward) { f.Lookup, f.Dial = fn.lookup, fn.dial })
 	c := e.client()
 	for _, tt := range []struct {
 		url  string
@@ -605,7 +606,7 @@ func TestForwardDestinationPolicy(t *testing.T) {
 	e2 := newFwdEnv(t, func(c *proxy.ForwardConfig) {
 		c.Allow, c.AllowNetworks = []string{"internal.test:80", "public.test:443"}, []string{"10.1.2.0/24"}
 	},
-		func(f *proxy.Forward) { f.Lookup, f.Dial = fn2.lookup, fn2.dial })
+		func(f *forward.Forward) { f.Lookup, f.Dial = fn2.lookup, fn2.dial })
 	c2 := e2.client()
 	for _, tt := range []struct {
 		url  string
@@ -889,7 +890,7 @@ func TestCAInit(t *testing.T) {
 	os.WriteFile(filepath.Join(bad, mitmca.KeyFile), goproxy.CA_KEY, 0o600)
 	cfg := proxy.DefaultForwardConfig()
 	cfg.CADir, cfg.Intercept = bad, []string{"a.example:443"}
-	if _, err := proxy.NewForward(cfg, proxy.ForwardOptions{Stderr: io.Discard}); err == nil || !strings.Contains(err.Error(), "public") {
+	if _, err := forward.NewForward(cfg, forward.ForwardOptions{Stderr: io.Discard}); err == nil || !strings.Contains(err.Error(), "public") {
 		t.Errorf("goproxy's CA: %v; want refused", err)
 	}
 }
@@ -989,7 +990,7 @@ func TestForwardInterceptIsNotAllow(t *testing.T) {
 	fn := &fakeNet{names: map[string][]netip.Addr{"api.test": addrs("93.184.216.34")}}
 	e := newFwdEnv(t, func(c *proxy.ForwardConfig) {
 		c.Allow, c.Intercept = []string{"files.test:443"}, []string{"api.test:443"}
-	}, func(f *proxy.Forward) { f.Lookup, f.Dial = fn.lookup, fn.dial })
+	}, func(f *forward.Forward) { f.Lookup, f.Dial = fn.lookup, fn.dial })
 	if _, err := e.client().Get("https://api.test/"); err == nil || !strings.Contains(err.Error(), "Forbidden") {
 		t.Errorf("intercepted, not allowed: %v; want 403 on CONNECT", err)
 	}

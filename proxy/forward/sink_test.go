@@ -1,4 +1,4 @@
-package proxy_test
+package forward_test
 
 import (
 	"bytes"
@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/flowmask/flowmask/proxy"
+	"github.com/flowmask/flowmask/proxy/forward"
 )
 
 // TestForwardAuditSinkConfig: the audit_* keys are validated with errors
@@ -76,7 +77,7 @@ func TestForwardAuditSinkConfig(t *testing.T) {
 	// A missing token file is reported at start, naming the key.
 	c = proxy.DefaultForwardConfig()
 	c.Audit, c.AuditProfile, c.AuditTokenFile = "http://127.0.0.1:1/x", "splunk-hec", filepath.Join(t.TempDir(), "none")
-	if _, err := proxy.NewForward(c, proxy.ForwardOptions{}); err == nil || !strings.Contains(err.Error(), "forward.audit_token_file:") {
+	if _, err := forward.NewForward(c, forward.ForwardOptions{}); err == nil || !strings.Contains(err.Error(), "forward.audit_token_file:") {
 		t.Errorf("missing token file: %v", err)
 	}
 }

@@ -1,4 +1,4 @@
-package proxy_test
+package forward_test
 
 // Tests for the forward-proxy leak classes of issue 13 (10, 11, 12): each
 // goes through the real Forward on loopback with real clients.
@@ -24,6 +24,7 @@ import (
 
 	"github.com/elazarl/goproxy"
 	"github.com/flowmask/flowmask/proxy"
+	"github.com/flowmask/flowmask/proxy/forward"
 	"github.com/flowmask/flowmask/proxy/mitmca"
 )
 
@@ -208,7 +209,7 @@ func TestForwardAllowedNameResolvesToBlocked(t *testing.T) {
 	e := newFwdEnv(t, func(c *proxy.ForwardConfig) {
 		c.Allow = []string{"api.partner.test:80", "db.partner.test:80", "loop.partner.test:443", "10.0.0.9:80"}
 		c.Intercept = []string{"loop.partner.test:443"}
-	}, func(f *proxy.Forward) { f.Lookup, f.Dial = fn.lookup, fn.dial })
+	}, func(f *forward.Forward) { f.Lookup, f.Dial = fn.lookup, fn.dial })
 	c := e.client()
 	for _, u := range []string{"http://api.partner.test/latest/meta-data/", "http://db.partner.test/"} {
 		resp, err := c.Get(u)
@@ -269,7 +270,7 @@ func TestForwardRefusesGoproxyKey(t *testing.T) {
 	os.WriteFile(filepath.Join(dir, mitmca.KeyFile), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kd}), 0o600)
 	cfg := proxy.DefaultForwardConfig()
 	cfg.CADir, cfg.Intercept, cfg.Audit = dir, []string{"api.test:443"}, "off"
-	_, err = proxy.NewForward(cfg, proxy.ForwardOptions{LogOutput: &fwdBuf{}})
+	_, err = forward.NewForward(cfg, forward.ForwardOptions{LogOutput: &fwdBuf{}})
 	if err == nil || !strings.Contains(err.Error(), "goproxy") {
 		t.Errorf("NewForward with goproxy's key: %v; want a refusal", err)
 	}
@@ -279,7 +280,7 @@ func TestForwardRefusesGoproxyKey(t *testing.T) {
 		t.Fatal(err)
 	}
 	cfg.CADir = own
-	fw, err := proxy.NewForward(cfg, proxy.ForwardOptions{LogOutput: &fwdBuf{}})
+	fw, err := forward.NewForward(cfg, forward.ForwardOptions{LogOutput: &fwdBuf{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package proxy_test
+package forward_test
 
 import (
 	"fmt"

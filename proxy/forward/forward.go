@@ -1,4 +1,4 @@
-package proxy
+package forward
 
 import (
 	"bytes"
@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/elazarl/goproxy"
+	"github.com/flowmask/flowmask/proxy"
 	"github.com/flowmask/flowmask/proxy/audit"
 	"github.com/flowmask/flowmask/proxy/mitmca"
 	"github.com/flowmask/flowmask/redactor"
@@ -86,7 +87,7 @@ type Forward struct {
 	records                                *recordWriter
 	logger                                 *zap.Logger
 	registry                               *prometheus.Registry
-	metrics                                *Metrics
+	metrics                                *proxy.Metrics
 	ready                                  atomic.Bool
 	readyCheck                             func() error
 	bodies                                 *httpbody.Budget // decoded bodies in flight
@@ -126,7 +127,7 @@ func NewForward(cfg *ForwardConfig, opts ForwardOptions) (*Forward, error) {
 		bodies:     httpbody.NewBudget(cfg.MaxConcurrentBodies, int64(cfg.MaxInflightDecoded)),
 	}
 	if f.registry == nil {
-		f.registry = NewRegistry()
+		f.registry = proxy.NewRegistry()
 	}
 	if cfg.CADir != "" {
 		ca, err := mitmca.Load(cfg.CADir)
@@ -142,12 +143,12 @@ func NewForward(cfg *ForwardConfig, opts ForwardOptions) (*Forward, error) {
 		}
 		f.auth, f.ownLits = a, lits
 	}
-	sink, sinkLits, err := loadAuditSink(cfg)
+	sink, sinkLits, err := proxy.LoadAuditSink(cfg)
 	if err != nil {
 		return nil, err
 	}
 	f.ownLits = append(f.ownLits, sinkLits...)
-	base, err := redactor.New(redactor.Config{MaxDocument: DefaultMaxDocument})
+	base, err := redactor.New(redactor.Config{MaxDocument: proxy.DefaultMaxDocument})
 	if err != nil {
 		return nil, err
 	}
@@ -198,7 +199,7 @@ func NewForward(cfg *ForwardConfig, opts ForwardOptions) (*Forward, error) {
 	if stderr == nil {
 		stderr = os.Stderr
 	}
-	f.metrics = NewMetrics(f.registry)
+	f.metrics = proxy.NewMetrics(f.registry)
 	if sink != nil {
 		sink.OnUndelivered = f.metrics.AuditUndelivered.Inc
 	}
@@ -341,6 +342,8 @@ type fwdExchange struct {
 	rec       ForwardRecord
 	connect   *connectInfo
 	reqTap    *bodyTap
+	reqBody   *redactBody    // a redact-requests body streamed to the destination
+	reqStats  redactor.Stats // what reqBody redacted (set when it is closed)
 	stats     redactor.Stats
 	redactReq bool
 	redactRes bool
@@ -637,11 +640,24 @@ func (f *Forward) onRequest(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Req
 	if req.Body != nil && req.Body != http.NoBody {
 		limit := int(f.cfg.RecordBodyLimit)
 		if ex.redactReq {
-			st, he := redactRequestBody(req, red, int64(f.cfg.MaxBodyBytes), limit, f.bodyLimits(0), ex.rec.Request)
+			rb, st, he := redactRequestBody(req, red, int64(f.cfg.MaxBodyBytes), limit, f.bodyLimits(0), ex.rec.Request)
 			if he != nil {
 				return f.refuse(req, ex, he)
 			}
 			ex.stats.Add(st)
+			if rb != nil {
+				br := ex.rec.Request
+				rb.onDone = func() {
+					br.Bytes, br.Redacted = rb.wire.n, true
+					if he := rb.failure(); he != nil {
+						br.Omitted = "not passed on whole: " + he.Msg
+					} else {
+						br.Body, br.Truncated = string(rb.cap.buf), rb.cap.truncated()
+					}
+					ex.reqStats = rb.stats
+				}
+				ex.reqBody = rb
+			}
 		} else {
 			ex.reqTap = newTap(req.Body, req.Header, req.TransferEncoding, red, limit, f.bodyLimits(tapHold))
 			req.Body = ex.reqTap
@@ -707,6 +723,19 @@ func (f *Forward) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Res
 		ctx.UserData = ex
 	}
 	ex.rec.UpstreamLatencyMS = ms(time.Since(start))
+	if rb := ex.reqBody; rb != nil {
+		// The destination has answered (or failed): the streamed request
+		// body's fate is known. One that failed part-way was aborted on the
+		// destination's side and must not become its answer for the client.
+		rb.Close()
+		if he := rb.failure(); he != nil {
+			if resp != nil {
+				resp.Body.Close()
+			}
+			_, resp = f.refuse(req, ex, he)
+			return resp, nil
+		}
+	}
 	if err != nil {
 		he := destRefusal(err)
 		if errors.Is(req.Context().Err(), context.Canceled) {
@@ -827,6 +856,10 @@ func (f *Forward) onResponse(resp *http.Response, ctx *goproxy.ProxyCtx) *http.R
 // finish writes the exchange's record and metrics, once.
 func (f *Forward) finish(ex *fwdExchange) {
 	ex.once.Do(func() {
+		if ex.reqBody != nil {
+			ex.reqBody.Close()
+			ex.stats.Add(ex.reqStats)
+		}
 		if ex.reqTap != nil {
 			ex.reqTap.finish()
 			ex.reqTap.record(ex.rec.Request)
