@@ -190,7 +190,7 @@ func TestManifestsBroken(t *testing.T) {
 		{"sidecar not native", "sidecar.yaml", [2]string{"          restartPolicy: Always\n", ""}, "must be a native sidecar"},
 		// flowmask kafka (kubernetes/kafka).
 		{"kafka invalid config", "kafka-configmap.yaml", [2]string{"out: diagnostics-clean", "out: diagnostics"}, "kafka.out: must differ from in"},
-		{"kafka unknown key", "kafka-configmap.yaml", [2]string{"dead_letter: diagnostics-dlq", "deadletter: diagnostics-dlq"}, "field deadletter not found"},
+		{"kafka unknown key", "kafka-configmap.yaml", [2]string{"dead_letter: diagnostics-dlq", "deadletter: diagnostics-dlq"}, `config.yaml:11: kafka.deadletter: unknown key (did you mean "dead_letter"?)`},
 		{"kafka admin off", "kafka-configmap.yaml", [2]string{"admin: 0.0.0.0:9090", "admin: \"off\""}, "admin is off"},
 		{"kafka admin on loopback", "kafka-configmap.yaml", [2]string{"admin: 0.0.0.0:9090", "admin: 127.0.0.1:9090"}, "bind 0.0.0.0"},
 		{"kafka short grace", "kafka-deployment.yaml", [2]string{"terminationGracePeriodSeconds: 45", "terminationGracePeriodSeconds: 30"}, "terminationGracePeriodSeconds 30 <= preStop 0s + drain_timeout 30s"},

@@ -106,7 +106,7 @@ func (e *Engine) redact(ctx context.Context, src io.Reader, dst io.Writer, name 
 		if name == "" && e.Format == redactor.FormatAuto && !regularFile(src) {
 			return e.live(ctx, d.Reader, dst)
 		}
-		_, err := e.Redactor.StreamParallel(ctx, dst, d.Reader, e.Format, hint, e.Workers)
+		_, err := e.Redactor.StreamParallel(ctx, dst, withSize(d.Reader, fileSize(src)), e.Format, hint, e.Workers)
 		return err
 	}
 	if name != "" {
@@ -276,6 +276,37 @@ func withoutPath(err error) error {
 
 // regularFile reports whether r is an *os.File on a regular file (stdin
 // redirected from a file), which needs no line-by-line liveness.
+// sizedReader is a reader that says how many bytes it holds (see
+// redactor.SizeHinter).
+type sizedReader struct {
+	io.Reader
+	size int64
+}
+
+func (s sizedReader) SizeHint() int64 { return s.size }
+
+// withSize tells the engine that r holds size bytes (0: unknown), so that
+// a file that is one long record is buffered in one allocation of its size.
+func withSize(r io.Reader, size int64) io.Reader {
+	if size <= 0 {
+		return r
+	}
+	return sizedReader{Reader: r, size: size}
+}
+
+// fileSize returns the size of r if it is a regular file, else 0.
+func fileSize(r io.Reader) int64 {
+	f, ok := r.(*os.File)
+	if !ok {
+		return 0
+	}
+	st, err := f.Stat()
+	if err != nil || !st.Mode().IsRegular() {
+		return 0
+	}
+	return st.Size()
+}
+
 func regularFile(r io.Reader) bool {
 	f, ok := r.(*os.File)
 	if !ok {

@@ -58,7 +58,11 @@ func (e *Engine) scan(ctx context.Context, src io.Reader, name string, fn func(F
 	if !d.plainText() && name != "-" {
 		e.note("%s: read as %s", e.Mask(name), d.describe())
 	}
-	return e.scanText(ctx, d.Reader, name, textName(name), fn)
+	text := d.Reader
+	if d.plainText() {
+		text = withSize(text, fileSize(src))
+	}
+	return e.scanText(ctx, text, name, textName(name), fn)
 }
 
 // scanText runs the engine over decoded text, masking what a report shows.

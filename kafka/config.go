@@ -1,18 +1,15 @@
 package kafka
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"io"
 	"os"
-	"slices"
 	"strings"
 	"time"
 
+	"github.com/flowmask/flowmask/internal/yamlconf"
 	"github.com/flowmask/flowmask/redactor"
 	"github.com/flowmask/flowmask/redactor/secrets"
-	"go.yaml.in/yaml/v3"
 )
 
 // Defaults of the settings a Config leaves zero.
@@ -22,6 +19,9 @@ const (
 	DefaultDrainTimeout   = 30 * time.Second
 	DefaultAdmin          = "127.0.0.1:9464"
 	DefaultMaxPoll        = 500
+	// MaxMaxRecord is the largest MaxRecord: the producer's batch limit,
+	// a quarter more than it, is a 32-bit number.
+	MaxMaxRecord = 1 << 30
 )
 
 // Config is the wire form of a pipeline: the `kafka:` section of a config
@@ -42,9 +42,10 @@ type Config struct {
 	// Format of record values: auto (JSON if the value parses as JSON,
 	// else text), json, ndjson, text, csv or form.
 	Format string `yaml:"format"`
-	// MaxRecord is the largest record value redacted, in bytes; a larger one
-	// is dead-lettered. Default 1 MiB.
-	MaxRecord int `yaml:"max_record"`
+	// MaxRecord is the largest record value (or key) redacted; a larger one
+	// is dead-lettered. A size: 1048576, 512KiB, 2MiB. Default 1 MiB, at
+	// most MaxMaxRecord.
+	MaxRecord yamlconf.Size `yaml:"max_record"`
 	// ExactlyOnce turns on Kafka transactions: output records and input
 	// offsets commit together, input is read read_committed.
 	ExactlyOnce bool `yaml:"exactly_once"`
@@ -126,7 +127,7 @@ func (c *Config) SetDefaults() {
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(field, format string, a ...any) {
-		errs = append(errs, &FieldError{Field: field, Msg: fmt.Sprintf(format, a...)})
+		errs = append(errs, yamlconf.Errorf("kafka."+field, format, a...))
 	}
 	if len(c.Brokers) == 0 {
 		bad("brokers", "at least one HOST:PORT is required")
@@ -154,8 +155,8 @@ func (c *Config) Validate() error {
 	if _, err := redactor.ParseFormat(c.Format); err != nil {
 		bad("format", "%v", err)
 	}
-	if c.MaxRecord < 0 {
-		bad("max_record", "must not be negative")
+	if c.MaxRecord < 0 || c.MaxRecord > MaxMaxRecord {
+		bad("max_record", "%d bytes is out of range 0..1GiB", int64(c.MaxRecord))
 	}
 	if c.SessionTimeout < 0 {
 		bad("session_timeout", "must not be negative")
@@ -182,25 +183,10 @@ func (c *Config) Validate() error {
 	return errors.Join(errs...)
 }
 
-// FieldError is a problem with one setting. Its Field is the path below
-// the kafka: section ("sasl.username"); Line, when known, is the line of the
-// config file.
-type FieldError struct {
-	File  string
-	Line  int
-	Field string
-	Msg   string
-}
-
-func (e *FieldError) Error() string {
-	switch {
-	case e.File != "" && e.Line > 0:
-		return fmt.Sprintf("%s:%d: kafka.%s: %s", e.File, e.Line, e.Field, e.Msg)
-	case e.File != "":
-		return fmt.Sprintf("%s: kafka.%s: %s", e.File, e.Field, e.Msg)
-	}
-	return fmt.Sprintf("kafka.%s: %s", e.Field, e.Msg)
-}
+// FieldError is a problem with one setting. Its Path is the key path from
+// the top of the config file ("kafka.sasl.username"); the loader adds the
+// file and line.
+type FieldError = yamlconf.Error
 
 // password returns the SASL password from its file or environment variable.
 func (s *SASL) password() (string, error) {
@@ -239,105 +225,29 @@ func LoadConfig(name string) (*FileConfig, error) {
 
 // ParseConfig is LoadConfig of data read from the file name.
 func ParseConfig(name string, data []byte) (*FileConfig, error) {
-	var doc struct {
-		Kafka   *Config        `yaml:"kafka"`
-		Secrets secrets.Config `yaml:"secrets"`
-		Other   map[string]any `yaml:",inline"`
+	doc, err := yamlconf.Parse(name, data)
+	if err != nil {
+		return nil, err
 	}
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
-		var te *yaml.TypeError
-		if errors.As(err, &te) {
-			errs := make([]error, len(te.Errors))
-			for i, e := range te.Errors {
-				// "line 3: field topic not found in type kafka.Config"
-				if l, msg, ok := strings.Cut(strings.TrimPrefix(e, "line "), ": "); ok {
-					e = l + ": " + msg
-				}
-				errs[i] = fmt.Errorf("%s:%s", name, e)
-			}
-			return nil, errors.Join(errs...)
-		}
-		return nil, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
-	}
-	if doc.Kafka == nil {
-		return nil, fmt.Errorf("%s: no kafka: section", name)
-	}
-	var root yaml.Node
-	_ = yaml.Unmarshal(data, &root) // decoded above; only for line numbers
-	cfg := &FileConfig{Kafka: *doc.Kafka, Secrets: doc.Secrets}
-	cfg.Kafka.SetDefaults()
-	var errs []error
-	if err := cfg.Kafka.Validate(); err != nil {
-		for _, e := range unjoin(err) {
-			var fe *FieldError
-			if errors.As(e, &fe) {
-				fe.File, fe.Line = name, lineOf(&root, "kafka."+fe.Field)
-			}
-			errs = append(errs, e)
-		}
-	}
-	if err := cfg.Secrets.Validate(); err != nil {
-		for _, e := range unjoin(err) {
-			errs = append(errs, fmt.Errorf("%s: secrets.%w", name, e))
-		}
-	}
-	slices.SortStableFunc(errs, func(a, b error) int { return lineOfErr(a) - lineOfErr(b) })
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	cfg, errs := DecodeConfig(doc)
+	if err := errs.Err(); err != nil {
+		return nil, err
 	}
 	return cfg, nil
 }
 
-func unjoin(err error) []error {
-	if j, ok := err.(interface{ Unwrap() []error }); ok {
-		return j.Unwrap()
+// DecodeConfig decodes the kafka: and secrets: sections of a parsed config
+// file, fills the defaults and validates them, returning every problem; the
+// config is only usable when there are none.
+func DecodeConfig(doc *yamlconf.Doc) (*FileConfig, yamlconf.Errors) {
+	if !doc.Has("kafka") {
+		return nil, yamlconf.Errors{doc.Errorf("", "no kafka: section")}
 	}
-	return []error{err}
-}
-
-func lineOfErr(err error) int {
-	var fe *FieldError
-	if errors.As(err, &fe) && fe.Line > 0 {
-		return fe.Line
-	}
-	return 1 << 30
-}
-
-// lineOf finds the line of a dotted key path ("kafka.sasl.username",
-// "kafka.brokers[1]") in a parsed document; for a key that is absent, the
-// line of its nearest present parent.
-func lineOf(root *yaml.Node, path string) int {
-	n := root
-	if n.Kind == yaml.DocumentNode && len(n.Content) > 0 {
-		n = n.Content[0]
-	}
-	line := 0
-	for _, part := range strings.Split(path, ".") {
-		key, idx := part, -1
-		if i := strings.IndexByte(part, '['); i > 0 {
-			key = part[:i]
-			fmt.Sscanf(part[i:], "[%d]", &idx) //nolint:errcheck // malformed index: stay at the key
-		}
-		if n.Kind != yaml.MappingNode {
-			return line
-		}
-		var next *yaml.Node
-		for i := 0; i+1 < len(n.Content); i += 2 {
-			if n.Content[i].Value == key {
-				line, next = n.Content[i].Line, n.Content[i+1]
-				break
-			}
-		}
-		if next == nil {
-			return line
-		}
-		n = next
-		if idx >= 0 && n.Kind == yaml.SequenceNode && idx < len(n.Content) {
-			n = n.Content[idx]
-			line = n.Line
-		}
-	}
-	return line
+	cfg := &FileConfig{}
+	errs := doc.DecodeSection("kafka", &cfg.Kafka)
+	errs = append(errs, doc.DecodeSection("secrets", &cfg.Secrets)...)
+	cfg.Kafka.SetDefaults()
+	valid := doc.Place(cfg.Kafka.Validate())
+	valid = append(valid, doc.Place(yamlconf.Prefix("secrets", cfg.Secrets.Validate()))...)
+	return cfg, yamlconf.Merge(errs, valid)
 }

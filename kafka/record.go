@@ -22,11 +22,11 @@ func (p *poison) Error() string { return p.reason }
 // decides the partition as it did upstream.
 func (p *Pipeline) transform(red *redactor.Redactor, in *kgo.Record) (*kgo.Record, redactor.Stats, error) {
 	var st redactor.Stats
-	if len(in.Value) > p.cfg.MaxRecord {
-		return nil, st, &poison{fmt.Sprintf("value of %d bytes is larger than max_record (%d bytes)", len(in.Value), p.cfg.MaxRecord)}
+	if int64(len(in.Value)) > int64(p.cfg.MaxRecord) {
+		return nil, st, &poison{fmt.Sprintf("value of %d bytes is larger than max_record (%d bytes)", len(in.Value), int64(p.cfg.MaxRecord))}
 	}
-	if len(in.Key) > p.cfg.MaxRecord {
-		return nil, st, &poison{fmt.Sprintf("key of %d bytes is larger than max_record (%d bytes)", len(in.Key), p.cfg.MaxRecord)}
+	if int64(len(in.Key)) > int64(p.cfg.MaxRecord) {
+		return nil, st, &poison{fmt.Sprintf("key of %d bytes is larger than max_record (%d bytes)", len(in.Key), int64(p.cfg.MaxRecord))}
 	}
 	format := p.format
 	switch format {

@@ -42,7 +42,7 @@ func TestPacks(t *testing.T) {
 	if _, err := patterns.DefaultWith("pii", "phi"); err == nil || !strings.Contains(err.Error(), `"phi"`) || !strings.Contains(err.Error(), "pii-ip") {
 		t.Errorf("unknown pack: %v", err)
 	}
-	if _, err := patterns.Parse("x.yaml", []byte("pack: Bad Pack\nrules: []\n")); err == nil || !strings.Contains(err.Error(), "x.yaml: pack:") {
+	if _, err := patterns.Parse("x.yaml", []byte("pack: Bad Pack\nrules: []\n")); err == nil || !strings.Contains(err.Error(), "x.yaml:1: pack:") {
 		t.Errorf("bad pack name: %v", err)
 	}
 }

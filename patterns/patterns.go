@@ -18,11 +18,9 @@
 package patterns
 
 import (
-	"bytes"
 	"embed"
 	"errors"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -33,7 +31,7 @@ import (
 	"strconv"
 	"strings"
 
-	"go.yaml.in/yaml/v3"
+	"github.com/flowmask/flowmask/internal/yamlconf"
 )
 
 //go:embed rules/*.yaml
@@ -99,6 +97,10 @@ type Rule struct {
 	// that the regex is run on. Zero means 64 before and 256 after.
 	Before int `yaml:"before,omitempty"`
 	After  int `yaml:"after,omitempty"`
+	// YAMLBlock ends the window after a keyword hit where the indented
+	// block under the keyword's line ends (stringData: of a Kubernetes
+	// Secret): the first later line indented no deeper than it.
+	YAMLBlock bool `yaml:"yaml_block,omitempty"`
 	// MinEntropy is the minimum Shannon entropy (bits per byte) of the secret
 	// span; lower-entropy matches (placeholders such as xxxx) are ignored.
 	MinEntropy float64 `yaml:"min_entropy,omitempty"`
@@ -312,47 +314,40 @@ func (s *Set) Without(ids ...string) (*Set, error) {
 	return out, nil
 }
 
-// Parse decodes and validates one rules file. Errors name the file, the line
-// and the field, and all problems in the file are reported together.
+// Parse decodes and validates one rules file. Every problem in the file is
+// reported together, sorted by line, each naming the file, the line and the
+// key path: `rules.yaml:4: rules[0].regex: rule "foo": missing closing )`.
 func Parse(name string, data []byte) ([]Rule, error) {
+	doc, err := yamlconf.Parse(name, data)
+	if err != nil {
+		return nil, err
+	}
 	var f File
-	dec := yaml.NewDecoder(bytes.NewReader(data))
-	dec.KnownFields(true)
-	// An empty or comment-only file holds no rules; Decode reports it as EOF.
-	if err := dec.Decode(&f); err != nil && !errors.Is(err, io.EOF) {
-		return nil, fmt.Errorf("%s: %s", name, strings.TrimPrefix(err.Error(), "yaml: "))
-	}
-	// A second pass over the node tree gives each rule and field its line.
-	var root yaml.Node
-	if err := yaml.Unmarshal(data, &root); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
-	}
-	lines := ruleLines(&root)
-	var errs []error
+	decoded := doc.Decode(&f)
+	var invalid []error
 	if f.Pack != "" && !idRE.MatchString(f.Pack) {
-		errs = append(errs, fmt.Errorf("%s: pack: %q must be kebab-case (a-z, 0-9, '-')", name, f.Pack))
+		invalid = append(invalid, yamlconf.Errorf("pack", "%q must be kebab-case (a-z, 0-9, '-')", f.Pack))
 	}
 	for i := range f.Rules {
 		r := &f.Rules[i]
-		fl := lines.at(i)
-		r.Source = name + ":" + strconv.Itoa(fl.line)
+		p := "rules[" + strconv.Itoa(i) + "]"
+		line, _ := doc.Locate(p)
+		r.Source = name + ":" + strconv.Itoa(line)
 		r.Pack = f.Pack
 		if r.Kind == "" {
 			r.Kind = KindRegex
 		}
 		for _, err := range r.check() {
 			var fe *fieldError
-			line := fl.line
 			if errors.As(err, &fe) {
-				if l, ok := fl.fields[fe.field]; ok {
-					line = l
-				}
+				invalid = append(invalid, yamlconf.Errorf(p+"."+fe.field, "rule %q: %s", r.ID, fe.msg))
+			} else {
+				invalid = append(invalid, yamlconf.Errorf(p, "rule %q: %v", r.ID, err))
 			}
-			errs = append(errs, fmt.Errorf("%s:%d: rule %q: %w", name, line, r.ID, err))
 		}
 	}
-	if len(errs) > 0 {
-		return nil, errors.Join(errs...)
+	if err := yamlconf.Merge(decoded, doc.Place(errors.Join(invalid...))).Err(); err != nil {
+		return nil, err
 	}
 	return f.Rules, nil
 }
@@ -524,44 +519,4 @@ func (r *Rule) HasContext(c string) bool {
 		}
 	}
 	return false
-}
-
-type ruleLine struct {
-	line   int
-	fields map[string]int
-}
-
-type lineIndex []ruleLine
-
-func (l lineIndex) at(i int) ruleLine {
-	if i < len(l) {
-		return l[i]
-	}
-	return ruleLine{line: 1}
-}
-
-// ruleLines finds, for each item of the top-level "rules" list, its line and
-// the lines of its fields.
-func ruleLines(root *yaml.Node) lineIndex {
-	doc := root
-	if doc.Kind == yaml.DocumentNode && len(doc.Content) > 0 {
-		doc = doc.Content[0]
-	}
-	if doc.Kind != yaml.MappingNode {
-		return nil
-	}
-	var out lineIndex
-	for i := 0; i+1 < len(doc.Content); i += 2 {
-		if doc.Content[i].Value != "rules" || doc.Content[i+1].Kind != yaml.SequenceNode {
-			continue
-		}
-		for _, item := range doc.Content[i+1].Content {
-			rl := ruleLine{line: item.Line, fields: map[string]int{}}
-			for j := 0; j+1 < len(item.Content); j += 2 {
-				rl.fields[item.Content[j].Value] = item.Content[j].Line
-			}
-			out = append(out, rl)
-		}
-	}
-	return out
 }

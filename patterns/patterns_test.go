@@ -10,6 +10,7 @@ import (
 	"regexp"
 	"slices"
 	"sort"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -303,7 +304,7 @@ func TestParseErrors(t *testing.T) {
     keywords: [xy]
     examples: ['ab']
 `,
-			want: []string{"x.yaml", "line 4", "bogus"},
+			want: []string{"x.yaml:4: rules[0].bogus: unknown key"},
 		},
 		{
 			name: "bad regex",
@@ -314,7 +315,7 @@ func TestParseErrors(t *testing.T) {
     keywords: [xy]
     examples: ['ab']
 `,
-			want: []string{`x.yaml:4: rule "foo": regex: `, "missing closing )"},
+			want: []string{`x.yaml:4: rules[0].regex: rule "foo": `, "missing closing )"},
 		},
 		{
 			name: "regex without keywords",
@@ -324,7 +325,7 @@ func TestParseErrors(t *testing.T) {
     regex: 'ab'
     examples: ['ab']
 `,
-			want: []string{`x.yaml:2: rule "foo": keywords: `},
+			want: []string{`x.yaml:2: rules[0].keywords: rule "foo": `},
 		},
 		{
 			name: "two groups without a secret group",
@@ -335,7 +336,7 @@ func TestParseErrors(t *testing.T) {
     regex: '(a)(b)'
     examples: ['ab']
 `,
-			want: []string{`x.yaml:5: rule "foo": regex: has 2 capture groups`},
+			want: []string{`x.yaml:5: rules[0].regex: rule "foo": has 2 capture groups`},
 		},
 		{
 			name: "unknown validator",
@@ -347,7 +348,7 @@ func TestParseErrors(t *testing.T) {
     validators: [crc64-iso]
     examples: ['ab']
 `,
-			want: []string{`x.yaml:6: rule "foo": validators: unknown validator "crc64-iso"`},
+			want: []string{`x.yaml:6: rules[0].validators: rule "foo": unknown validator "crc64-iso"`},
 		},
 	}
 	for _, tt := range tests {
@@ -363,6 +364,60 @@ func TestParseErrors(t *testing.T) {
 			}
 		})
 	}
+}
+
+// TestParseErrorsSortedAndComplete: every problem of a rules file is
+// reported in one run, in line order, each with file, line and key path. The
+// old loader stopped at the first unknown key and listed a rule's problems in
+// the order of its checks, not of the file.
+func TestParseErrorsSortedAndComplete(t *testing.T) {
+	give := `rules:
+  - id: foo
+    description: d
+    regex: 'a(b'
+    keywords: [x]
+    examples: ['ab']
+  - id: Bar
+    description: d
+    kind: keyname
+    names: [token]
+    examples: ['token=x']
+    contexts: [yaml]
+    suffix: maybe
+  - id: baz
+    descripton: d
+`
+	_, err := patterns.Parse("x.yaml", []byte(give))
+	if err == nil {
+		t.Fatal("no error")
+	}
+	want := []string{
+		`x.yaml:4: rules[0].regex: rule "foo": error parsing regexp: missing closing )`,
+		`x.yaml:5: rules[0].keywords: rule "foo": "x" is shorter than 2 bytes`,
+		`x.yaml:7: rules[1].id: rule "Bar": "Bar" must be kebab-case`,
+		`x.yaml:12: rules[1].contexts: rule "Bar": unknown context "yaml"`,
+		"x.yaml:13: rules[1].suffix: want true or false, got !!str `maybe`",
+		`x.yaml:15: rules[2].descripton: unknown key (did you mean "description"?)`,
+	}
+	got := strings.Split(err.Error(), "\n")
+	if len(got) < len(want) {
+		t.Fatalf("got %d errors, want at least %d:\n%v", len(got), len(want), err)
+	}
+	for _, w := range want {
+		if !slices.ContainsFunc(got, func(g string) bool { return strings.HasPrefix(g, w) }) {
+			t.Errorf("no error %q in\n%v", w, err)
+		}
+	}
+	if !slices.IsSortedFunc(got, func(a, b string) int { return lineOf(a) - lineOf(b) }) {
+		t.Errorf("not in line order:\n%v", err)
+	}
+}
+
+func lineOf(msg string) int {
+	_, rest, _ := strings.Cut(msg, ":")
+	n, _, _ := strings.Cut(rest, ":")
+	l, _ := strconv.Atoi(n)
+	return l
 }
 
 func TestAddDuplicateID(t *testing.T) {

@@ -3,17 +3,16 @@ package proxy
 import (
 	"errors"
 	"fmt"
-	"math"
 	"net"
 	"net/url"
 	"strconv"
 	"strings"
 	"time"
 
+	"github.com/flowmask/flowmask/internal/yamlconf"
 	"github.com/flowmask/flowmask/proxy/sink"
 	"github.com/flowmask/flowmask/redactor"
 	"github.com/flowmask/flowmask/redactor/secrets"
-	"go.yaml.in/yaml/v3"
 )
 
 // Config is the YAML configuration of `flowmask proxy --config FILE`. It is
@@ -306,16 +305,11 @@ const (
 )
 
 // FieldError is a configuration problem at a key path such as
-// routes[2].upstream.
-type FieldError struct {
-	Path string
-	Msg  string
-}
-
-func (e *FieldError) Error() string { return e.Path + ": " + e.Msg }
+// routes[2].upstream; the loader adds the file and the line.
+type FieldError = yamlconf.Error
 
 func ferr(path, format string, args ...any) error {
-	return &FieldError{Path: path, Msg: fmt.Sprintf(format, args...)}
+	return yamlconf.Errorf(path, format, args...)
 }
 
 // Validate checks c quickly and without side effects, returning every
@@ -361,13 +355,7 @@ func (c *Config) Validate() error {
 	}
 	// The secrets: section is checked with the rest of the file.
 	if err := c.Secrets.Validate(); err != nil {
-		for _, e := range flattenErrors(err) {
-			if path, msg, ok := strings.Cut(e.Error(), ": "); ok {
-				errs = append(errs, ferr("secrets."+path, "%s", msg))
-			} else {
-				errs = append(errs, ferr("secrets", "%s", e.Error()))
-			}
-		}
+		errs = append(errs, yamlconf.Prefix("secrets", err))
 	}
 	if len(c.Routes) == 0 {
 		errs = append(errs, ferr("routes", "at least one route is required"))
@@ -465,19 +453,6 @@ func (rt *RouteConfig) validate(p string) []error {
 	return errs
 }
 
-// flattenErrors returns the errors joined in err (recursively), or err.
-func flattenErrors(err error) []error {
-	j, ok := err.(interface{ Unwrap() []error })
-	if !ok {
-		return []error{err}
-	}
-	var out []error
-	for _, e := range j.Unwrap() {
-		out = append(out, flattenErrors(e)...)
-	}
-	return out
-}
-
 func checkAddr(a string) error {
 	if a == "" {
 		return errors.New("empty address")
@@ -488,63 +463,10 @@ func checkAddr(a string) error {
 	return nil
 }
 
-// ByteSize is a size in bytes. In YAML it is an integer or a string with a
-// unit: 512KiB, 64MiB, 1GiB (or KB, MB, GB, powers of 1000).
-type ByteSize int64
-
-var sizeUnits = []struct {
-	suffix string
-	mult   int64
-}{
-	{"KiB", 1 << 10}, {"MiB", 1 << 20}, {"GiB", 1 << 30},
-	{"KB", 1000}, {"MB", 1000 * 1000}, {"GB", 1000 * 1000 * 1000},
-	{"B", 1},
-}
+// ByteSize is a size in bytes. In YAML it is an integer or a number with a
+// unit: 512KiB, 64MiB, 1GiB, 1TiB (or KB, MB, GB, TB, powers of 1000). A
+// negative size or one beyond 2^63-1 bytes is an error naming its key.
+type ByteSize = yamlconf.Size
 
 // ParseByteSize parses "64MiB", "512KB" or "1048576".
-func ParseByteSize(s string) (ByteSize, error) {
-	s = strings.TrimSpace(s)
-	mult := int64(1)
-	for _, u := range sizeUnits {
-		if strings.HasSuffix(s, u.suffix) {
-			s, mult = strings.TrimSpace(strings.TrimSuffix(s, u.suffix)), u.mult
-			break
-		}
-	}
-	n, err := strconv.ParseInt(s, 10, 64)
-	if err != nil || n < 0 {
-		var ne *strconv.NumError
-		if errors.As(err, &ne) && errors.Is(ne.Err, strconv.ErrRange) {
-			return 0, errors.New("size too large")
-		}
-		return 0, errors.New("want a size such as 1048576, 512KiB or 64MiB")
-	}
-	if n > math.MaxInt64/mult {
-		return 0, errors.New("size too large") // never wrap around
-	}
-	return ByteSize(n * mult), nil
-}
-
-// UnmarshalYAML implements yaml.Unmarshaler.
-func (b *ByteSize) UnmarshalYAML(n *yaml.Node) error {
-	v, err := ParseByteSize(n.Value)
-	if err != nil {
-		// A TypeError lets the decoder go on and report every problem.
-		return &yaml.TypeError{Errors: []string{fmt.Sprintf("line %d: %v", n.Line, err)}}
-	}
-	*b = v
-	return nil
-}
-
-// String formats b with the largest exact binary unit.
-func (b ByteSize) String() string {
-	switch {
-	case b != 0 && b%(1<<30) == 0:
-		return strconv.FormatInt(int64(b>>30), 10) + "GiB"
-	case b != 0 && b%(1<<20) == 0:
-		return strconv.FormatInt(int64(b>>20), 10) + "MiB"
-	case b != 0 && b%(1<<10) == 0:
-		return strconv.FormatInt(int64(b>>10), 10) + "KiB"
-	}
-	return strconv.FormatInt(int64(b), 10)
-}
+func ParseByteSize(s string) (ByteSize, error) { return yamlconf.ParseSize(s) }

@@ -83,7 +83,7 @@ func TestParseByteSize(t *testing.T) {
 			t.Errorf("ParseByteSize(%q) = %d, %v; want %d", tt.give, got, err, tt.want)
 		}
 	}
-	for _, bad := range []string{"", "-1", "1TB", "MiB", "1.5MiB"} {
+	for _, bad := range []string{"", "-1", "1PB", "MiB", "1.5MiB", "20000000000GiB"} {
 		if _, err := ParseByteSize(bad); err == nil {
 			t.Errorf("ParseByteSize(%q): no error", bad)
 		}

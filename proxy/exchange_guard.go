@@ -59,30 +59,19 @@ func isUpgrade(r *http.Request) bool {
 	return false
 }
 
-// urlCredentialNames are URL parameter names whose value is a credential in
-// a URL, though the engine's key-name rules (made for JSON documents, where
-// "signature" or "pass" may be plain data) do not say so: request
-// signatures (Google, AWS, CloudFront, Azure), session ids and short
-// password names. Names are compared after the engine's normalization.
-var urlCredentialNames = map[string]bool{
-	"signature": true, "sig": true, "xgoogsignature": true, "xamzsignature": true,
-	"xamzcredential": true, "xamzsecuritytoken": true, "xgoogcredential": true,
-	"pw": true, "pwd": true, "pass": true, "passwd": true,
-	"jsessionid": true, "phpsessid": true, "sessionid": true, "sid": true, "session": true, "asp.netsessionid": true,
-}
-
 // nameRule reports whether a parameter or header named name holds a
-// credential, and the mask to use: the engine's own key-name rules decide
-// first (Redactor.NameRule), then urlCredentialNames. name is already
-// decoded; bracketed parts (user[password]) are read as separate words.
+// credential, and the mask to use: the engine's key-name rules for JSON
+// keys (Redactor.NameRule), then those for URL parameters
+// (Redactor.ParamRule: signatures, session ids, short password names).
+// name is already decoded; bracketed parts (user[password]) are read as
+// separate words.
 func nameRule(red *redactor.Redactor, name string) (mask string, ok bool) {
 	n := bracketsAsWords.Replace(name)
 	if id, ok := red.NameRule(n); ok {
 		return "[REDACTED:" + id + "]", true
 	}
-	norm := strings.ToLower(nameSeparators.Replace(n))
-	if urlCredentialNames[norm] {
-		return "[REDACTED:url-credential]", true
+	if id, ok := red.ParamRule(n); ok {
+		return "[REDACTED:" + id + "]", true
 	}
 	// The last bracketed word alone: auth[pw], creds[sig].
 	if i := strings.LastIndexByte(strings.TrimRight(name, "]"), '['); i >= 0 {
@@ -91,10 +80,7 @@ func nameRule(red *redactor.Redactor, name string) (mask string, ok bool) {
 	return "", false
 }
 
-var (
-	bracketsAsWords = strings.NewReplacer("[", "_", "]", "_")
-	nameSeparators  = strings.NewReplacer("-", "", "_", "", " ", "")
-)
+var bracketsAsWords = strings.NewReplacer("[", "_", "]", "_")
 
 // maskValue masks value as it would be masked under the key name: whole if
 // the name is a credential name, else by the text rules.

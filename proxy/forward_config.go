@@ -6,13 +6,12 @@ import (
 	"net"
 	"net/url"
 	"os"
-	"reflect"
 	"strings"
 	"time"
 
+	"github.com/flowmask/flowmask/internal/yamlconf"
 	"github.com/flowmask/flowmask/proxy/internal/hostport"
 	"github.com/flowmask/flowmask/proxy/sink"
-	"go.yaml.in/yaml/v3"
 )
 
 // ForwardConfig is the `forward:` section of a flowmask config file, the
@@ -333,44 +332,29 @@ func LoadForwardConfig(name string) (*ForwardConfig, error) {
 // ParseForwardConfig is LoadForwardConfig on data already read; name is
 // used in errors.
 func ParseForwardConfig(name string, data []byte) (*ForwardConfig, error) {
-	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		return nil, yamlError(name, err)
+	doc, err := yamlconf.Parse(name, data)
+	if err != nil {
+		return nil, err
 	}
-	cfg := DefaultForwardConfig()
-	if len(doc.Content) == 0 {
-		return nil, fmt.Errorf("%s: empty config", name)
+	if !doc.Has("forward") {
+		return nil, yamlconf.Errors{doc.Errorf("", "no forward: section")}
 	}
-	root := doc.Content[0]
-	if root.Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("%s:%d: the config must be a mapping", name, root.Line)
-	}
-	var sec *yaml.Node
-	for i := 0; i+1 < len(root.Content); i += 2 {
-		if root.Content[i].Value == "forward" {
-			sec = root.Content[i+1]
-		}
-	}
-	if sec == nil {
-		return nil, fmt.Errorf("%s: no forward: section", name)
-	}
-	if sec.Kind == yaml.ScalarNode && sec.Tag == "!!null" {
-		sec = &yaml.Node{Kind: yaml.MappingNode} // "forward:" alone: the defaults
-	}
-	if sec.Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("%s:%d: forward: must be a mapping", name, sec.Line)
-	}
-	if errs := unknownKeys(name, sec, reflect.TypeOf(*cfg), "forward"); len(errs) > 0 {
-		return nil, errors.Join(errs...)
-	}
-	if err := sec.Decode(cfg); err != nil {
-		return nil, yamlError(name, err)
-	}
-	cfg.SetDefaults()
-	if err := cfg.Validate(); err != nil {
-		return nil, withLines(name, root, err)
+	cfg, errs := DecodeForwardSection(doc)
+	if err := errs.Err(); err != nil {
+		return nil, err
 	}
 	return cfg, nil
+}
+
+// DecodeForwardSection decodes the forward: section of doc over
+// [DefaultForwardConfig] (an empty section keeps the defaults), fills the
+// defaults and validates it. It returns every problem, each with file, line
+// and key path; the config is only usable when there are none.
+func DecodeForwardSection(doc *yamlconf.Doc) (*ForwardConfig, yamlconf.Errors) {
+	cfg := DefaultForwardConfig()
+	errs := doc.DecodeSection("forward", cfg)
+	cfg.SetDefaults()
+	return cfg, yamlconf.Merge(errs, doc.Place(cfg.Validate()))
 }
 
 // normHostPort, parseNetwork and hostSet read destinations (see

@@ -57,6 +57,7 @@ type rule struct {
 	group      int
 	before     int
 	after      int
+	yamlBlock  bool // the window after a hit ends with the YAML block under it
 	minEntropy float64
 	validators []validator
 	strict     bool
@@ -301,6 +302,7 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 				rl.group = 1
 			}
 			rl.before, rl.after = pr.Before, pr.After
+			rl.yamlBlock = pr.YAMLBlock
 			if rl.before == 0 {
 				rl.before = 64
 			}

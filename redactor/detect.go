@@ -21,7 +21,6 @@ type buffer struct {
 	// in each of them.
 	foundFrom int
 	src       []byte
-	low       []byte
 	hits      []kwHit
 	lits      []literal.Match
 	// words are the dictionary words that occur in src (from the automaton).
@@ -38,6 +37,9 @@ type buffer struct {
 	// overEncoded is true when literals are set and src holds a
 	// percent-escape of a letter or digit (see overEncodedIn).
 	overEncoded bool
+	// wrapped is true when literals are set and src holds a line of
+	// base64 wrapped at 64 or 76 columns (see unwrapBase64).
+	wrapped bool
 	// hitCur and litCur are hasHits' cursors.
 	hitCur, litCur int
 
@@ -105,8 +107,11 @@ type state struct {
 	gen     uint32
 	path    []pathElem
 	scratch []byte
-	onFind  func(Finding)
-	block   blockState
+	// low holds the window of the input the keyword prefilter is
+	// looking at, lower-cased (see findKeywords).
+	low    []byte
+	onFind func(Finding)
+	block  blockState
 
 	// found holds the values rules masked in the current window (see
 	// propagate), back to back; foundVals indexes them.
@@ -150,10 +155,7 @@ func (r *Redactor) putState(st *state) {
 	if cap(st.found) > 1<<20 {
 		st.found = nil
 	}
-	st.top = buffer{low: st.top.low[:0], hits: st.top.hits[:0], lits: st.top.lits[:0]}
-	if cap(st.top.low) > 4<<20 {
-		st.top.low = nil
-	}
+	st.top = buffer{hits: st.top.hits[:0], lits: st.top.lits[:0]}
 	r.pool.Put(st)
 }
 
@@ -179,7 +181,7 @@ func (st *state) nestedBuf() *buffer {
 		st.nested = append(st.nested, &buffer{})
 	}
 	b := st.nested[st.depth]
-	*b = buffer{src: b.src[:0], low: b.low[:0], hits: b.hits[:0], lits: b.lits[:0], pmap: b.pmap[:0], foundFrom: len(st.foundVals)}
+	*b = buffer{src: b.src[:0], hits: b.hits[:0], lits: b.lits[:0], pmap: b.pmap[:0], foundFrom: len(st.foundVals)}
 	return b
 }
 
@@ -189,11 +191,10 @@ func (st *state) nestedBuf() *buffer {
 // verdict stands for a second pass and only the keywords are placed again.
 // The flags the parent's keywords set stay set.
 func (st *state) prepareFrom(b, parent *buffer) {
-	b.low = foldASCII(b.low[:0], b.src)
 	b.hits = b.hits[:0]
 	b.hitCur, b.litCur = 0, 0
 	if len(parent.words) > 0 {
-		st.place(b, 0, len(b.low))
+		st.findKeywords(b, false)
 	}
 	st.setWords(b)
 	b.names = b.names || parent.names
@@ -204,47 +205,20 @@ func (st *state) prepareFrom(b, parent *buffer) {
 	}
 }
 
-// prepare runs the ASCII fold, the keyword automaton and the literal
-// filter over b.src. The automaton gates each line: only lines that hold a
-// keyword core can hold a keyword, and only those are searched for keyword
-// positions (runs of nearby flagged lines in one search; see place).
-// Checking a line stops at its first core, which costs less than listing
-// every core of the buffer, and the lines of clean text that hold none
-// skip the position search altogether.
+// prepare runs the keyword prefilter (see findKeywords) and the literal
+// filter over b.src.
 func (st *state) prepare(b *buffer) {
-	c := st.r.c
-	b.low = foldASCII(b.low[:0], b.src)
 	b.hits = b.hits[:0]
 	b.hitCur, b.litCur = 0, 0
-	low := b.low
-	runStart, runEnd := -1, 0
-	for ls := 0; ls < len(low); {
-		le := len(low) // a keyword with a line break: the buffer is one line
-		if !c.multiLine {
-			le = ls + indexOr(low[ls:], '\n', len(low)-ls)
-		}
-		if c.ac.Contains(low[ls:le]) {
-			if runStart >= 0 && ls-runEnd > placeGap {
-				st.place(b, runStart, runEnd)
-				runStart = -1
-			}
-			if runStart < 0 {
-				runStart = ls
-			}
-			runEnd = le
-		}
-		ls = le + 1
-	}
-	if runStart >= 0 {
-		st.place(b, runStart, runEnd)
-	}
+	st.findKeywords(b, true)
 	st.setWords(b)
 	b.disguised = disguisedIn(b.src)
 	b.lits = b.lits[:0]
-	b.overEncoded = false
+	b.overEncoded, b.wrapped = false, false
 	if st.r.lits != nil {
 		b.lits = st.r.lits.Append(b.lits, b.src)
 		b.overEncoded = overEncodedIn(b.src)
+		b.wrapped = wrappedIn(b.src)
 	}
 }
 
@@ -320,18 +294,93 @@ func (b *buffer) mayHold(a, e int) bool {
 // searching a few hundred bytes costs less than that.
 const placeGap = 512
 
-// place appends to b.hits every keyword occurrence in b.low[a:e], sorted,
-// from a position-reporting automaton over whole keywords: one table
-// lookup per byte. Keywords hold no line break (unless c.multiLine), so
-// each occurrence lies within one line.
-func (st *state) place(b *buffer, a, e int) {
+// lowWindow is how much of the input findKeywords lowers at a time: the
+// chunk size, so that text chunks and NDJSON batches take one window and
+// only a long record is split (each window costs a search call).
+const lowWindow = chunkSize
+
+// findKeywords appends to b.hits every keyword occurrence in b.src, in
+// order. Keywords are lower case; the input is lowered a window of
+// lowWindow bytes at a time into one reused buffer, each window extended by
+// the longest keyword's length so that a keyword that starts in it is seen
+// whole, and a hit belongs to the window it starts in. No lower-cased copy
+// of the whole input is made: a long record is held once, not twice.
+//
+// With gate set, the cores automaton gates each line first: only lines
+// that hold a keyword core can hold a keyword, and only those are searched
+// for keyword positions (runs of nearby flagged lines in one search; see
+// place). Checking a line stops at its first core, which costs less than
+// listing every core of the buffer, and the lines of clean text that hold
+// none skip the position search altogether.
+func (st *state) findKeywords(b *buffer, gate bool) {
+	c := st.r.c
+	src := b.src
+	for ws := 0; ws < len(src); ws += lowWindow {
+		limit := min(lowWindow, len(src)-ws) // hits start in low[:limit]
+		st.low = foldASCII(st.low[:0], src[ws:min(ws+limit+c.maxWord, len(src))])
+		low := st.low
+		if !gate {
+			st.place(b, ws, limit, 0, len(low))
+			continue
+		}
+		runStart, runEnd := -1, 0
+		for ls := 0; ls < limit; {
+			le := len(low) // a keyword with a line break: the window is one line
+			if !c.multiLine {
+				le = ls + indexOr(low[ls:], '\n', len(low)-ls)
+			}
+			if c.ac.Contains(low[ls:le]) {
+				if runStart >= 0 && ls-runEnd > placeGap {
+					st.place(b, ws, limit, runStart, runEnd)
+					runStart = -1
+				}
+				if runStart < 0 {
+					runStart = ls
+				}
+				runEnd = le
+			}
+			ls = le + 1
+		}
+		if runStart >= 0 {
+			st.place(b, ws, limit, runStart, runEnd)
+		}
+	}
+}
+
+// place appends to b.hits every keyword occurrence in st.low[a:e] that
+// starts before st.low[limit], sorted, from a position-reporting automaton
+// over whole keywords: one table lookup per byte. st.low is the input
+// lowered from b.src[ws] on. Keywords hold no line break (unless
+// c.multiLine), so each occurrence lies within one line.
+func (st *state) place(b *buffer, ws, limit, a, e int) {
 	n := len(b.hits)
-	for _, m := range st.r.c.pos.FindAllOverlapping(b.low[a:e]) {
-		b.hits = append(b.hits, kwHit{pos: int32(a + m.Start), word: int32(m.PatternID)})
+	for _, m := range st.r.c.pos.FindAllOverlapping(st.low[a:e]) {
+		if p := a + m.Start; p < limit {
+			b.hits = append(b.hits, kwHit{pos: int32(ws + p), word: int32(m.PatternID)})
+		}
 	}
 	if len(b.hits)-n > 1 {
 		slices.SortFunc(b.hits[n:], func(x, y kwHit) int { return int(x.pos - y.pos) })
 	}
+}
+
+// hasByteFold reports whether s holds c, an ASCII-folded byte, in either
+// case.
+func hasByteFold(s []byte, c byte) bool {
+	return bytes.IndexByte(s, c) >= 0 || (c-'a' < 26 && bytes.IndexByte(s, c-('a'-'A')) >= 0)
+}
+
+// foldIs reports whether s, lowered, is lowered (lower-case ASCII).
+func foldIs(s []byte, lowered string) bool {
+	if len(s) != len(lowered) {
+		return false
+	}
+	for i := range len(s) {
+		if lower(s[i]) != lowered[i] {
+			return false
+		}
+	}
+	return true
 }
 
 // setWords sets b.words to the distinct keywords of b.hits, and the flags
@@ -537,9 +586,116 @@ func (st *state) detectText(b *buffer, a, e, limit, mode int, out *[]edit) {
 			ls = le + 1
 		}
 	}
+	if b.wrapped && st.depth < maxNest && st.unwrapBase64(b, a, limit, e, out, first) {
+		sorted = false
+	}
 	if !sorted {
 		slices.SortFunc((*out)[first:], func(x, y edit) int { return x.start - y.start })
 	}
+}
+
+// unwrapBase64 looks for base64 wrapped at 64 or 76 columns (MIME, PEM,
+// the base64 tool) in the text lines starting in b.src[a:limit] and matches
+// the known secrets (literals) against each block with its line breaks
+// removed: a secret whose encoding straddles a break is masked, the break
+// inside the mask. It reports whether it appended an edit to out.
+func (st *state) unwrapBase64(b *buffer, a, limit, e int, out *[]edit, first int) bool {
+	added := false
+	for ls := a; ls < limit; {
+		le := ls + indexOr(b.src[ls:e], '\n', e-ls)
+		w := wrappedWidth(b.src[ls:le])
+		if w == 0 {
+			ls = le + 1
+			continue
+		}
+		// The block: lines of width w, then one shorter base64 line.
+		be := le
+		for be+1 < e {
+			ne := be + 1 + indexOr(b.src[be+1:e], '\n', e-be-1)
+			line := bytes.TrimSuffix(b.src[be+1:ne], []byte("\r"))
+			if len(line) == 0 || len(line) > w || !isBase64Run(line) {
+				break
+			}
+			be = ne
+			if len(line) < w {
+				break
+			}
+		}
+		if be > le && st.literalsAcross(b, ls, be, out, first) {
+			added = true
+		}
+		ls = be + 1
+	}
+	return added
+}
+
+// wrappedIn reports whether s holds a line of base64 wrapped at 64 or 76
+// columns.
+func wrappedIn(s []byte) bool {
+	for ls := 0; ls < len(s); {
+		le := ls + indexOr(s[ls:], '\n', len(s)-ls)
+		if n := le - ls; (n >= 64 && n <= 77) && wrappedWidth(s[ls:le]) > 0 {
+			return true
+		}
+		ls = le + 1
+	}
+	return false
+}
+
+// wrappedWidth returns 64 or 76 when line (without its \r) is a full line
+// of wrapped base64 of that width, else 0.
+func wrappedWidth(line []byte) int {
+	line = bytes.TrimSuffix(line, []byte("\r"))
+	if (len(line) == 64 || len(line) == 76) && isBase64Run(line) {
+		return len(line)
+	}
+	return 0
+}
+
+func isBase64Run(s []byte) bool {
+	for _, c := range s {
+		if !isAlnum(c) && c != '+' && c != '/' && c != '=' {
+			return false
+		}
+	}
+	return true
+}
+
+// literalsAcross matches the literals in b.src[bs:be] with its line breaks
+// removed and appends, mapped back, the matches that cross a break.
+func (st *state) literalsAcross(b *buffer, bs, be int, out *[]edit, first int) bool {
+	st.depth++
+	defer func() { st.depth-- }()
+	nb := st.nestedBuf()
+	nb.parent = b
+	for i := bs; i < be; i++ {
+		if c := b.src[i]; c != '\n' && c != '\r' {
+			nb.src = append(nb.src, c)
+			nb.pmap = append(nb.pmap, int32(i))
+		}
+	}
+	nb.lits = st.r.lits.Append(nb.lits[:0], nb.src)
+	added := false
+	for _, m := range nb.lits {
+		start, end := int(nb.pmap[m.Start]), int(nb.pmap[m.End-1])+1
+		if end-start == m.End-m.Start {
+			continue // on one line: the text scan masked it
+		}
+		clash := false
+		for _, o := range (*out)[first:] {
+			if start < o.end && o.start < end {
+				clash = true
+				break
+			}
+		}
+		if clash {
+			continue
+		}
+		st.spans = append(st.spans[:0], span{start: start, end: end, rule: int32(st.r.litRule), high: true})
+		st.flushSpans(b, out)
+		added = true
+	}
+	return added
 }
 
 // undisguise scans the text line b.src[ls:le] again with its \u00XX
@@ -576,7 +732,7 @@ func (st *state) undisguise(b *buffer, ls, le int, out *[]edit, first int) bool 
 		nb.pmap = append(nb.pmap, int32(i))
 	}
 	st.prepare(nb)
-	nb.disguised, nb.overEncoded = false, false // decoded: no second round
+	nb.disguised, nb.overEncoded, nb.wrapped = false, false, false // decoded: no second round
 	var inner []edit
 	st.detectRange(nb, 0, len(nb.src), modeText)
 	st.flushSpans(nb, &inner)
@@ -643,6 +799,9 @@ func (st *state) detectValue(b *buffer, ctx, a, e, ctxEnd int, mode int) {
 			}
 			w0 := max(ctx, int(h.pos)-rl.before)
 			w1 := min(ctxEnd, int(h.pos)+rl.after)
+			if rl.yamlBlock {
+				w1 = yamlBlockEnd(b.src, int(h.pos), w1)
+			}
 			st.windows = append(st.windows, window{rule: t.rule, start: w0, end: w1})
 		}
 	}
@@ -667,6 +826,33 @@ func (st *state) detectValue(b *buffer, ctx, a, e, ctxEnd int, mode int) {
 			}
 		}
 	}
+}
+
+// yamlBlockEnd returns where the indented YAML block under the line
+// holding src[p] ends, at most at limit: the start of the first later
+// non-blank line indented no deeper than that line.
+func yamlBlockEnd(src []byte, p, limit int) int {
+	ls := p
+	for ls > 0 && src[ls-1] != '\n' {
+		ls--
+	}
+	indent := skipBlanks(src, ls, p) - ls
+	i := bytes.IndexByte(src[p:limit], '\n')
+	if i < 0 {
+		return limit
+	}
+	for i += p + 1; i < limit; {
+		j := skipBlanks(src, i, limit)
+		if j < limit && src[j] != '\n' && src[j] != '\r' && j-i <= indent {
+			return i
+		}
+		k := bytes.IndexByte(src[i:limit], '\n')
+		if k < 0 {
+			return limit
+		}
+		i += k + 1
+	}
+	return limit
 }
 
 // runWindows merges the windows of each rule and runs its regex on them.
@@ -694,7 +880,7 @@ func (st *state) runWindows(b *buffer) {
 // runAnchored tries the rule's anchored regex at one keyword hit.
 func (st *state) runAnchored(b *buffer, ri int32, start, end int) {
 	rl := &st.r.c.rules[ri]
-	if !boundaryOK(rl.boundary, b.src, start) || (rl.hasNeed && bytes.IndexByte(b.low[start:end], rl.need) < 0) {
+	if !boundaryOK(rl.boundary, b.src, start) || (rl.hasNeed && !hasByteFold(b.src[start:end], rl.need)) {
 		return
 	}
 	if m := rl.anchored.FindSubmatchIndex(b.src[start:end]); m != nil {
@@ -705,7 +891,7 @@ func (st *state) runAnchored(b *buffer, ri int32, start, end int) {
 func (st *state) runRegex(b *buffer, w window) {
 	rl := &st.r.c.rules[w.rule]
 	src := b.src[w.start:w.end]
-	if rl.hasNeed && bytes.IndexByte(b.low[w.start:w.end], rl.need) < 0 {
+	if rl.hasNeed && !hasByteFold(src, rl.need) {
 		return
 	}
 	if rl.bare == nil {

@@ -37,29 +37,31 @@ var compressedMagic = []struct {
 // by the NUL pattern of BOM-less text, is decoded, and the redacted output
 // is encoded back (with the BOM it came with). Compressed input is refused
 // with ErrCompressed. done flushes the encoder; call it after the engine has
-// written everything.
-func textInput(src io.Reader, dst io.Writer) (in io.Reader, out io.Writer, done func() error, err error) {
+// written everything. size is how many bytes in is expected to deliver in
+// all (see SizeHinter), 0 when unknown or decoded.
+func textInput(src io.Reader, dst io.Writer) (in io.Reader, out io.Writer, done func() error, size int64, err error) {
+	size = sizeOf(src)
 	br := bufio.NewReaderSize(src, 4096)
 	head, perr := br.Peek(sniffLen)
 	if perr != nil && !errors.Is(perr, io.EOF) && !errors.Is(perr, bufio.ErrBufferFull) {
-		return nil, nil, nil, fmt.Errorf("read: %w", perr)
+		return nil, nil, nil, 0, fmt.Errorf("read: %w", perr)
 	}
 	nop := func() error { return nil }
 	for _, m := range compressedMagic {
 		if bytes.HasPrefix(head, m.magic) && (m.name != "bzip2" || (len(head) > 3 && head[3] >= '1' && head[3] <= '9')) {
-			return nil, nil, nil, fmt.Errorf("%w (%s)", ErrCompressed, m.name)
+			return nil, nil, nil, 0, fmt.Errorf("%w (%s)", ErrCompressed, m.name)
 		}
 	}
 	enc, bomLen, ok := charset.Sniff(head)
 	if !ok || enc.IsUTF8() {
-		return br, dst, nop, nil
+		return br, dst, nop, size, nil
 	}
 	if _, err := br.Discard(bomLen); err != nil {
-		return nil, nil, nil, fmt.Errorf("read: %w", err)
+		return nil, nil, nil, 0, fmt.Errorf("read: %w", err)
 	}
 	if bomLen > 0 {
 		if _, err := dst.Write(enc.BOM()); err != nil {
-			return nil, nil, nil, fmt.Errorf("write: %w", err)
+			return nil, nil, nil, 0, fmt.Errorf("write: %w", err)
 		}
 	}
 	ew := enc.NewEncoder(dst)
@@ -69,5 +71,5 @@ func textInput(src io.Reader, dst io.Writer) (in io.Reader, out io.Writer, done 
 		}
 		return nil
 	}
-	return enc.NewDecoder(br), ew, done, nil
+	return enc.NewDecoder(br), ew, done, 0, nil
 }

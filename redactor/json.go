@@ -30,6 +30,12 @@ func validJSON(b []byte) bool {
 	if fastjson.ValidateBytes(b) == nil {
 		return true
 	}
+	if !hasControl(b) {
+		return false // nothing to tolerate: no copy of a long record
+	}
+	if end := firstValueEnd(b); end >= 0 && slices.ContainsFunc(b[end:], func(c byte) bool { return c > ' ' }) {
+		return false // more than one value (NDJSON taken for a document)
+	}
 	tmp, changed := bytes.Clone(b), false
 	for i, c := range tmp {
 		if c < 0x20 {
@@ -37,6 +43,16 @@ func validJSON(b []byte) bool {
 		}
 	}
 	return changed && fastjson.ValidateBytes(tmp) == nil
+}
+
+// hasControl reports whether b holds a byte below 0x20.
+func hasControl(b []byte) bool {
+	for _, c := range b {
+		if c < 0x20 {
+			return true
+		}
+	}
+	return false
 }
 
 // jsonWalker walks one valid JSON value at token level. Only string values
@@ -487,6 +503,13 @@ func (w *jsonWalker) str(s, e int, esc bool, keyRule int32, content *contentKind
 			return
 		}
 	}
+	// Base64 of a JSON object ("eyJ" is the encoding of {") in an ordinary
+	// field: opened like $content. A JWT has dots and is left to its rule.
+	if content == nil && !esc && e-s >= 16 && st.depth < maxNest && hasAt(b.src, s, e, "eyJ") && bytes.IndexByte(b.src[s:e], '.') < 0 {
+		if _, ok := w.base64Content(s, e, contentJSON); ok {
+			return
+		}
+	}
 	ctx := s
 	if w.key >= 0 {
 		ctx = w.key
@@ -655,6 +678,9 @@ func (w *jsonWalker) keyed(s, e int, esc bool, ri int32) bool {
 	vs := s
 	if rl.keepScheme {
 		vs = afterScheme(b.src, s, e)
+		if vs >= e {
+			return false // "Bearer ": the scheme alone
+		}
 	}
 	st.spans = append(st.spans, span{start: vs, end: e, rule: ri})
 	st.flushSpans(b, w.out)
@@ -737,7 +763,15 @@ func sniffKind(b []byte) contentKind {
 // keyRule returns the keyname rule that a JSON key falls under, or -1. The
 // key matches a name whole after normalization, or (for suffix rules) its
 // trailing words do: db_password, smtpPassword, but not passwordPolicy.
-func (c *compiled) keyRule(key []byte) int32 {
+func (c *compiled) keyRule(key []byte) int32 { return c.nameRule(key, false) }
+
+// paramRule is keyRule for a URL query or path parameter: the rules whose
+// contexts include query.
+func (c *compiled) paramRule(key []byte) int32 { return c.nameRule(key, true) }
+
+// nameRule finds the key-name rule for a name, among the rules that apply
+// to JSON keys or, with query, to URL parameters.
+func (c *compiled) nameRule(key []byte, query bool) int32 {
 	var nb [96]byte
 	var starts [16]int
 	norm, ns := nb[:0], starts[:0]
@@ -776,7 +810,7 @@ func (c *compiled) keyRule(key []byte) int32 {
 		return -1
 	}
 	if r, ok := c.exactNames[string(norm)]; ok {
-		if c.rules[r].inJSON {
+		if c.rules[r].named(query) {
 			return r
 		}
 	}
@@ -784,7 +818,7 @@ func (c *compiled) keyRule(key []byte) int32 {
 		if p <= 0 || p >= len(norm) {
 			continue
 		}
-		if r, ok := c.suffixNames[string(norm[p:])]; ok && c.rules[r].inJSON {
+		if r, ok := c.suffixNames[string(norm[p:])]; ok && c.rules[r].named(query) {
 			return r
 		}
 	}
@@ -794,11 +828,20 @@ func (c *compiled) keyRule(key []byte) int32 {
 		if n >= len(norm) {
 			continue
 		}
-		if r, ok := c.suffixNames[string(norm[len(norm)-n:])]; ok && c.rules[r].inJSON {
+		if r, ok := c.suffixNames[string(norm[len(norm)-n:])]; ok && c.rules[r].named(query) {
 			return r
 		}
 	}
 	return -1
+}
+
+// named reports whether the rule applies to a JSON key or, with query, to
+// a URL parameter.
+func (rl *rule) named(query bool) bool {
+	if query {
+		return rl.inQuery
+	}
+	return rl.inJSON
 }
 
 // unescapeMap appends the unescaped JSON string content raw to dst and, for

@@ -30,6 +30,8 @@ type pair struct {
 	blankSep bool   // blanks alone may separate the value (mixpanel X)
 	name     []byte // the name as written, with the words before a suffix
 	quoted   bool   // the value was quoted
+	solid    bool   // a call argument or directive: a value with blanks is prose
+	word     bool   // the name is a whole word (password, .password), not a suffix
 }
 
 // maxList bounds the elements of one list value (api_keys: ["a", "b"]).
@@ -58,19 +60,19 @@ func (st *state) keyValue(b *buffer, a, e, p, n int, ri int32, mode int) {
 // nameContext reads what precedes the name hit at src[p:p+n]: a query
 // string, a quote, a flag's dashes, an XML tag, or the word it ends.
 func (st *state) nameContext(b *buffer, a, p, n int, rl *rule, mode int) (pr pair, ok bool) {
-	src, low := b.src, b.low
+	src := b.src
 	pr.bare = true
 	if p > a {
-		prev := low[p-1]
+		prev := src[p-1]
 		switch {
 		case prev == '?' || prev == '&' || prev == '#':
 			pr.sep = sepQuery
-		case p-3 >= a && (string(low[p-3:p]) == "%3f" || string(low[p-3:p]) == "%26"):
+		case p-3 >= a && (foldIs(src[p-3:p], "%3f") || string(src[p-3:p]) == "%26"):
 			pr.sep = sepQuery
-		case p-3 >= a && string(low[p-3:p]) == "%22":
+		case p-3 >= a && string(src[p-3:p]) == "%22":
 			pr.q, pr.sep = src[p-3:p], sepPct // URL-encoded JSON
-		case prev == '-' && (p-2 < a || flagStart(low[p-2]) ||
-			(low[p-2] == '-' && (p-3 < a || flagStart(low[p-3])))):
+		case prev == '-' && (p-2 < a || flagStart(src[p-2]) ||
+			(src[p-2] == '-' && (p-3 < a || flagStart(src[p-3])))):
 			pr.sep = sepSpaced // --password value, -Password value, --password=value
 		case prev == '"' || prev == '\'':
 			pr.q = src[p-1 : p]
@@ -102,6 +104,14 @@ func (st *state) nameContext(b *buffer, a, p, n int, rl *rule, mode int) (pr pai
 	} else if mode&modeQuery != 0 {
 		pr.sep = sepQuery
 	}
+	if !pr.bare && pr.sep == sepNone {
+		// <genericToken>, <db_password>: the tag around a longer name,
+		// closed further on (<YOUR_ACCOUNT_KEY> alone is a placeholder).
+		if s := identStart(src, a, p); s > a && src[s-1] == '<' && p+n < len(src) && src[p+n] == '>' &&
+			closesTag(src[p+n:min(len(src), p+n+maxValue)], src[s:p+n]) {
+			pr.sep = sepXML
+		}
+	}
 	if pr.sep == sepQuery {
 		return pr, rl.inQuery
 	}
@@ -116,6 +126,20 @@ func (st *state) nameContext(b *buffer, a, p, n int, rl *rule, mode int) (pr pai
 	}
 	pr.name = src[identStart(src, a, p):min(len(src), p+n)]
 	return pr, true
+}
+
+// closesTag reports whether rest holds the end tag </name>.
+func closesTag(rest, name []byte) bool {
+	for {
+		k := bytes.Index(rest, []byte("</"))
+		if k < 0 {
+			return false
+		}
+		rest = rest[k+2:]
+		if bytes.HasPrefix(rest, name) && len(rest) > len(name) && rest[len(name)] == '>' {
+			return true
+		}
+	}
 }
 
 // assigned reports whether an '=' follows the name ending at src[e]
@@ -297,11 +321,53 @@ func (st *state) pairValues(b *buffer, a, e, p, n int, ri int32, mode int, vals 
 		pr.inString = q[len(q)-1]
 		pr.q = nil
 	}
+	ne := i
+	pr.word = p == a || !(isAlnum(src[p-1]) || src[p-1] == '_' || src[p-1] == '-')
 	i = st.separator(b, e, i, &pr)
 	if i < 0 || i >= e {
-		return pr, 0
+		// if ("X" == password): the literal before the name, which ends
+		// here (pass in password is not a name).
+		if ne < e && (isAlnum(src[ne]) || src[ne] == '_') {
+			return pr, 0
+		}
+		return pr, comparedBefore(src, a, identStart(src, a, p), &pr, vals)
 	}
 	return pr, valueSpans(b, e, i, rl, &pr, vals)
+}
+
+// comparedBefore parses a quoted literal compared with the name that
+// starts at src[s] ("X" == password, 'X' !== secret) and writes its span
+// to vals.
+func comparedBefore(src []byte, a, s int, pr *pair, vals *[maxList][2]int) int {
+	j := s
+	for j > a && (src[j-1] == ' ' || src[j-1] == '\t') {
+		j--
+	}
+	switch {
+	case j-3 >= a && (string(src[j-3:j]) == "===" || string(src[j-3:j]) == "!=="):
+		j -= 3
+	case j-2 >= a && (string(src[j-2:j]) == "==" || string(src[j-2:j]) == "!="):
+		j -= 2
+	default:
+		return 0
+	}
+	for j > a && (src[j-1] == ' ' || src[j-1] == '\t') {
+		j--
+	}
+	if j-1 <= a || (src[j-1] != '"' && src[j-1] != '\'') {
+		return 0
+	}
+	qc, ve := src[j-1], j-1
+	vs := ve
+	for vs > a && ve-vs < maxValue && src[vs-1] != qc && src[vs-1] != '\n' {
+		vs--
+	}
+	if vs <= a || vs == ve || src[vs-1] != qc || (vs-2 >= a && src[vs-2] == '\\') {
+		return 0
+	}
+	pr.quoted, pr.sep = true, sepQuoted
+	vals[0] = [2]int{vs, ve}
+	return 1
 }
 
 // argOrSubscript handles a quoted name that is a call's first argument or
@@ -371,7 +437,7 @@ func skipDigits(src []byte, i, e int) int {
 // separator parses what joins the name to its value, starting at src[i],
 // and returns where the value starts (or -1).
 func (st *state) separator(b *buffer, e, i int, pr *pair) int {
-	src, low := b.src, b.low
+	src := b.src
 	switch pr.sep {
 	case sepArg:
 		pr.sep = sepQuoted
@@ -380,7 +446,7 @@ func (st *state) separator(b *buffer, e, i int, pr *pair) int {
 		switch {
 		case i < e && src[i] == '=':
 			return i + 1
-		case i+3 <= e && string(low[i:i+3]) == "%3d":
+		case i+3 <= e && foldIs(src[i:i+3], "%3d"):
 			return i + 3
 		}
 		return -1
@@ -418,10 +484,17 @@ func (st *state) separator(b *buffer, e, i int, pr *pair) int {
 		if j := typeThenAssign(src, skipBlanks(src, i, e), e); j > 0 {
 			pr.sep, i = sepAssign, j
 		}
-	case pr.sep == sepPct && i+3 <= e && (string(low[i:i+3]) == "%3a" || string(low[i:i+3]) == "%3d"):
+	case pr.sep == sepPct && i+3 <= e && (foldIs(src[i:i+3], "%3a") || foldIs(src[i:i+3], "%3d")):
 		i += 3
 	case pr.sep == sepSpaced && spaced && i < e && src[i] != '-':
 		return i // --name value: the blanks are the separator.
+	case pr.word && !spaced && i+1 < e && src[i] == '(' && (src[i+1] == '"' || src[i+1] == '\'') && quotedThen(src, i+1, e, ')'):
+		// .password("X"), std::string secret("X"): the one argument of a
+		// call named by the credential word alone (not checkPassword).
+		pr.sep, pr.solid, i = sepQuoted, true, i+1
+	case spaced && i < e && (src[i] == '"' || src[i] == '\'') && quotedThen(src, i, e, ';'):
+		// password "X"; secret "base64=="; (BIND, nginx directives)
+		pr.sep, pr.solid = sepQuoted, true
 	case spaced && leaderEnd(src, i, e) > 0:
 		// Ldap password ---- X, Password ........ X
 		pr.sep, i = sepAssign, leaderEnd(src, i, e)
@@ -432,7 +505,7 @@ func (st *state) separator(b *buffer, e, i int, pr *pair) int {
 		// var acmeToken string = "X"; the password is 'X'.
 		if j := typeThenAssign(src, i, e); j > 0 {
 			pr.sep, i = sepAssign, j
-		} else if j := proseIs(low, i, e); j > 0 {
+		} else if j := proseIs(src, i, e); j > 0 {
 			pr.sep, i = sepQuoted, j
 		} else if pr.blankSep {
 			pr.sep = sepSpaced
@@ -447,6 +520,22 @@ func (st *state) separator(b *buffer, e, i int, pr *pair) int {
 		pr.sep = sepColon
 	}
 	return skipBlanks(src, i, e)
+}
+
+// quotedThen reports whether the string quoted at src[i] closes on its
+// line and is followed, after blanks, by c.
+func quotedThen(src []byte, i, e int, c byte) bool {
+	q := src[i]
+	lim := min(e, i+1+maxValue)
+	k := i + 1
+	for k < lim && src[k] != q && src[k] != '\n' {
+		k++
+	}
+	if k >= lim || src[k] != q || k == i+1 {
+		return false
+	}
+	j := skipBlanks(src, k+1, e)
+	return j < e && src[j] == c
 }
 
 // leaderEnd returns the end of a run of three or more '-' or '.' at src[i]
@@ -498,26 +587,26 @@ func typeThenAssign(src []byte, i, e int) int {
 	return 0
 }
 
-// proseIs matches "<up to five words> is " at low[i] (the password for user
-// 'postgres' is 'admin') and returns where the value starts, or 0. The
-// value must then be quoted.
-func proseIs(low []byte, i, e int) int {
+// proseIs matches "<up to five words> is " at src[i], in any case (the
+// password for user 'postgres' is 'admin') and returns where the value
+// starts, or 0. The value must then be quoted.
+func proseIs(src []byte, i, e int) int {
 	lim := min(e, i+64)
 	words := 0
 	for j := i; j < lim; j++ {
-		c := low[j]
+		c := src[j]
 		switch {
 		case c == ' ' || c == '\t':
 			continue
-		case hasAt(low, j, lim, "is ") && (j == i || low[j-1] == ' '):
+		case j+3 <= lim && foldIs(src[j:j+3], "is ") && (j == i || src[j-1] == ' '):
 			return j + 3
 		case isAlnum(c) || c == '\'' || c == '"' || c == '-' || c == '_':
 			words++
 			if words > 5 {
 				return 0
 			}
-			for j+1 < lim && low[j+1] != ' ' && low[j+1] != '\t' {
-				if !isAlnum(low[j+1]) && low[j+1] != '\'' && low[j+1] != '"' && low[j+1] != '-' && low[j+1] != '_' {
+			for j+1 < lim && src[j+1] != ' ' && src[j+1] != '\t' {
+				if !isAlnum(src[j+1]) && src[j+1] != '\'' && src[j+1] != '"' && src[j+1] != '-' && src[j+1] != '_' {
 					return 0
 				}
 				j++
@@ -532,7 +621,7 @@ func proseIs(low []byte, i, e int) int {
 // valueSpans parses the value that starts at src[i] and writes its span,
 // or the spans of a list's elements, to vals.
 func valueSpans(b *buffer, e, i int, rl *rule, pr *pair, vals *[maxList][2]int) int {
-	src, low := b.src, b.low
+	src := b.src
 	c := src[i]
 	ampEnds := pr.sep == sepEq || pr.sep == sepQuery
 	switch {
@@ -540,7 +629,7 @@ func valueSpans(b *buffer, e, i int, rl *rule, pr *pair, vals *[maxList][2]int) 
 		if bytes.HasPrefix(src[i:e], pr.q) {
 			i += len(pr.q)
 		}
-		vals[0] = [2]int{i, pctEnd(src, low, i, e)}
+		vals[0] = [2]int{i, pctEnd(src, i, e)}
 		return 1
 	case pr.sep == sepEq && bytes.HasPrefix(src[i:e], []byte("{{")):
 		// A template ({{secret}}) is a placeholder; anything else is
@@ -564,6 +653,18 @@ func valueSpans(b *buffer, e, i int, rl *rule, pr *pair, vals *[maxList][2]int) 
 			vals[0] = [2]int{i, i + k + 1}
 			return 1
 		}
+	case c == '@' && i+1 < e && src[i+1] >= 'a' && src[i+1] <= 'z' && logicAppsCall(src[i+1:min(e, i+maxValue)]):
+		return 0 // @parameters('x'), @body('y')?['v']: an expression, not a value
+	case pr.sep == sepXML && c == '{':
+		// Jenkins keeps credentials encrypted in braces
+		// (<secret>{AQAAABAAAAAQ…}</secret>): the element's text is the
+		// value, whole, when the braces close right before its end tag.
+		if k := bytes.IndexByte(src[i:min(e, i+maxValue)], '}'); k > 1 && hasAt(src, i+k+1, e, "</") &&
+			!isPlaceholder(src[i:i+k+1]) && (!isReference(src[i:i+k+1]) || looksRandom(src[i+1:i+k])) {
+			vals[0] = [2]int{i + 1, i + k}
+			return 1
+		}
+		return 0
 	case c == '{' || c == '(':
 		return 0 // an object, a block or an expression, not a value
 	case pr.sep == sepXML:
@@ -579,6 +680,9 @@ func valueSpans(b *buffer, e, i int, rl *rule, pr *pair, vals *[maxList][2]int) 
 		return listSpans(src, e, i, pr, vals)
 	case c == '"' || c == '\'':
 		return quotedSpans(src, e, i, pr, vals)
+	case c == '@' && i+1 < e && src[i+1] == '"':
+		// C# verbatim and Objective-C string literals: @"value".
+		return quotedSpans(src, e, i+1, pr, vals)
 	case c == '\\' && i+1 < e && src[i+1] == '"':
 		if pr.plural {
 			return 0
@@ -595,11 +699,11 @@ func valueSpans(b *buffer, e, i int, rl *rule, pr *pair, vals *[maxList][2]int) 
 		return 0 // tokens: 1500 is a count; a plural name takes a list
 	}
 	query, xml := pr.sep == sepQuery, pr.sep == sepXML
-	ve := unquotedEnd(src, low, i, e, query, xml, rl.keepScheme, rl.wholeLine, ampEnds)
+	ve := unquotedEnd(src, i, e, query, xml, rl.keepScheme, rl.wholeLine, ampEnds)
 	// A parenthesis opened inside the value does not end it at its
 	// closing one: %(name)s-realpart, @Work(2023)#k.
 	for k := 0; k < 4 && ve < e && src[ve] == ')' && bytes.Count(src[i:ve], []byte("(")) > bytes.Count(src[i:ve], []byte(")")); k++ {
-		ve = unquotedEnd(src, low, ve+1, e, query, xml, rl.keepScheme, rl.wholeLine, ampEnds)
+		ve = unquotedEnd(src, ve+1, e, query, xml, rl.keepScheme, rl.wholeLine, ampEnds)
 	}
 	vals[0] = [2]int{i, ve}
 	return 1
@@ -747,6 +851,9 @@ func secretValue(rl *rule, pr *pair, v []byte, n int) bool {
 	if !pr.quoted && notLiteral(v) {
 		return false
 	}
+	if pr.solid && bytes.ContainsAny(v, " \t") {
+		return false // password("Enter your password: ")
+	}
 	if isReference(v) || bytes.HasPrefix(v, []byte("arn:")) || sameName(v, pr.name) {
 		return false
 	}
@@ -858,6 +965,38 @@ func dottedReference(v []byte) bool {
 		}
 	}
 	return upper
+}
+
+// logicAppsCall reports whether v starts with a function call of a
+// Logic Apps / ARM expression (name(...) ending at the value's end, or
+// followed by ?, [ or .): parameters('x'), body('y')?['value'].
+func logicAppsCall(v []byte) bool {
+	k := identRun(v)
+	if k == 0 || k >= len(v) || v[k] != '(' {
+		return false
+	}
+	depth := 0
+	for j := k; j < len(v); j++ {
+		switch v[j] {
+		case '(':
+			depth++
+		case ')':
+			depth--
+			if depth == 0 {
+				if j+1 == len(v) {
+					return true
+				}
+				switch v[j+1] {
+				case ' ', '\t', '\r', '\n', '"', '\'', '?', '[', '.', ',', ';', '}', ')', ']':
+					return true
+				}
+				return false
+			}
+		case '\n':
+			return false
+		}
+	}
+	return false
 }
 
 // isReference reports a value that names a variable or an expression
@@ -986,7 +1125,7 @@ func quoted(src []byte, i, e int, q []byte) (int, int) {
 // unquotedEnd finds where an unquoted value ends.
 // In text, & ends a value only after = (a form body: a=1&b=2), not after
 // a colon (password: Correct&Horse9).
-func unquotedEnd(src, low []byte, i, e int, query, xml, header, line, ampEnds bool) int {
+func unquotedEnd(src []byte, i, e int, query, xml, header, line, ampEnds bool) int {
 	lim := min(e, i+maxValue)
 	for j := i; j < lim; j++ {
 		c := src[j]
@@ -1017,7 +1156,7 @@ func unquotedEnd(src, low []byte, i, e int, query, xml, header, line, ampEnds bo
 			if c == '&' || c == '#' || c == ' ' || c == '\t' || c == '"' || c == '\'' || c == '<' || c == '>' || c == '\\' {
 				return j
 			}
-			if c == '%' && j+3 <= lim && string(low[j:j+3]) == "%26" {
+			if c == '%' && j+3 <= lim && string(src[j:j+3]) == "%26" {
 				return j
 			}
 		default:
@@ -1076,7 +1215,7 @@ func flagValue(v []byte) bool {
 
 // pctEnd finds where a value in URL-encoded JSON ends: at an encoded quote,
 // comma, brace or blank, or where the URL-encoded text itself ends.
-func pctEnd(src, low []byte, i, e int) int {
+func pctEnd(src []byte, i, e int) int {
 	lim := min(e, i+maxValue)
 	for j := i; j < lim; j++ {
 		switch src[j] {
@@ -1084,7 +1223,7 @@ func pctEnd(src, low []byte, i, e int) int {
 			return j
 		case '%':
 			if j+3 <= lim {
-				switch string(low[j : j+3]) {
+				switch k := [3]byte{'%', src[j+1], lower(src[j+2])}; string(k[:]) {
 				case "%22", "%26", "%2c", "%7d", "%5d", "%20":
 					return j
 				}
@@ -1106,9 +1245,22 @@ func afterScheme(src []byte, vs, ve int) int {
 		j++
 	}
 	if j >= ve {
+		if knownSchemes[string(bytes.ToLower(src[vs:vs+sp]))] {
+			// "Bearer " + token: the scheme alone, the credential is
+			// concatenated after it; nothing to mask here.
+			return ve
+		}
 		return vs
 	}
 	return j
+}
+
+// knownSchemes are HTTP authentication schemes that, alone before blanks
+// ("Bearer " + token), hold no credential.
+var knownSchemes = map[string]bool{
+	"bearer": true, "basic": true, "token": true, "digest": true, "oauth": true,
+	"negotiate": true, "ntlm": true, "sharedkey": true, "ssws": true, "splunk": true,
+	"apikey": true, "api-key": true, "key": true, "jwt": true, "hmac": true,
 }
 
 func isSchemeWord(w []byte) bool {

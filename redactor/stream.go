@@ -46,8 +46,11 @@ type Writer struct {
 	buf    []byte
 	out    []byte
 	base   int64
-	line   int
-	col    int // bytes of the current line before base (for findings)
+	// size is how many bytes of input to expect in all (SetSizeHint), 0
+	// when unknown.
+	size int64
+	line int
+	col  int // bytes of the current line before base (for findings)
 	// nlFree is how many leading bytes of buf hold no line break (NDJSON),
 	// so that a long line is searched once, not once per chunk.
 	nlFree int
@@ -77,6 +80,54 @@ func (r *Redactor) NewWriter(dst io.Writer, f Format) *Writer {
 // SetHint gives auto-detection a hint, such as FormatHint(fileName).
 func (w *Writer) SetHint(f Format) { w.hint = f }
 
+// SetSizeHint tells the Writer how many bytes of input to expect in all,
+// such as a file's size. A record longer than a read chunk (an NDJSON line,
+// a CSV record, a JSON document) is then buffered in one allocation of
+// about its size instead of one that grows as it arrives. A wrong hint
+// costs memory, never correctness.
+func (w *Writer) SetSizeHint(n int64) { w.size = n }
+
+// SizeHinter is implemented by a reader that knows how many bytes it will
+// deliver in all, such as a regular file of known size. Stream,
+// StreamParallel and Scan pass it on as Writer.SetSizeHint does (and the
+// Len of a bytes.Reader or strings.Reader).
+type SizeHinter interface{ SizeHint() int64 }
+
+// sizeOf returns what r says it holds, 0 when it does not say.
+func sizeOf(r io.Reader) int64 {
+	switch s := r.(type) {
+	case SizeHinter:
+		return max(s.SizeHint(), 0)
+	case interface{ Len() int }:
+		return int64(s.Len())
+	}
+	return 0
+}
+
+// reserve makes room in w.buf for n more bytes. Only a record longer than
+// a chunk (an NDJSON line, a CSV record, a JSON document) outgrows the
+// chunk-sized buffer. It doubles, and once doubling would reach a
+// sixteenth of what the size hint says is left of the input, it takes all
+// of that at once: a file that is one long record is read into a buffer of
+// its size, not re-allocated over and over as append would (about five
+// times the record in all), and a record in a larger input gets at most 32
+// times its length. It never grows past MaxDocument plus a chunk, where
+// the record is refused.
+func (w *Writer) reserve(n int) {
+	need := len(w.buf) + n
+	if need <= cap(w.buf) {
+		return
+	}
+	c := max(need, 2*cap(w.buf), chunkSize)
+	if rest := w.size - w.base; rest >= int64(need) && 16*int64(c) >= rest {
+		c = int(min(rest, int64(w.r.maxDoc+chunkSize)))
+	}
+	c = max(min(c, w.r.maxDoc+chunkSize), need)
+	buf := make([]byte, len(w.buf), c)
+	copy(buf, w.buf)
+	w.buf = buf
+}
+
 // OnFinding registers fn to be called for each secret found. Call it before
 // the first Write.
 func (w *Writer) OnFinding(fn func(Finding)) { w.st.onFind = fn }
@@ -104,6 +155,7 @@ func (w *Writer) Write(p []byte) (int, error) {
 			room = chunkSize
 		}
 		k := min(room, len(p))
+		w.reserve(k)
 		w.buf = append(w.buf, p[:k]...)
 		p = p[k:]
 		if len(w.buf) >= chunkSize {
@@ -165,6 +217,16 @@ func (w *Writer) consume(n int) {
 		}
 	}
 	w.base += int64(n)
+	if cap(w.buf) > 4*chunkSize && len(w.buf)-n <= chunkSize {
+		// A long record is done: the rest of the stream does not keep
+		// its buffer.
+		if n == len(w.buf) {
+			w.buf = nil
+		} else {
+			w.buf = append(make([]byte, 0, chunkSize), w.buf[n:]...)
+		}
+		return
+	}
 	k := copy(w.buf, w.buf[n:])
 	w.buf = w.buf[:k]
 }
@@ -240,7 +302,7 @@ func (w *Writer) topAt(src []byte, base int64, line int) *buffer {
 // sensitive name ({"name":"DB_PASSWORD","value":"..."}).
 func (st *state) needsWalk(b *buffer, ls, le int) bool {
 	c := st.r.c
-	pairs := bytes.Contains(b.low[ls:le], []byte(`"value"`))
+	pairs := hasQuotedFold(b.src[ls:le], `"value"`)
 	for i := b.hitCur; i < len(b.hits) && int(b.hits[i].pos) < le; i++ {
 		h := b.hits[i]
 		if c.queriesKey[h.word] && int(h.pos) >= ls {
@@ -267,6 +329,21 @@ func (st *state) needsWalk(b *buffer, ls, le int) bool {
 		}
 	}
 	return false
+}
+
+// hasQuotedFold reports whether s holds word, which starts with a quote
+// and is otherwise lower-case ASCII, in any case.
+func hasQuotedFold(s []byte, word string) bool {
+	for {
+		q := bytes.IndexByte(s, word[0])
+		if q < 0 || q+len(word) > len(s) {
+			return false
+		}
+		if foldIs(s[q:q+len(word)], word) {
+			return true
+		}
+		s = s[q+1:]
+	}
 }
 
 // line redacts one NDJSON line, b.src[ls:le]. A line none of whose keyword
@@ -359,7 +436,7 @@ func (w *Writer) whole() {
 	st.edits = st.edits[:0]
 	st.repl = st.repl[:0]
 	switch {
-	case len(b.hits) == 0 && len(b.lits) == 0 && !b.disguised && !b.overEncoded:
+	case len(b.hits) == 0 && len(b.lits) == 0 && !b.disguised && !b.overEncoded && !b.wrapped:
 	case w.format == FormatJSON && (w.checked || validJSON(src)):
 		st.walkJSON(b, 0, len(src), &st.edits)
 	case w.format == FormatForm:
@@ -469,7 +546,7 @@ func (w *Writer) textSlice(end int, final bool) {
 	b := w.top(w.buf)
 	st.edits = st.edits[:0]
 	st.repl = st.repl[:0]
-	if len(b.hits) > 0 || len(b.lits) > 0 || b.disguised || b.overEncoded {
+	if len(b.hits) > 0 || len(b.lits) > 0 || b.disguised || b.overEncoded || b.wrapped {
 		st.block.open = false
 		if !final {
 			st.block.stop = n - len(armorEnd)
@@ -588,20 +665,21 @@ func (r *Redactor) String(s string) string {
 // text) is decoded, redacted and written back in its encoding; compressed
 // input is refused with ErrCompressed.
 func (r *Redactor) Stream(ctx context.Context, dst io.Writer, src io.Reader, f Format, hint Format) (Stats, error) {
-	src, dst, done, err := textInput(src, dst)
+	src, dst, done, size, err := textInput(src, dst)
 	if err != nil {
 		return Stats{}, err
 	}
-	st, err := r.stream(ctx, dst, src, f, hint)
+	st, err := r.stream(ctx, dst, src, f, hint, size)
 	if err != nil {
 		return st, err
 	}
 	return st, done()
 }
 
-func (r *Redactor) stream(ctx context.Context, dst io.Writer, src io.Reader, f Format, hint Format) (Stats, error) {
+func (r *Redactor) stream(ctx context.Context, dst io.Writer, src io.Reader, f Format, hint Format, size int64) (Stats, error) {
 	w := r.NewWriter(dst, f)
 	w.SetHint(hint)
+	w.SetSizeHint(size)
 	return w.copyFrom(ctx, src)
 }
 
@@ -609,12 +687,13 @@ func (r *Redactor) stream(ctx context.Context, dst io.Writer, src io.Reader, f F
 // UTF-16 and UTF-32 input is decoded first (findings' offsets are then in
 // the decoded UTF-8 text); compressed input is refused with ErrCompressed.
 func (r *Redactor) Scan(ctx context.Context, src io.Reader, f Format, hint Format, fn func(Finding)) (Stats, error) {
-	src, _, _, err := textInput(src, io.Discard)
+	src, _, _, size, err := textInput(src, io.Discard)
 	if err != nil {
 		return Stats{}, err
 	}
 	w := r.NewWriter(io.Discard, f)
 	w.SetHint(hint)
+	w.SetSizeHint(size)
 	w.OnFinding(fn)
 	return w.copyFrom(ctx, src)
 }
@@ -650,6 +729,14 @@ func (w *Writer) copyFrom(ctx context.Context, src io.Reader) (Stats, error) {
 // something other than blanks follows it.
 func notOneValue(b []byte) bool {
 	b = bytes.TrimPrefix(b, utf8BOM)
+	end := firstValueEnd(b)
+	return end >= 0 && len(bytes.TrimLeft(b[end:], " \t\r\n")) > 0
+}
+
+// firstValueEnd returns where the first JSON object, array or string in b
+// ends (found by counting brackets outside strings), or -1 if it does not
+// end in b.
+func firstValueEnd(b []byte) int {
 	depth, started := 0, false
 	for i := 0; i < len(b); i++ {
 		c := b[i]
@@ -668,10 +755,10 @@ func notOneValue(b []byte) bool {
 			started = true
 		}
 		if started && depth <= 0 && (c == '}' || c == ']' || c == '"') {
-			return len(bytes.TrimLeft(b[i+1:], " \t\r\n")) > 0
+			return i + 1
 		}
 	}
-	return false
+	return -1
 }
 
 // sniff decides the format of the first bytes of an input; complete says b

@@ -18,6 +18,19 @@ func (r *Redactor) NameRule(name string) (ruleID string, ok bool) {
 	return r.c.rules[ri].id, true
 }
 
+// ParamRule is NameRule for a URL query or path parameter (or a form
+// field): the key-name rules whose contexts include query, among them
+// names too short or too common to count in a JSON document or in text
+// (sig, pw, signature, jsessionid). ParamRule("X-Amz-Signature") is
+// ("url-credential", true).
+func (r *Redactor) ParamRule(name string) (ruleID string, ok bool) {
+	ri := r.c.paramRule([]byte(name))
+	if ri < 0 {
+		return "", false
+	}
+	return r.c.rules[ri].id, true
+}
+
 // AppendValue redacts value as the value of a field named name and appends
 // the result to dst: the whole value is masked when NameRule(name) holds and
 // the value is not a placeholder (empty, a mask, an expression, a Key Vault
@@ -56,6 +69,9 @@ func (st *state) namedValue(name string, value []byte) {
 		vs := 0
 		if st.r.c.rules[ri].keepScheme {
 			vs = afterScheme(value, 0, len(value))
+			if vs >= len(value) {
+				return // "Bearer ": the scheme alone
+			}
 		}
 		st.spans = append(st.spans, span{start: vs, end: len(value), rule: ri})
 		st.flushSpans(b, &st.edits)

@@ -210,7 +210,7 @@ func TestRulesCommands(t *testing.T) {
 	}
 	broken := filepath.Join(dir, "broken.yaml")
 	os.WriteFile(broken, []byte("rules:\n  - id: x\n    descripton: typo\n"), 0o644)
-	if res := runBin(t, "", nil, "redact", "--rules", broken); res.code != 2 || !strings.Contains(res.stderr, "broken.yaml") || !strings.Contains(res.stderr, "line 3") {
+	if res := runBin(t, "", nil, "redact", "--rules", broken); res.code != 2 || !strings.Contains(res.stderr, `broken.yaml:3: rules[0].descripton: unknown key (did you mean "description"?)`) {
 		t.Errorf("broken rules: code %d err %q", res.code, res.stderr)
 	}
 	// A user rule is used by redact.

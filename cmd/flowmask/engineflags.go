@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flowmask/flowmask/internal/yamlconf"
 	"github.com/flowmask/flowmask/patterns"
 	"github.com/flowmask/flowmask/redactor"
 	"github.com/spf13/cobra"
@@ -138,13 +139,17 @@ func loadAllowlist(ctx context.Context, name string) ([]redactor.Allow, error) {
 	if err != nil {
 		return nil, fmt.Errorf("allowlist: %w", err)
 	}
-	var doc struct {
+	doc, err := yamlconf.Parse(name, data)
+	if err != nil {
+		return nil, err
+	}
+	var list struct {
 		Allow []redactor.Allow `yaml:"allow"`
 	}
-	if err := decodeStrictYAML(data, &doc); err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+	if err := doc.Decode(&list).Err(); err != nil {
+		return nil, err
 	}
-	return doc.Allow, nil
+	return list.Allow, nil
 }
 
 // context returns the command's context (standard input for "-"), or

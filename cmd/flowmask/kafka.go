@@ -62,7 +62,8 @@ SIGTERM finishes the batch in hand, commits it and leaves the group within
 	fl.StringVar(&f.cfg.Out, "out", "", "output `TOPIC`")
 	fl.StringVar(&f.cfg.Group, "group", "", "consumer group `ID`")
 	fl.StringVar(&f.cfg.DeadLetter, "dead-letter", "", "`TOPIC` for records that cannot be redacted safely (default: stop on such a record)")
-	fl.IntVar(&f.cfg.MaxRecord, "max-record", kafka.DefaultMaxRecord, "largest record value redacted, in `bytes`; larger ones are dead-lettered")
+	f.cfg.MaxRecord = kafka.DefaultMaxRecord
+	fl.Var(&f.cfg.MaxRecord, "max-record", "largest record value redacted (1048576, 512KiB, 2MiB; at most 1GiB); larger ones are dead-lettered")
 	fl.BoolVar(&f.cfg.ExactlyOnce, "exactly-once", false, "use Kafka transactions: no duplicates after a crash (input read read_committed)")
 	fl.StringVar(&f.cfg.TransactionalID, "transactional-id", "", "transactional `ID` of this instance with --exactly-once (default flowmask-GROUP-HOST-PID)")
 	fl.DurationVar(&f.cfg.SessionTimeout, "session-timeout", kafka.DefaultSessionTimeout, "how long the group waits for a silent instance before moving its partitions")

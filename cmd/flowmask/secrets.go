@@ -8,9 +8,9 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"github.com/flowmask/flowmask/internal/yamlconf"
 	"github.com/flowmask/flowmask/redactor/secrets"
 	"github.com/spf13/cobra"
-	"go.yaml.in/yaml/v3"
 )
 
 func newSecretsCmd() *cobra.Command {
@@ -116,19 +116,14 @@ func loadSecretsConfigFrom(ctx context.Context, name string) (secrets.Config, er
 
 // parseSecretsConfig is loadSecretsConfig on data already read.
 func parseSecretsConfig(name string, data []byte) (secrets.Config, error) {
-	var doc struct {
-		Secrets secrets.Config       `yaml:"secrets"`
-		Other   map[string]yaml.Node `yaml:",inline"`
+	doc, err := yamlconf.Parse(name, data)
+	if err != nil {
+		return secrets.Config{}, err
 	}
-	if err := decodeStrictYAML(data, &doc); err != nil {
-		return secrets.Config{}, fmt.Errorf("%s: %w", name, err)
+	var cfg secrets.Config
+	decoded := doc.DecodeSection("secrets", &cfg)
+	if err := yamlconf.Merge(decoded, doc.Place(yamlconf.Prefix("secrets", cfg.Validate()))).Err(); err != nil {
+		return secrets.Config{}, err
 	}
-	if err := doc.Secrets.Validate(); err != nil {
-		lines := strings.Split(err.Error(), "\n")
-		for i, l := range lines {
-			lines[i] = name + ": secrets." + l
-		}
-		return secrets.Config{}, errors.New(strings.Join(lines, "\n"))
-	}
-	return doc.Secrets, nil
+	return cfg, nil
 }

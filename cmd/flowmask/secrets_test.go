@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"encoding/pem"
 	"os"
 	"path/filepath"
@@ -88,13 +89,13 @@ func TestSecretsCheckConfigErrors(t *testing.T) {
 	unknown := filepath.Join(dir, "unknown.yaml")
 	os.WriteFile(unknown, []byte("other: {anything: 1}\nsecrets:\n  env: [A]\n  keyvault:\n    - url: https://v.vault.azure.net\n"), 0o600)
 	res := runBin(t, "", nil, "secrets", "check", "--config", unknown)
-	if res.code != 2 || !strings.Contains(res.stderr, unknown) || !strings.Contains(res.stderr, "line 4") || !strings.Contains(res.stderr, "keyvault") {
+	if res.code != 2 || !strings.Contains(res.stderr, unknown+`:4: secrets.keyvault: unknown key (did you mean "keyvaults"?)`) {
 		t.Errorf("unknown key: code %d stderr %q; want 2 naming the file, line 4 and the key", res.code, res.stderr)
 	}
 	invalid := filepath.Join(dir, "invalid.yaml")
 	os.WriteFile(invalid, []byte("secrets:\n  keyvaults:\n    - url: http://v.vault.azure.net\n"), 0o600)
 	res = runBin(t, "", nil, "secrets", "check", "--config", invalid)
-	if res.code != 2 || !strings.Contains(res.stderr, invalid+": secrets.keyvaults[0].url: must be an https URL") {
+	if res.code != 2 || !strings.Contains(res.stderr, invalid+":3: secrets.keyvaults[0].url: must be an https URL") {
 		t.Errorf("invalid: code %d stderr %q", res.code, res.stderr)
 	}
 	res = runBin(t, "", nil, "secrets", "check")
@@ -137,5 +138,27 @@ func TestRedactWithKeyVaultAndDotenvFlags(t *testing.T) {
 	res = runBin(t, "", nil, "redact", "--keyvault", "http://v.vault.azure.net")
 	if res.code != 2 || !strings.Contains(res.stderr, "--keyvault http://v.vault.azure.net: must be an https URL") {
 		t.Errorf("bad --keyvault: code %d stderr %q", res.code, res.stderr)
+	}
+}
+
+// TestSecretsConfigErrorsNameFileLineField: the secrets: section and the
+// allowlist file report every problem with file, line and key path (the old
+// loader gave the secrets: section's value errors without a line, and
+// stopped at the first unknown key).
+func TestSecretsConfigErrorsNameFileLineField(t *testing.T) {
+	_, err := parseSecretsConfig("s.yaml", []byte("routes: [ignored]\nsecrets:\n  env: [A, '']\n  keyvaults:\n    - url: http://v.example\n      optionl: true\n  refresh: soon\n"))
+	want := "s.yaml:3: secrets.env[1]: \"\" is not a variable name\n" +
+		"s.yaml:5: secrets.keyvaults[0].url: must be an https URL such as https://NAME.vault.azure.net\n" +
+		"s.yaml:6: secrets.keyvaults[0].optionl: unknown key (did you mean \"optional\"?)\n" +
+		"s.yaml:7: secrets.refresh: want a duration such as 30s, 5m or 1h30m, got !!str `soon`"
+	if err == nil || err.Error() != want {
+		t.Errorf("got\n%v\nwant\n%s", err, want)
+	}
+	allow := filepath.Join(t.TempDir(), "allow.yaml")
+	if err := os.WriteFile(allow, []byte("allow:\n  - rule: aws-access-key\n    path: $.x\n  - rule: x\n    vaule: y\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := loadAllowlist(context.Background(), allow); err == nil || err.Error() != allow+`:5: allow[1].vaule: unknown key (did you mean "value"?)` {
+		t.Errorf("allowlist: %v", err)
 	}
 }

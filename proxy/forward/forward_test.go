@@ -845,14 +845,17 @@ func TestForwardConfigFile(t *testing.T) {
 		t.Errorf("empty forward section: %v %+v", err, cfg)
 	}
 	for _, tt := range []struct{ give, want string }{
-		{"forward: [1]\n", "f.yaml:1: forward: must be a mapping"},
+		{"forward: [1]\n", "f.yaml:1: forward: want a mapping of keys, got a list"},
 		{"forward:\n  listen: 127.0.0.1:1\n  intercpt: [a:1]\n", "f.yaml:3: forward.intercpt: unknown key"},
 		{"forward:\n  allow:\n    - ok.example:443\n    - bad\n", "f.yaml:4: forward.allow[1]: want host:port"},
 		{"forward:\n  redact_responses: [api.example.com:443]\n", "f.yaml:2: forward.redact_responses[0]: api.example.com:443 is HTTPS but not in intercept"},
 		{"forward:\n  intercept: [a.example:443]\n", "forward.ca_dir: required"},
 		{"forward:\n  listen: 0.0.0.0:3128\n", "f.yaml:2: forward.listen: 0.0.0.0:3128 is not a loopback address, so auth_file is required"},
 		{"other: 1\n", "no forward: section"},
-		{"forward:\n  record_body_limit: lots\n", "f.yaml:2: want a size"},
+		{"forward:\n  record_body_limit: lots\n", "f.yaml:2: forward.record_body_limit: want a size"},
+		// Every problem at once, in line order (unknown keys used to hide the rest).
+		{"forward:\n  intercpt: [a:1]\n  max_body_bytes: -1\n  allow: [b]\n", "f.yaml:3: forward.max_body_bytes: a size must not be negative"},
+		{"forward:\n  intercpt: [a:1]\n  max_body_bytes: -1\n  allow: [b]\n", "f.yaml:4: forward.allow[0]: want host:port"},
 	} {
 		_, err := proxy.LoadForwardConfig(write(tt.give))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {

@@ -211,15 +211,11 @@ func otlpBytes(red *redactor.Redactor, quoted, key []byte) (repl []byte, st reda
 			return nil, st, false
 		}
 	}
-	out, st := red.Append(nil, keyProbe(k, string(raw)), redactor.FormatJSON)
+	out, st := red.AppendValue(nil, k, raw)
 	if st.Redactions == 0 {
 		return nil, st, false
 	}
-	var m map[string]string
-	if json.Unmarshal(out, &m) != nil {
-		return nil, st, false
-	}
-	repl, _ = json.Marshal(base64.StdEncoding.EncodeToString([]byte(m[k])))
+	repl, _ = json.Marshal(base64.StdEncoding.EncodeToString(out))
 	return repl, st, true
 }
 
@@ -245,11 +241,4 @@ func otlpStrEnd(b []byte, i int) int {
 
 func otlpIsDelim(c byte) bool {
 	return c == ',' || c == '}' || c == ']' || c == ' ' || c == '\t' || c == '\n' || c == '\r'
-}
-
-// keyProbe is {"name":"value"} as JSON (the reverse proxy's header guard
-// has its own copy: three lines are not worth a shared package).
-func keyProbe(name, value string) []byte {
-	b, _ := json.Marshal(map[string]string{name: value})
-	return b
 }

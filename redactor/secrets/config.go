@@ -6,6 +6,8 @@ import (
 	"net/url"
 	"strings"
 	"time"
+
+	"github.com/flowmask/flowmask/internal/yamlconf"
 )
 
 // Defaults for the zero values of Config.
@@ -94,12 +96,12 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
-// Validate reports every problem in c, each prefixed with its key path
-// (keyvaults[1].url: ...). It has no side effects.
+// Validate reports every problem in c, each a *yamlconf.Error naming its key
+// path below secrets: (keyvaults[1].url: ...). It has no side effects.
 func (c *Config) Validate() error {
 	var errs []error
 	bad := func(path, format string, a ...any) {
-		errs = append(errs, fmt.Errorf("%s: %s", path, fmt.Sprintf(format, a...)))
+		errs = append(errs, yamlconf.Errorf(path, format, a...))
 	}
 	for i, n := range c.Env {
 		if n == "" || strings.ContainsAny(n, "=\x00") {

@@ -16,7 +16,7 @@ import (
 )
 
 func main() {
-	kind := flag.String("kind", "ndjson", "ndjson or csv")
+	kind := flag.String("kind", "ndjson", "ndjson, csv, json or text")
 	mb := flag.Int("mb", 100, "size in MiB")
 	flag.Parse()
 	w := bufio.NewWriterSize(os.Stdout, 1<<20)
