@@ -146,6 +146,7 @@ func TestRedactWithKeyVaultAndDotenvFlags(t *testing.T) {
 // loader gave the secrets: section's value errors without a line, and
 // stopped at the first unknown key).
 func TestSecretsConfigErrorsNameFileLineField(t *testing.T) {
+	t.Parallel()
 	_, err := parseSecretsConfig("s.yaml", []byte("routes: [ignored]\nsecrets:\n  env: [A, '']\n  keyvaults:\n    - url: http://v.example\n      optionl: true\n  refresh: soon\n"))
 	want := "s.yaml:3: secrets.env[1]: \"\" is not a variable name\n" +
 		"s.yaml:5: secrets.keyvaults[0].url: must be an https URL such as https://NAME.vault.azure.net\n" +
