@@ -17,8 +17,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { extraCommands = append(extraCommands, newAuditCmd) }
-
 // auditOptions are the flags of `flowmask audit`.
 type auditOptions struct {
 	ef          engineFlags

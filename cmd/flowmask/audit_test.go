@@ -12,25 +12,20 @@ import (
 	"testing"
 )
 
-// buildAuditFlowmask builds the real binary into a temporary directory.
-// buildAuditFlowmask builds nothing: runAuditBinary runs the command in
-// process (runBin); the bin argument is kept for the helpers' signatures.
-func buildAuditFlowmask(t *testing.T) string { return "" }
-
 const auditTestdata = "../../redactor/audit/testdata"
 
 // TestAuditCLI runs `flowmask audit` through the CLI's entry point.
 func TestAuditCLI(t *testing.T) {
-	bin := buildAuditFlowmask(t)
-	t.Run("exit codes", func(t *testing.T) { testAuditExitCodes(t, bin) })
-	t.Run("json report", func(t *testing.T) { testAuditJSONReport(t, bin) })
-	t.Run("sarif", func(t *testing.T) { testAuditSARIF(t, bin) })
-	t.Run("fix", func(t *testing.T) { testAuditFix(t, bin) })
-	t.Run("fix refuses to overwrite", func(t *testing.T) { testAuditFixRefusesToOverwrite(t, bin) })
+	t.Parallel()
+	t.Run("exit codes", testAuditExitCodes)
+	t.Run("json report", testAuditJSONReport)
+	t.Run("sarif", testAuditSARIF)
+	t.Run("fix", testAuditFix)
+	t.Run("fix refuses to overwrite", testAuditFixRefusesToOverwrite)
 }
 
-// runAuditBinary runs the command line in process (see runBin in cli_test.go).
-func runAuditBinary(t *testing.T, _ string, args ...string) (string, string, int) {
+// runAuditCLI runs the command line in process (see runBin).
+func runAuditCLI(t *testing.T, args ...string) (string, string, int) {
 	t.Helper()
 	r := runBin(t, "", nil, args...)
 	return r.stdout, r.stderr, r.code
@@ -106,7 +101,7 @@ func auditDecodeFindings(t *testing.T, s string) []auditJSONFinding {
 	return fs
 }
 
-func testAuditExitCodes(t *testing.T, bin string) {
+func testAuditExitCodes(t *testing.T) {
 	flows := filepath.Join(auditTestdata, "flows")
 	rules := filepath.Join(auditTestdata, "rules")
 	bad := filepath.Join(t.TempDir(), "broken.json")
@@ -165,7 +160,7 @@ func testAuditExitCodes(t *testing.T, bin string) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			out, errOut, code := runAuditBinary(t, bin, append([]string{"audit"}, tt.give...)...)
+			out, errOut, code := runAuditCLI(t, append([]string{"audit"}, tt.give...)...)
 			if code != tt.wantCode {
 				t.Errorf("exit code: got %d; want %d\nstdout: %s\nstderr: %s", code, tt.wantCode, out, errOut)
 			}
@@ -179,8 +174,8 @@ func testAuditExitCodes(t *testing.T, bin string) {
 	}
 }
 
-func testAuditJSONReport(t *testing.T, bin string) {
-	out, _, code := runAuditBinary(t, bin, "audit", "--report", "json", filepath.Join(auditTestdata, "flows", "consumption.json"))
+func testAuditJSONReport(t *testing.T) {
+	out, _, code := runAuditCLI(t, "audit", "--report", "json", filepath.Join(auditTestdata, "flows", "consumption.json"))
 	if code != 1 {
 		t.Fatalf("exit code %d; want 1", code)
 	}
@@ -210,8 +205,8 @@ func testAuditJSONReport(t *testing.T, bin string) {
 	}
 }
 
-func testAuditSARIF(t *testing.T, bin string) {
-	out, _, code := runAuditBinary(t, bin, "audit", "--report", "sarif", "--min-severity", "note", filepath.Join(auditTestdata, "flows"))
+func testAuditSARIF(t *testing.T) {
+	out, _, code := runAuditCLI(t, "audit", "--report", "sarif", "--min-severity", "note", filepath.Join(auditTestdata, "flows"))
 	if code != 1 {
 		t.Fatalf("exit code %d; want 1", code)
 	}
@@ -290,7 +285,7 @@ func testAuditSARIF(t *testing.T, bin string) {
 	}
 }
 
-func testAuditFix(t *testing.T, bin string) {
+func testAuditFix(t *testing.T) {
 	src := t.TempDir()
 	auditCopyFile(t, filepath.Join(auditTestdata, "flows", "consumption.json"), src, "flows/consumption.json")
 	auditCopyFile(t, filepath.Join(auditTestdata, "flows", "clean.json"), src, "flows/clean.json")
@@ -298,7 +293,7 @@ func testAuditFix(t *testing.T, bin string) {
 	before := auditSnapshot(t, src)
 	out := filepath.Join(t.TempDir(), "fixed")
 
-	_, errOut, code := runAuditBinary(t, bin, "audit", "--report", "json", "--fix", "--out", out, filepath.Join(src, "flows"))
+	_, errOut, code := runAuditCLI(t, "audit", "--report", "json", "--fix", "--out", out, filepath.Join(src, "flows"))
 	if code != 1 {
 		t.Fatalf("exit code %d; want 1 (findings before the fix)\n%s", code, errOut)
 	}
@@ -320,7 +315,7 @@ func testAuditFix(t *testing.T, bin string) {
 		t.Errorf("clean.json was copied though it needed no fix (stat: %v)", err)
 	}
 	// Re-audit: only findings --fix cannot address remain.
-	stdout, _, _ := runAuditBinary(t, bin, "audit", "--report", "json", fixedJSON)
+	stdout, _, _ := runAuditCLI(t, "audit", "--report", "json", fixedJSON)
 	for _, f := range auditDecodeFindings(t, stdout) {
 		if f.Fixable {
 			t.Errorf("fixable finding left after --fix: %+v", f)
@@ -383,10 +378,10 @@ func testAuditFix(t *testing.T, bin string) {
 	}
 }
 
-func testAuditFixRefusesToOverwrite(t *testing.T, bin string) {
+func testAuditFixRefusesToOverwrite(t *testing.T) {
 	src := t.TempDir()
 	auditCopyFile(t, filepath.Join(auditTestdata, "flows", "consumption.json"), src, "consumption.json")
-	_, errOut, code := runAuditBinary(t, bin, "audit", "--fix", "--out", src, filepath.Join(src, "consumption.json"))
+	_, errOut, code := runAuditCLI(t, "audit", "--fix", "--out", src, filepath.Join(src, "consumption.json"))
 	if code != 2 || !strings.Contains(errOut, "overwrite") {
 		t.Errorf("got exit %d, stderr %q; want 2 and a refusal", code, errOut)
 	}

@@ -11,8 +11,6 @@ import (
 	"github.com/spf13/cobra"
 )
 
-func init() { extraCommands = append(extraCommands, newCACmd) }
-
 func newCACmd() *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   "ca",

@@ -1,90 +1,19 @@
 package main
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
-	"runtime"
 	"strings"
-	"sync"
 	"testing"
 )
 
-var (
-	binOnce sync.Once
-	binPath string
-	binErr  error
-)
-
-// flowmaskBin builds the real binary once per test run.
-func flowmaskBin(t *testing.T) string {
-	t.Helper()
-	binOnce.Do(func() {
-		dir, err := os.MkdirTemp("", "flowmask-bin")
-		if err != nil {
-			binErr = err
-			return
-		}
-		binPath = filepath.Join(dir, "flowmask")
-		if runtime.GOOS == "windows" {
-			binPath += ".exe"
-		}
-		out, err := exec.Command("go", "build", "-o", binPath, ".").CombinedOutput()
-		if err != nil {
-			binErr = errors.New(string(out))
-		}
-	})
-	if binErr != nil {
-		t.Fatalf("build flowmask: %v", binErr)
-	}
-	return binPath
-}
-
-type result struct {
-	stdout, stderr string
-	code           int
-}
-
-// runBin runs the command line in process (runWith, the binary's own entry
-// point, with buffers for its standard streams), so CLI tests take
-// milliseconds; env entries (NAME=value) are set for the test's duration.
-// Tests that need a separate process (signals, the process's memory, the
-// built binary itself) use runBinary.
-func runBin(t *testing.T, stdin string, env []string, args ...string) result {
-	t.Helper()
-	for _, kv := range env {
-		k, v, _ := strings.Cut(kv, "=")
-		t.Setenv(k, v)
-	}
-	var out, errb bytes.Buffer
-	code := runWith(args, strings.NewReader(stdin), &out, &errb)
-	return result{out.String(), errb.String(), code}
-}
-
-// runBinary runs the built binary as a separate process.
-func runBinary(t *testing.T, stdin string, env []string, args ...string) result {
-	t.Helper()
-	cmd := exec.Command(flowmaskBin(t), args...)
-	cmd.Stdin = strings.NewReader(stdin)
-	cmd.Env = append(os.Environ(), env...)
-	var out, errb bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &errb
-	err := cmd.Run()
-	code := 0
-	var ee *exec.ExitError
-	if errors.As(err, &ee) {
-		code = ee.ExitCode()
-	} else if err != nil {
-		t.Fatal(err)
-	}
-	return result{out.String(), errb.String(), code}
-}
-
+// TestRedactStdin: end to end, the built binary redacts its standard input
+// to its standard output and exits 0.
 func TestRedactStdin(t *testing.T) {
+	prebuild()
+	t.Parallel()
 	res := runBinary(t, `{"user":"bob","password":"hunter22","code":"OK"}`, nil, "redact") // end to end: the built binary
 	if res.code != 0 || res.stdout != `{"user":"bob","password":"[REDACTED:password]","code":"OK"}` {
 		t.Errorf("redact: code %d out %q err %q", res.code, res.stdout, res.stderr)
@@ -94,6 +23,7 @@ func TestRedactStdin(t *testing.T) {
 // TestRedactWorkers: NDJSON redacted on several workers, spanning many
 // batches, comes out exactly as with one.
 func TestRedactWorkers(t *testing.T) {
+	t.Parallel()
 	var in strings.Builder
 	for i := 0; in.Len() < 3<<20; i++ {
 		fmt.Fprintf(&in, `{"i":%d,"msg":"auth token validated","password":"hunter%d","etag":"\"0x8D%d\""}`+"\n", i, i, i)
@@ -112,6 +42,7 @@ func TestRedactWorkers(t *testing.T) {
 }
 
 func TestRedactKnownSecrets(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	sf := filepath.Join(dir, "secrets.txt")
 	os.WriteFile(sf, []byte("file-secret-value-1\nshort\n"), 0o600)
@@ -133,6 +64,7 @@ func TestRedactKnownSecrets(t *testing.T) {
 }
 
 func TestRedactOutDir(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	in := filepath.Join(dir, "in")
 	out := filepath.Join(dir, "out")
@@ -170,6 +102,7 @@ func TestRedactOutDir(t *testing.T) {
 }
 
 func TestRedactHashMask(t *testing.T) {
+	t.Parallel()
 	if res := runBin(t, "password=x1", []string{"FLOWMASK_HASH_KEY="}, "redact", "--mask", "hash"); res.code != 2 || !strings.Contains(res.stderr, "FLOWMASK_HASH_KEY") {
 		t.Errorf("no key: code %d err %q", res.code, res.stderr)
 	}
@@ -180,6 +113,7 @@ func TestRedactHashMask(t *testing.T) {
 }
 
 func TestScanExitCodesAndReports(t *testing.T) {
+	t.Parallel()
 	if res := runBin(t, `{"msg":"all good","code":"OK"}`, nil, "scan"); res.code != 0 || !strings.Contains(res.stdout, "no secrets") {
 		t.Errorf("clean: code %d out %q", res.code, res.stdout)
 	}
@@ -245,6 +179,7 @@ func TestScanExitCodesAndReports(t *testing.T) {
 }
 
 func TestRulesCommands(t *testing.T) {
+	t.Parallel()
 	res := runBin(t, "", nil, "rules", "list")
 	if res.code != 0 || !strings.Contains(res.stdout, "password") || !strings.Contains(res.stdout, "known-secret") {
 		t.Errorf("rules list: code %d", res.code)
@@ -286,6 +221,7 @@ func TestRulesCommands(t *testing.T) {
 }
 
 func TestHelpHasExamples(t *testing.T) {
+	t.Parallel()
 	for _, c := range []string{"redact", "scan", "rules"} {
 		res := runBin(t, "", nil, c, "--help")
 		if res.code != 0 || !strings.Contains(res.stdout, "flowmask") {

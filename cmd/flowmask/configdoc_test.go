@@ -128,6 +128,7 @@ func docKeyPaths(n *yaml.Node, prefix string, out map[string]bool) {
 // and every key the loader accepts is written in one of them (so a new key
 // cannot go undocumented).
 func TestConfigReferenceMatchesCode(t *testing.T) {
+	t.Parallel()
 	blocks := docYAMLBlocks(t)
 	if len(blocks) < 3 {
 		t.Fatalf("found %d whole config examples in %v; want the reference's examples", len(blocks), configDocs)

@@ -45,7 +45,7 @@ func exportedMetrics(t *testing.T) map[string]bool {
 	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := startProxyBin(t, nil, "--config", cfg)
+	p := startProxy(t, nil, "--config", cfg)
 	defer p.stop(t)
 	for _, ct := range []string{"application/json", "application/x-protobuf"} {
 		resp, err := http.Post("http://"+p.addr+"/ingest", ct, strings.NewReader(`{"password":"Vq8-hunter-22-x"}`))
@@ -108,6 +108,7 @@ func queriedMetrics(v any, out map[string]bool) {
 // query is one the running server exports, and that the dashboard covers
 // what operators watch.
 func TestDashboardAndAlertsQueryExportedMetrics(t *testing.T) {
+	t.Parallel()
 	exported := exportedMetrics(t)
 	// flowmask kafka's families are served by that command (kafka.MetricNames,
 	// kept in step with its registry by the kafka package's tests).

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"os"
 	"strings"
+	"time"
 
 	"github.com/flowmask/flowmask/internal/yamlconf"
 	"github.com/flowmask/flowmask/patterns"
@@ -50,6 +50,14 @@ func newLogger(stderr io.Writer) *zap.Logger {
 	return zap.New(core)
 }
 
+// newJSONLogger returns a long-running command's logger: JSON lines at info
+// level to stderr (the command's standard error), as zap.NewProduction.
+func newJSONLogger(stderr io.Writer) *zap.Logger {
+	core := zapcore.NewCore(zapcore.NewJSONEncoder(zap.NewProductionEncoderConfig()), zapcore.Lock(zapcore.AddSync(stderr)), zap.InfoLevel)
+	core = zapcore.NewSamplerWithOptions(core, time.Second, 100, 100)
+	return zap.New(core, zap.AddCaller(), zap.AddStacktrace(zap.ErrorLevel))
+}
+
 // build compiles the Redactor the flags describe, with the known secrets
 // of the secret flags loaded once.
 func (f *engineFlags) build(logger *zap.Logger) (*redactor.Redactor, redactor.Format, error) {
@@ -75,7 +83,7 @@ func (f *engineFlags) buildWith(logger *zap.Logger, loadSecrets bool) (*redactor
 	}
 	cfg := redactor.Config{Rules: set, Mask: mask, MaxDocument: f.maxDocument, Logger: logger}
 	if mask == redactor.MaskHash {
-		key := os.Getenv("FLOWMASK_HASH_KEY")
+		key := streamsFrom(ctx).getenv("FLOWMASK_HASH_KEY")
 		if key == "" {
 			return nil, 0, fmt.Errorf("--mask hash: FLOWMASK_HASH_KEY is not set")
 		}

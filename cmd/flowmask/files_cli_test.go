@@ -7,7 +7,6 @@ import (
 	"compress/gzip"
 	"encoding/binary"
 	"encoding/json"
-	"errors"
 	"io"
 	"os"
 	"os/exec"
@@ -20,33 +19,21 @@ import (
 	"github.com/klauspost/compress/zstd"
 )
 
-// cli runs flowmask in process: cobra's Execute with args and buffers.
-// With FLOWMASK_CLI_BINARY=1 the same tests run the built binary instead
-// (how they were checked against the code before the fixes).
+// cli runs flowmask in process (runBin: cobra's Execute with args and
+// buffers). With FLOWMASK_CLI_BINARY=1 the same tests run the built binary
+// instead (how they were checked against the code before the fixes).
 func cli(t *testing.T, stdin string, args ...string) result {
 	t.Helper()
+	return cliEnv(t, stdin, nil, args...)
+}
+
+// cliEnv is cli with env (NAME=value entries) as the command's environment.
+func cliEnv(t *testing.T, stdin string, env []string, args ...string) result {
+	t.Helper()
 	if os.Getenv("FLOWMASK_CLI_BINARY") != "" {
-		return runBin(t, stdin, nil, args...)
+		return runBinary(t, stdin, env, args...)
 	}
-	root := newRootCmd()
-	root.SetArgs(args)
-	root.SetIn(strings.NewReader(stdin))
-	var out, errb bytes.Buffer
-	root.SetOut(&out)
-	root.SetErr(&errb)
-	code := exitOK
-	if err := root.Execute(); err != nil {
-		code = exitUsage
-		var ee *exitError
-		if errors.As(err, &ee) {
-			code = ee.code
-			err = ee.err
-		}
-		if err != nil {
-			errb.WriteString("flowmask: " + err.Error() + "\n")
-		}
-	}
-	return result{out.String(), errb.String(), code}
+	return runBin(t, stdin, env, args...)
 }
 
 // Fresh, realistic secrets for these tests.
@@ -64,7 +51,7 @@ const (
 // token, a SAS URL and a known secret, the value) appears in no report
 // format, nor on stderr (issue 17.1).
 func TestScanReportsMaskEveryField(t *testing.T) {
-	t.Setenv("FM_TEST_KNOWN", knownLit)
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "export-"+ghToken2)
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		t.Fatal(err)
@@ -75,7 +62,7 @@ func TestScanReportsMaskEveryField(t *testing.T) {
 	name := filepath.Join(dir, ghToken+".json")
 	os.WriteFile(name, []byte(doc), 0o644)
 	for _, report := range []string{"text", "json", "sarif"} {
-		res := cli(t, "", "scan", "--secret-env", "FM_TEST_KNOWN", "--report", report, name)
+		res := cliEnv(t, "", []string{"FM_TEST_KNOWN=" + knownLit}, "scan", "--secret-env", "FM_TEST_KNOWN", "--report", report, name)
 		if res.code != exitFindings {
 			t.Fatalf("%s: code %d err %q", report, res.code, res.stderr)
 		}
@@ -110,6 +97,7 @@ func gzipBytes(t *testing.T, b []byte) []byte {
 // --decompress; bzip2 only plain); corrupt input is an error, never
 // "clean" (issue 17.4).
 func TestCompressedInput(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	plain := []byte("2026-12-02 INFO connecting\npassword=" + password1 + "\nauthorization: Bearer " + ghToken + "\n")
 	gz := filepath.Join(dir, "app.log.gz")
@@ -264,6 +252,7 @@ func fromUTF16(t *testing.T, b []byte, order binary.ByteOrder) string {
 // JSON and BOM-less UTF-16LE are decoded, redacted and written back in
 // their encoding with their BOM (issue 17.5).
 func TestUTF16Input(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	text := "PS C:\\> $env:APP_PASSWORD\r\npassword=" + password1 + "\r\ntoken " + ghToken + " – done\r\n"
 	cases := []struct {
@@ -317,6 +306,7 @@ func TestUTF16Input(t *testing.T) {
 // chunk reports its true column and offset, in every format, and lines stay
 // right around it (issue 17.10, and the running position of 17.8).
 func TestFindingColumnsPastChunk(t *testing.T) {
+	t.Parallel()
 	pad := strings.Repeat("x", 700<<10)
 	in := "first line password=" + password1 + "\n" + pad + " password=" + password1 + " and token " + ghToken + "\nlast password=" + password1 + "\n"
 	res := cli(t, in, "scan", "--format", "text", "--report", "json")
@@ -347,15 +337,22 @@ func TestFindingColumnsPastChunk(t *testing.T) {
 
 // TestRedactLiveNDJSON: with --format auto, a stream whose first line is a
 // JSON object is NDJSON and each line is written as it comes, while the
-// writer keeps the stream open (issue 17.11). The real binary, on pipes.
+// writer keeps the stream open (issue 17.11). In process, on pipes.
 func TestRedactLiveNDJSON(t *testing.T) {
-	cmd := exec.Command(flowmaskBin(t), "redact")
-	stdin, _ := cmd.StdinPipe()
-	stdout, _ := cmd.StdoutPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	defer func() { stdin.Close(); cmd.Wait() }()
+	t.Parallel()
+	stdinR, stdin := io.Pipe()
+	stdout, stdoutW := io.Pipe()
+	done := make(chan int, 1)
+	go func() {
+		code := run(t.Context(), []string{"redact"}, testStreams(stdinR, stdoutW, io.Discard, nil))
+		stdoutW.Close()
+		done <- code
+	}()
+	defer func() {
+		stdin.Close()
+		go io.Copy(io.Discard, stdout)
+		<-done // the cut-off last line makes it an error: not what this test is about
+	}()
 	got := make(chan string, 1)
 	go func() {
 		line, _ := bufio.NewReader(stdout).ReadString('\n')
@@ -363,7 +360,7 @@ func TestRedactLiveNDJSON(t *testing.T) {
 	}()
 	// A complete line followed by the start of the next one: the complete
 	// line must not wait for the rest.
-	io.WriteString(stdin, `{"level":"info","password":"`+password1+`"}`+"\n"+`{"level":"debug","tok`)
+	go io.WriteString(stdin, `{"level":"info","password":"`+password1+`"}`+"\n"+`{"level":"debug","tok`)
 	select {
 	case line := <-got:
 		if line != `{"level":"info","password":"[REDACTED:password]"}`+"\n" {
@@ -379,6 +376,7 @@ func TestRedactLiveNDJSON(t *testing.T) {
 // without --force, and --include/--exclude/--hidden choose what is read
 // (issue 16.3).
 func TestRedactOutDirKeepsPaths(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	for _, p := range []string{"a/app.log", "b/app.log", "tree/x/one.log", "tree/y/two.json", "tree/.cache/h.log", "tree/.env", "tree/skip.tmp"} {
 		os.MkdirAll(filepath.Join(dir, filepath.Dir(p)), 0o755)
@@ -444,6 +442,7 @@ func TestRedactOutDirKeepsPaths(t *testing.T) {
 // report of the others; it is named on stderr and the exit code says the
 // report is incomplete (issue 16.4).
 func TestScanReportsReadableFiles(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	good := filepath.Join(dir, "good.log")
 	os.WriteFile(good, []byte("password="+password1+"\n"), 0o644)
@@ -472,6 +471,7 @@ func TestScanReportsReadableFiles(t *testing.T) {
 // TestAuditNamedNonFlowIsError: a file named explicitly that is not a flow
 // definition or solution is an error, not a silent pass (issue 16.4).
 func TestAuditNamedNonFlowIsError(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	name := filepath.Join(dir, "app-settings.json")
 	os.WriteFile(name, []byte(`{"logging":{"level":"info"},"retries":3}`), 0o644)

@@ -15,6 +15,7 @@ import (
 // stderr, and scan exits 3 when something skipped could hold data; a
 // symlink loop ends (issue 17.7).
 func TestDirectorySymlinksAndSpecialFiles(t *testing.T) {
+	t.Parallel()
 	base := t.TempDir()
 	root := filepath.Join(base, "logs")
 	outside := filepath.Join(base, "elsewhere")

@@ -13,6 +13,7 @@ import (
 // final newline) keep every value of a credential column masked and every
 // other cell (issue 17.2).
 func TestRedactCSVExports(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	stray := "name,password,height\nbob,Qm4vTz81LpWe,5\" 11\nann,Hy62KsPq0dXr,6\"\njoe,Zc93NbVu7tGa,5\"\n"
 	tsv := "Id\tClient Secret\tNote\n1\tQm4vTz81LpWe\ta, b\n2\tHy62KsPq0dXr\tc\n"
@@ -66,6 +67,7 @@ func checkCLIMasked(t *testing.T, name string, res result, in string) {
 // with text rules that miss its name/value pairs and sig values (issue
 // 17.3); the same document under the limit is redacted structurally.
 func TestMaxDocumentRefuses(t *testing.T) {
+	t.Parallel()
 	head := `{"properties":{"inputs":{"variables":[{"name":"DB_PASSWORD","type":"string","value":"Vq8tLr42mXpz"}]},` +
 		`"outputs":{"headers":{"Location":"https://prod-07.westeurope.logic.azure.com/workflows/abc/runs?api-version=2016-10-01&sp=%2Fruns&sv=1.0&sig=Nk2sQw9PzY4mT7vR1bXcLd0"}},"pad":"`
 	tail := `"}}`
@@ -98,6 +100,7 @@ func TestMaxDocumentRefuses(t *testing.T) {
 // match window, spanning several read chunks, is masked from BEGIN to END
 // by `redact` and reported once by `scan` (issue 17.6).
 func TestRedactLongKey(t *testing.T) {
+	t.Parallel()
 	var body strings.Builder
 	x := uint32(2463534242)
 	const b64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"syscall"
 	"time"
 
@@ -15,8 +14,6 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 )
-
-func init() { extraCommands = append(extraCommands, newForwardCmd) }
 
 type forwardFlags struct {
 	config          string
@@ -239,13 +236,13 @@ func runForward(cmd *cobra.Command, f *forwardFlags) error {
 	if !f.secrets.merge(secCfg).Empty() {
 		ready = m.Ready // /readyz follows the known-secret sources
 	}
-	fw, err := forward.NewForward(cfg, forward.ForwardOptions{Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(), Registry: reg, Ready: ready})
+	fw, err := forward.NewForward(cfg, forward.ForwardOptions{Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(), LogOutput: streamsFrom(ctx).logOutput(), Registry: reg, Ready: ready})
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
 	defer fw.Close()
 	m.Subscribe(fw.SetLiterals)
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
+	ctx, stop := notifyContext(ctx, syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	hasSecrets := !f.secrets.merge(secCfg).Empty()
 	if hasSecrets {

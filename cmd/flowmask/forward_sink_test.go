@@ -1,18 +1,15 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"os/exec"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -21,8 +18,11 @@ import (
 // --audit-profile splunk-hec --audit-token-env X` and drives curl through
 // it: a fake HEC endpoint gets the run-history record as a HEC event with
 // the Splunk token, and the token, sent in the connector call, is masked
-// in the record.
+// in the record. End to end: the built binary, the token from the process
+// environment, exit code 0 after a real SIGTERM.
 func TestForwardBinaryAuditHEC(t *testing.T) {
+	prebuild()
+	t.Parallel()
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Skip("curl not installed")
 	}
@@ -55,41 +55,9 @@ func TestForwardBinaryAuditHEC(t *testing.T) {
 	}))
 	defer up.Close()
 	hp := up.Listener.Addr().String()
-	cmd := exec.Command(flowmaskBin(t), "forward", "--listen", "127.0.0.1:0", "--allow", hp,
+	fw := startServerBinary(t, []string{"FWD_HEC_TOKEN=" + token}, "forward", "--listen", "127.0.0.1:0", "--allow", hp,
 		"--audit", hec.URL+"/services/collector/event", "--audit-profile", "splunk-hec", "--audit-token-env", "FWD_HEC_TOKEN")
-	cmd.Env = append(os.Environ(), "FWD_HEC_TOKEN="+token)
-	stderr := &lockedBuf{}
-	pipe, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	listening := make(chan string, 1)
-	done := make(chan error, 1)
-	go func() {
-		sc := bufio.NewScanner(pipe)
-		for sc.Scan() {
-			stderr.Write(append(sc.Bytes(), '\n'))
-			var m map[string]any
-			if json.Unmarshal(sc.Bytes(), &m) == nil && m["msg"] == "listening" {
-				a, _ := m["addr"].(string)
-				listening <- a
-			}
-		}
-	}()
-	go func() { done <- cmd.Wait() }()
-	defer func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-		}
-	}()
-	var addr string
-	select {
-	case addr = <-listening:
-	case err := <-done:
-		t.Fatalf("flowmask forward exited: %v\n%s", err, stderr.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("flowmask forward did not start:\n%s", stderr.String())
-	}
+	addr, _ := fw.listening(t, "forward")["addr"].(string)
 	if out := curl(t, "-x", "http://"+addr, "-H", "Content-Type: application/json", "--data", `{"hec":"`+token+`"}`, up.URL+"/call"); out != "ok" {
 		t.Fatalf("curl got %q", out)
 	}
@@ -102,7 +70,7 @@ func TestForwardBinaryAuditHEC(t *testing.T) {
 			break
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("no HEC event\n%s", stderr.String())
+			t.Fatalf("no HEC event\n%s", fw.stderr.String())
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
@@ -117,16 +85,8 @@ func TestForwardBinaryAuditHEC(t *testing.T) {
 	if ev["sourcetype"] != "flowmask:forward" || rec == nil || rec["method"] != "POST" || rec["host"] != hp || strings.Contains(string(b), token) || !strings.Contains(string(b), "[REDACTED:known-secret]") {
 		t.Errorf("HEC event %s", b)
 	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("exit after SIGTERM: %v\n%s", err, stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("no exit after SIGTERM")
-	}
-	if strings.Contains(stderr.String(), token) {
+	fw.stop(t)
+	if strings.Contains(fw.stderr.String(), token) {
 		t.Error("own logs hold the HEC token")
 	}
 }
@@ -134,6 +94,7 @@ func TestForwardBinaryAuditHEC(t *testing.T) {
 // TestForwardAuditFlagErrors: bad audit sink flags are usage errors naming
 // the key.
 func TestForwardAuditFlagErrors(t *testing.T) {
+	t.Parallel()
 	for _, tt := range []struct {
 		args []string
 		want string

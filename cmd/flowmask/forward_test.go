@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"encoding/json"
 	"encoding/pem"
@@ -17,9 +16,10 @@ import (
 	"time"
 )
 
-// TestCAInitBinary: `flowmask ca init` writes a 0600 key, prints how to
+// TestCAInit: `flowmask ca init` writes a 0600 key, prints how to
 // trust the CA and never overwrites.
-func TestCAInitBinary(t *testing.T) {
+func TestCAInit(t *testing.T) {
+	t.Parallel()
 	dir := filepath.Join(t.TempDir(), "ca")
 	res := runBin(t, "", nil, "ca", "init", "--out", dir)
 	if res.code != 0 {
@@ -47,11 +47,12 @@ func TestCAInitBinary(t *testing.T) {
 	}
 }
 
-// TestForwardBinary runs the real `flowmask forward` with flags only and
+// TestForward runs `flowmask forward` (in process) with flags only and
 // drives curl through it: an intercepted HTTPS host whose responses are
 // redacted, a run-history record in the audit file, the admin endpoints,
 // SIGHUP (reopen) and SIGTERM.
-func TestForwardBinary(t *testing.T) {
+func TestForward(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Skip("curl not installed")
 	}
@@ -71,43 +72,12 @@ func TestForwardBinary(t *testing.T) {
 		t.Fatal(res.stderr)
 	}
 	audit := filepath.Join(dir, "audit.jsonl")
-	cmd := exec.Command(flowmaskBin(t), "forward", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0",
+	fw := startServer(t, []string{"FWD_KNOWN=" + known}, "forward", "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0",
 		"--ca-dir", caDir, "--intercept", hp, "--allow", hp, "--redact-responses", hp, "--upstream-ca", upCA,
 		"--audit", audit, "--secret-env", "FWD_KNOWN", "--record-body-limit", "16KiB")
-	cmd.Env = append(os.Environ(), "FWD_KNOWN="+known)
-	stderr := &lockedBuf{}
-	pipe, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	listening := make(chan map[string]any, 1)
-	go func() {
-		sc := bufio.NewScanner(pipe)
-		for sc.Scan() {
-			stderr.Write(append(sc.Bytes(), '\n'))
-			var m map[string]any
-			if json.Unmarshal(sc.Bytes(), &m) == nil && m["msg"] == "listening" {
-				listening <- m
-			}
-		}
-	}()
-	go func() { done <- cmd.Wait() }()
-	defer func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-		}
-	}()
-	var addr, admin string
-	select {
-	case m := <-listening:
-		addr, _ = m["addr"].(string)
-		admin, _ = m["admin"].(string)
-	case err := <-done:
-		t.Fatalf("flowmask forward exited: %v\n%s", err, stderr.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("flowmask forward did not start:\n%s", stderr.String())
-	}
+	m := fw.listening(t, "forward")
+	addr, _ := m["addr"].(string)
+	admin, _ := m["admin"].(string)
 	out := curl(t, "-x", "http://"+addr, "--cacert", filepath.Join(caDir, "ca.crt"), up.URL+"/x?sig=abc")
 	if strings.Contains(out, token) || strings.Contains(out, known) || !strings.Contains(out, "[REDACTED:known-secret]") {
 		t.Errorf("client got %q; want redacted", out)
@@ -127,7 +97,7 @@ func TestForwardBinary(t *testing.T) {
 		t.Errorf("readyz %q", h)
 	}
 	os.Rename(audit, audit+".1")
-	cmd.Process.Signal(syscall.SIGHUP)
+	fw.signal(syscall.SIGHUP)
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		if _, err := os.Stat(audit); err == nil {
@@ -138,22 +108,15 @@ func TestForwardBinary(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Errorf("exit after SIGTERM: %v\n%s", err, stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("no exit after SIGTERM")
-	}
-	if strings.Contains(stderr.String(), known) {
+	fw.stop(t)
+	if strings.Contains(fw.stderr.String(), known) {
 		t.Error("own logs hold a known secret")
 	}
 }
 
 // TestForwardFlagErrors: bad flags are usage errors naming the setting.
 func TestForwardFlagErrors(t *testing.T) {
+	t.Parallel()
 	cfg := filepath.Join(t.TempDir(), "f.yaml")
 	os.WriteFile(cfg, []byte("routes: []\nforward:\n  listen: 127.0.0.1:0\n  intercpt: [a.example:443]\n"), 0o600)
 	for _, tt := range []struct {

@@ -7,7 +7,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"os/signal"
 	"syscall"
 	"time"
 
@@ -16,8 +15,6 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 )
-
-func init() { extraCommands = append(extraCommands, newKafkaCmd) }
 
 type kafkaFlags struct {
 	config  string
@@ -131,12 +128,9 @@ func runKafka(ctx context.Context, cmd *cobra.Command, f *kafkaFlags) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
+	ctx, stop := notifyContext(ctx, syscall.SIGTERM, os.Interrupt)
 	defer stop()
-	logger, err := zap.NewProduction()
-	if err != nil {
-		return &exitError{exitUsage, err}
-	}
+	logger := newJSONLogger(streamsFrom(ctx).Err)
 	defer logger.Sync() //nolint:errcheck // stderr
 	base, _, err := f.engine.buildWith(logger, false)
 	if err != nil {

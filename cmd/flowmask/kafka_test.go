@@ -7,9 +7,7 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"os/exec"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
@@ -21,8 +19,11 @@ import (
 // TestKafkaBinary runs `flowmask kafka` against an in-process Kafka with
 // SASL/PLAIN (password from the environment), checks that planted secrets
 // are masked in the output topic and absent from the logs, that /readyz
-// and /metrics answer, and that SIGTERM exits cleanly.
+// and /metrics answer, and that SIGTERM exits cleanly. End to end: the
+// built binary, the password from the process environment, a real SIGTERM.
 func TestKafkaBinary(t *testing.T) {
+	prebuild()
+	t.Parallel()
 	const user, pass = "flowmask", "broker-pass-Zq81"
 	c, err := kfake.NewCluster(kfake.NumBrokers(1), kfake.SeedTopics(3, "raw", "clean"),
 		kfake.EnableSASL(), kfake.Superuser("PLAIN", user, pass))
@@ -47,41 +48,11 @@ func TestKafkaBinary(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	cmd := exec.Command(flowmaskBin(t), "kafka", "--brokers", c.ListenAddrs()[0], "--in", "raw", "--out", "clean",
+	k := startServerBinary(t, []string{"KAFKA_PASS=" + pass}, "kafka", "--brokers", c.ListenAddrs()[0], "--in", "raw", "--out", "clean",
 		"--group", "fm", "--sasl", "plain", "--sasl-username", user, "--sasl-password-env", "KAFKA_PASS", "--tls=false",
 		"--admin", "127.0.0.1:0")
-	cmd.Env = append(os.Environ(), "KAFKA_PASS="+pass)
-	stderr := &lockedBuf{}
-	errPipe, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	admin := make(chan string, 1)
-	go func() {
-		sc := bufio.NewScanner(errPipe)
-		for sc.Scan() {
-			stderr.Write(append(sc.Bytes(), '\n'))
-			var m map[string]any
-			if json.Unmarshal(sc.Bytes(), &m) == nil && m["msg"] == "listening" {
-				admin <- m["admin"].(string)
-			}
-		}
-	}()
-	done := make(chan error, 1)
-	go func() { done <- cmd.Wait() }()
-	defer func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Kill()
-		}
-	}()
-	var addr string
-	select {
-	case addr = <-admin:
-	case err := <-done:
-		t.Fatalf("flowmask kafka exited: %v\n%s", err, stderr.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("no admin listener:\n%s", stderr.String())
-	}
+	stderr := k.stderr
+	addr, _ := k.listening(t, "")["admin"].(string)
 
 	out, err := kgo.NewClient(kgo.SeedBrokers(c.ListenAddrs()...), auth, kgo.ConsumeTopics("clean"), kgo.ConsumeResetOffset(kgo.NewOffset().AtStart()))
 	if err != nil {
@@ -130,15 +101,7 @@ func TestKafkaBinary(t *testing.T) {
 			t.Fatalf("metrics lack %s:\n%s", want, body)
 		}
 	}
-	cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("exit after SIGTERM: %v\n%s", err, stderr.String())
-		}
-	case <-time.After(40 * time.Second):
-		t.Fatal("no exit after SIGTERM")
-	}
+	k.stop(t)
 	for _, s := range []string{secret, password, pass} {
 		if strings.Contains(stderr.String(), s) {
 			t.Fatalf("a secret is in the logs:\n%s", stderr.String())
@@ -150,6 +113,7 @@ func TestKafkaBinary(t *testing.T) {
 // config check validates the kafka: section with file, line and field, and
 // the proxy's loader accepts the file.
 func TestKafkaConfigSection(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	bad := dir + "/bad.yaml"
 	if err := os.WriteFile(bad, []byte("routes:\n  - name: a\n    upstream: http://127.0.0.1:9\nkafka:\n  brokers: [b:9092]\n  in: logs\n  out: logs\n  group: g\n"), 0o600); err != nil {

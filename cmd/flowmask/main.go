@@ -7,9 +7,9 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
-	"io"
 	"os"
 )
 
@@ -40,34 +40,30 @@ func (e *exitError) Error() string {
 func (e *exitError) Unwrap() error { return e.err }
 
 func main() {
-	os.Exit(run(os.Args[1:]))
+	os.Exit(run(context.Background(), os.Args[1:], osStreams()))
 }
 
-// run executes the command line on the process's standard streams and
-// returns the exit code.
-func run(args []string) int {
-	return runWith(args, os.Stdin, os.Stdout, os.Stderr)
-}
-
-// runWith executes the command line with the given standard streams and
-// returns the process exit code. Tests call it to run a command in process.
-func runWith(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+// run executes the command line with the given standard streams,
+// environment and signals and returns the process exit code. It never
+// exits: main maps its result to the exit code, and tests call it to run a
+// command in process.
+func run(ctx context.Context, args []string, s streams) int {
 	root := newRootCmd()
 	root.SetArgs(args)
-	root.SetIn(stdin)
-	root.SetOut(stdout)
-	root.SetErr(stderr)
-	err := root.Execute()
+	root.SetIn(s.In)
+	root.SetOut(s.Out)
+	root.SetErr(s.Err)
+	err := root.ExecuteContext(withStreams(ctx, s))
 	if err == nil {
 		return exitOK
 	}
 	var ee *exitError
 	if errors.As(err, &ee) {
 		if ee.err != nil {
-			fmt.Fprintln(stderr, "flowmask:", ee.err)
+			fmt.Fprintln(s.Err, "flowmask:", ee.err)
 		}
 		return ee.code
 	}
-	fmt.Fprintln(stderr, "flowmask:", err)
+	fmt.Fprintln(s.Err, "flowmask:", err)
 	return exitUsage
 }

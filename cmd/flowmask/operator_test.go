@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +16,7 @@ import (
 
 // TestStdinDash: "-" is standard input wherever a command reads a file.
 func TestStdinDash(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	rules := filepath.Join(dir, "acme.yaml")
 	const acmeRules = `rules:
@@ -64,6 +66,7 @@ func TestStdinDash(t *testing.T) {
 // reload, or where a name is needed, is a usage error before anything is
 // read or written.
 func TestStdinDashRefused(t *testing.T) {
+	t.Parallel()
 	out := t.TempDir()
 	for _, tt := range []struct {
 		args []string
@@ -91,6 +94,7 @@ func TestStdinDashRefused(t *testing.T) {
 // TestSizeFlags: sizes take units; a size that does not fit is an error that
 // names the flag or the config field's line, never a wrapped-around number.
 func TestSizeFlags(t *testing.T) {
+	t.Parallel()
 	in := `{"password":"Vq8-hunter-22-x"}`
 	for _, v := range []string{"64MiB", "512KiB", "1GB", "1048576"} {
 		if res := runBin(t, in, nil, "redact", "--max-document", v); res.code != 0 || !strings.Contains(res.stdout, "[REDACTED:password]") {
@@ -123,6 +127,7 @@ func TestSizeFlags(t *testing.T) {
 // TestVersion: `flowmask version` and `flowmask --version` print the same
 // line with version, commit and Go version.
 func TestVersion(t *testing.T) {
+	t.Parallel()
 	line := regexp.MustCompile(`^flowmask \S+ \(commit (?:[0-9a-f]{1,12}(?:-dirty)?|unknown), go\S+ \S+/\S+\)\n$`)
 	a := runBin(t, "", nil, "version")
 	b := runBin(t, "", nil, "--version")
@@ -135,12 +140,29 @@ func TestVersion(t *testing.T) {
 	}
 }
 
+// TestVersionStampedBinary: end to end, the built binary prints the
+// version and commit stamped with -ldflags -X (as the release build does)
+// and the Go version it was built with, for `version` and `--version`.
+func TestVersionStampedBinary(t *testing.T) {
+	prebuild()
+	t.Parallel()
+	want := regexp.MustCompile(`^flowmask ` + regexp.QuoteMeta(e2eVersion) + ` \(commit ` + e2eCommit[:12] + `(?:-dirty)?, ` +
+		regexp.QuoteMeta(runtime.Version()) + ` ` + runtime.GOOS + `/` + runtime.GOARCH + `\)\n$`)
+	for _, args := range [][]string{{"version"}, {"--version"}} {
+		res := runBinary(t, "", nil, args...)
+		if res.code != 0 || !want.MatchString(res.stdout) {
+			t.Errorf("flowmask %s: exit %d, %q; want %s", args[0], res.code, res.stdout, want)
+		}
+	}
+}
+
 // TestProxyHTTPReload: POST /-/reload on the admin listener does what SIGHUP
 // does and answers only once it is done: 200 after a good reload (the new
 // routes serve at once), 500 after a refused one (the old config keeps
 // serving), 405 for GET. From flags, without a config file, it re-reads the
 // known-secret sources.
 func TestProxyHTTPReload(t *testing.T) {
+	t.Parallel()
 	var mu sync.Mutex
 	var last string
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -179,7 +201,7 @@ func TestProxyHTTPReload(t *testing.T) {
 			}
 		}
 		writeCfg("/v1")
-		p := startProxyBin(t, nil, "--config", cfgFile)
+		p := startProxy(t, nil, "--config", cfgFile)
 		if post(p, "/v1/a", `{}`) != 204 || post(p, "/v2/a", `{}`) != 404 {
 			t.Fatal("routes before reload")
 		}
@@ -210,7 +232,7 @@ func TestProxyHTTPReload(t *testing.T) {
 		if err := os.WriteFile(known, []byte("Kx9-first-known-value-01\n"), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		p := startProxyBin(t, nil, "--upstream", up.URL, "--secrets-file", known)
+		p := startProxy(t, nil, "--upstream", up.URL, "--secrets-file", known)
 		const second = "Wm4-second-known-value-02"
 		if err := os.WriteFile(known, []byte("Kx9-first-known-value-01\n"+second+"\n"), 0o600); err != nil {
 			t.Fatal(err)
@@ -235,6 +257,7 @@ func TestProxyHTTPReload(t *testing.T) {
 // sorted by line, in one run; exit 1 on any, 0 and "ok" on none, 2 when the
 // file cannot be read.
 func TestConfigCheck(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
 	const badYAML = `listen: 127.0.0.1:8080

@@ -9,6 +9,7 @@ import (
 // on redact and scan; an unknown pack is a usage error naming the known
 // ones.
 func TestPacksFlag(t *testing.T) {
+	t.Parallel()
 	in := "refund for jane.doe@example.com, card 4111 1111 1111 1111, iban DE89 3704 0044 0532 0130 00\n"
 	if res := runBin(t, in, nil, "redact", "--format", "text"); res.code != 0 || res.stdout != in {
 		t.Errorf("without --packs: code %d out %q err %q", res.code, res.stdout, res.stderr)

@@ -14,7 +14,7 @@ import (
 // progress prints bytes, rate and findings to a terminal every half second.
 // It prints nothing when stderr is not a terminal.
 type progress struct {
-	out      *os.File
+	out      io.Writer
 	label    string
 	bytes    atomic.Int64
 	findings atomic.Int64
@@ -26,9 +26,9 @@ type progress struct {
 	countFindings bool
 }
 
-func newProgress(out *os.File, label string, countFindings bool) *progress {
+func newProgress(out io.Writer, label string, countFindings bool) *progress {
 	p := &progress{out: out, label: label, start: time.Now(), done: make(chan struct{}), countFindings: countFindings}
-	if !term.IsTerminal(int(out.Fd())) {
+	if f, ok := out.(*os.File); !ok || !term.IsTerminal(int(f.Fd())) {
 		return p
 	}
 	p.active = true

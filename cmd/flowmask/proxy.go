@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/signal"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -16,8 +15,6 @@ import (
 	"github.com/spf13/cobra"
 	"go.uber.org/zap"
 )
-
-func init() { extraCommands = append(extraCommands, newProxyCmd) }
 
 type proxyFlags struct {
 	config       string
@@ -113,7 +110,7 @@ func runProxy(ctx context.Context, cmd *cobra.Command, f *proxyFlags) error {
 	if ctx == nil {
 		ctx = context.Background()
 	}
-	ctx, stop := signal.NotifyContext(ctx, syscall.SIGTERM, os.Interrupt)
+	ctx, stop := notifyContext(ctx, syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	// Known secrets come from the config's secrets: section and the flags,
 	// through one manager that keeps them fresh; /readyz follows it.
@@ -133,7 +130,7 @@ func runProxy(ctx context.Context, cmd *cobra.Command, f *proxyFlags) error {
 		defer reloadMu.Unlock()
 		return reload(ctx)
 	}
-	srv, err := proxy.New(cfg, proxy.Options{ConfigFile: f.config, Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(), Ready: ready, Reload: reloadOnce})
+	srv, err := proxy.New(cfg, proxy.Options{ConfigFile: f.config, Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(), LogOutput: streamsFrom(ctx).logOutput(), LookupEnv: streamsFrom(ctx).lookupEnv, Ready: ready, Reload: reloadOnce})
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
@@ -151,7 +148,7 @@ func runProxy(ctx context.Context, cmd *cobra.Command, f *proxyFlags) error {
 	// process, with the same known secrets (metrics on its own admin).
 	var fw *forward.Forward
 	if cfg.Forward != nil {
-		if fw, err = forward.NewForward(cfg.Forward, forward.ForwardOptions{Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(), Ready: ready}); err != nil {
+		if fw, err = forward.NewForward(cfg.Forward, forward.ForwardOptions{Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(), LogOutput: streamsFrom(ctx).logOutput(), Ready: ready}); err != nil {
 			return &exitError{exitUsage, fmt.Errorf("forward: %w", err)}
 		}
 		defer fw.Close()
@@ -216,12 +213,19 @@ func wrapErr(what string, err error) error {
 	return fmt.Errorf("%s: %w", what, err)
 }
 
-// onHangup calls fn on every SIGHUP until ctx is done.
+// onHangup calls fn on every SIGHUP (from the streams in ctx) until ctx is
+// done.
 func onHangup(ctx context.Context, fn func()) {
+	s := streamsFrom(ctx)
+	if s.Notify == nil {
+		return
+	}
 	hup := make(chan os.Signal, 1)
-	signal.Notify(hup, syscall.SIGHUP)
+	s.Notify(hup, syscall.SIGHUP)
 	go func() {
-		defer signal.Stop(hup)
+		if s.Stop != nil {
+			defer s.Stop(hup)
+		}
 		for {
 			select {
 			case <-ctx.Done():

@@ -1,9 +1,7 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
@@ -11,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -19,95 +18,43 @@ import (
 	"time"
 )
 
-type lockedBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuf) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuf) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
-
 // proxyProc is a running `flowmask proxy`.
 type proxyProc struct {
-	cmd            *exec.Cmd
-	stdout, stderr *lockedBuf
-	addr, admin    string
-	done           chan error
+	*server
+	addr, admin string
 }
 
-// startProxyBin starts the real binary on 127.0.0.1:0 and waits for its
-// "listening" log line.
-func startProxyBin(t *testing.T, env []string, args ...string) *proxyProc {
-	t.Helper()
+// proxyArgs adds loopback listeners on free ports unless a config file
+// names them.
+func proxyArgs(args []string) []string {
 	args = append([]string{"proxy"}, args...)
-	if !strings.Contains(strings.Join(args, " "), "--config") {
+	if !slices.Contains(args, "--config") {
 		args = append(args, "--listen", "127.0.0.1:0", "--admin", "127.0.0.1:0")
 	}
-	cmd := exec.Command(flowmaskBin(t), args...)
-	cmd.Env = append(os.Environ(), env...)
-	p := &proxyProc{cmd: cmd, stdout: &lockedBuf{}, stderr: &lockedBuf{}, done: make(chan error, 1)}
-	cmd.Stdout = p.stdout
-	errPipe, _ := cmd.StderrPipe()
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	listening := make(chan map[string]any, 1)
-	go func() {
-		sc := bufio.NewScanner(errPipe)
-		sc.Buffer(make([]byte, 1<<20), 1<<20)
-		for sc.Scan() {
-			line := sc.Bytes()
-			p.stderr.Write(append(line, '\n'))
-			var m map[string]any
-			if json.Unmarshal(line, &m) == nil && m["msg"] == "listening" {
-				listening <- m
-			}
-		}
-	}()
-	go func() { p.done <- cmd.Wait() }()
-	t.Cleanup(func() {
-		if cmd.ProcessState == nil {
-			cmd.Process.Signal(syscall.SIGTERM)
-			select {
-			case <-p.done:
-			case <-time.After(10 * time.Second):
-				cmd.Process.Kill()
-			}
-		}
-	})
-	select {
-	case m := <-listening:
-		p.addr, _ = m["addr"].(string)
-		p.admin, _ = m["admin"].(string)
-	case err := <-p.done:
-		t.Fatalf("flowmask proxy exited: %v\n%s", err, p.stderr.String())
-	case <-time.After(30 * time.Second):
-		t.Fatalf("flowmask proxy did not start:\n%s", p.stderr.String())
-	}
-	return p
+	return args
 }
 
-// stop sends SIGTERM and waits for a clean exit.
-func (p *proxyProc) stop(t *testing.T) {
+// startProxy runs `flowmask proxy` in process on 127.0.0.1:0 (env is its
+// whole environment) and waits for its "listening" log line.
+func startProxy(t *testing.T, env []string, args ...string) *proxyProc {
 	t.Helper()
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case err := <-p.done:
-		if err != nil {
-			t.Errorf("exit after SIGTERM: %v\n%s", err, p.stderr.String())
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("no exit after SIGTERM")
-	}
+	return newProxyProc(t, startServer(t, env, proxyArgs(args)...))
+}
+
+// startProxyBinary is startProxy with the built binary (env added to the
+// test's environment).
+func startProxyBinary(t *testing.T, env []string, args ...string) *proxyProc {
+	t.Helper()
+	return newProxyProc(t, startServerBinary(t, env, proxyArgs(args)...))
+}
+
+func newProxyProc(t *testing.T, s *server) *proxyProc {
+	t.Helper()
+	m := s.listening(t, "")
+	p := &proxyProc{server: s}
+	p.addr, _ = m["addr"].(string)
+	p.admin, _ = m["admin"].(string)
+	return p
 }
 
 func curl(t *testing.T, args ...string) string {
@@ -119,14 +66,15 @@ func curl(t *testing.T, args ...string) string {
 	return string(out)
 }
 
-// TestProxyBinaryDefault: `flowmask proxy` with the embedded default prints
+// TestProxyDefault: `flowmask proxy` with the embedded default prints
 // each redacted body to stdout, audits to stderr and serves the admin API.
-func TestProxyBinaryDefault(t *testing.T) {
+func TestProxyDefault(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Skip("no curl")
 	}
 	const known = "known-Secret-Value-for-proxy-0042"
-	p := startProxyBin(t, []string{"PROXY_TEST_SECRET=" + known}, "--secret-env", "PROXY_TEST_SECRET")
+	p := startProxy(t, []string{"PROXY_TEST_SECRET=" + known}, "--secret-env", "PROXY_TEST_SECRET")
 	out := curl(t, "-H", "Content-Type: application/json", "-d", `{"user":"bob","password":"hunter2-hunter2","note":"`+known+`"}`, "http://"+p.addr+"/ingest?sig=abc")
 	if !strings.Contains(out, `"status":"accepted"`) {
 		t.Errorf("curl got %s", out)
@@ -149,8 +97,11 @@ func TestProxyBinaryDefault(t *testing.T) {
 }
 
 // TestProxyBinaryUpstreamAndReload: the one-route flag form forwards to an
-// upstream; with --config, SIGHUP reloads and a bad file is ignored.
+// upstream; with --config, SIGHUP reloads and a bad file is ignored. End
+// to end: the built binary, real signals, exit code 0 after SIGTERM.
 func TestProxyBinaryUpstreamAndReload(t *testing.T) {
+	prebuild()
+	t.Parallel()
 	var mu sync.Mutex
 	var bodies []string
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -169,7 +120,7 @@ func TestProxyBinaryUpstreamAndReload(t *testing.T) {
 		}
 		return bodies[len(bodies)-1]
 	}
-	p := startProxyBin(t, nil, "--upstream", up.URL+"/base")
+	p := startProxyBinary(t, nil, "--upstream", up.URL+"/base")
 	resp, err := http.Post("http://"+p.addr+"/x", "application/x-www-form-urlencoded", strings.NewReader("a=1&password=hunter2-hunter2"))
 	if err != nil {
 		t.Fatal(err)
@@ -186,7 +137,7 @@ func TestProxyBinaryUpstreamAndReload(t *testing.T) {
 		os.WriteFile(cfgFile, []byte(fmt.Sprintf("listen: 127.0.0.1:0\nadmin: \"off\"\nroutes:\n  - name: r\n    match: {path_prefix: %s}\n    upstream: %s\n", prefix, up.URL)), 0o600)
 	}
 	writeCfg("/v1")
-	p = startProxyBin(t, nil, "--config", cfgFile)
+	p = startProxyBinary(t, nil, "--config", cfgFile)
 	postStatus := func(path string) int {
 		resp, err := http.Post("http://"+p.addr+path, "application/json", strings.NewReader(`{"password":"hunter2-hunter2"}`))
 		if err != nil {
@@ -199,29 +150,18 @@ func TestProxyBinaryUpstreamAndReload(t *testing.T) {
 		t.Fatal("routes before reload")
 	}
 	writeCfg("/v2")
-	p.cmd.Process.Signal(syscall.SIGHUP)
+	p.signal(syscall.SIGHUP)
 	waitFor(t, "reload", func() bool { return strings.Contains(p.stderr.String(), "config reloaded") })
 	if postStatus("/v2/a") != 204 || postStatus("/v1/a") != 404 {
 		t.Fatal("routes after reload")
 	}
 	os.WriteFile(cfgFile, []byte("routes:\n  - upstream: nope\n"), 0o600)
-	p.cmd.Process.Signal(syscall.SIGHUP)
+	p.signal(syscall.SIGHUP)
 	waitFor(t, "refused reload", func() bool { return strings.Contains(p.stderr.String(), "config reload refused") })
 	if postStatus("/v2/a") != 204 {
 		t.Fatal("the old config stopped serving after a bad reload")
 	}
 	p.stop(t)
-}
-
-func waitFor(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(15 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
 }
 
 // ndjsonGen generates size bytes of NDJSON log lines, every line with a
@@ -257,6 +197,8 @@ func (g *ndjsonGen) Read(p []byte) (int, error) {
 // upstream that discards it, checks that no secret arrived and that peak
 // RSS (VmHWM) stays under 100 MiB.
 func TestProxyBinaryStreamsLargeBody(t *testing.T) {
+	prebuild()
+	t.Parallel()
 	mib := int64(256)
 	if testing.Short() {
 		mib = 64
@@ -291,7 +233,7 @@ func TestProxyBinaryStreamsLargeBody(t *testing.T) {
 	cfgFile := filepath.Join(dir, "proxy.yaml")
 	os.WriteFile(cfgFile, []byte("listen: 127.0.0.1:0\nadmin: \"off\"\naudit: {output: stderr}\nroutes:\n  - upstream: "+up.URL+
 		"\n    limits: {max_body_bytes: 4GiB, max_decoded_bytes: 4GiB}\n"), 0o600)
-	p := startProxyBin(t, nil, "--config", cfgFile)
+	p := startProxyBinary(t, nil, "--config", cfgFile)
 	req, _ := http.NewRequest("POST", "http://"+p.addr+"/stream", newGen(size))
 	req.Header.Set("Content-Type", "application/x-ndjson")
 	start := time.Now()
@@ -301,7 +243,7 @@ func TestProxyBinaryStreamsLargeBody(t *testing.T) {
 	}
 	resp.Body.Close()
 	elapsed := time.Since(start)
-	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.cmd.Process.Pid))
+	status, _ := os.ReadFile(fmt.Sprintf("/proc/%d/status", p.pid))
 	var hwm string
 	for _, l := range strings.Split(string(status), "\n") {
 		if strings.HasPrefix(l, "VmHWM:") {
@@ -324,7 +266,8 @@ func TestProxyBinaryStreamsLargeBody(t *testing.T) {
 	}
 }
 
-func TestProxyBinaryUsageErrors(t *testing.T) {
+func TestProxyUsageErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	bad := filepath.Join(dir, "bad.yaml")
 	os.WriteFile(bad, []byte("routes:\n  - upstream: http://127.0.0.1:9\n    profil: generic\n"), 0o600)
@@ -345,10 +288,11 @@ func TestProxyBinaryUsageErrors(t *testing.T) {
 	}
 }
 
-// TestProxyBinarySecretsSection: values from the config's secrets: section
+// TestProxySecretsSection: values from the config's secrets: section
 // are masked, and a rotated value is picked up without a restart while the
 // old one stays masked (grace).
-func TestProxyBinarySecretsSection(t *testing.T) {
+func TestProxySecretsSection(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Skip("no curl")
 	}
@@ -357,7 +301,7 @@ func TestProxyBinarySecretsSection(t *testing.T) {
 	os.WriteFile(known, []byte("zebra-quartz-unicorn-77\n"), 0o600)
 	cfg := filepath.Join(dir, "flowmask.yaml")
 	os.WriteFile(cfg, []byte("listen: 127.0.0.1:0\nadmin: 127.0.0.1:0\nsecrets:\n  files: ["+known+"]\n  refresh: 1h\nroutes:\n  - name: r\n"), 0o644)
-	p := startProxyBin(t, nil, "--config", cfg)
+	p := startProxy(t, nil, "--config", cfg)
 	send := func(v string) {
 		curl(t, "-H", "Content-Type: application/json", "-d", `{"note":"`+v+`"}`, "http://"+p.addr+"/x")
 	}
@@ -383,10 +327,11 @@ func TestProxyBinarySecretsSection(t *testing.T) {
 	}
 }
 
-// TestProxyBinaryWithForwardSection: a forward: section in the proxy's
+// TestProxyWithForwardSection: a forward: section in the proxy's
 // config file runs the forward proxy in the same process, which records a
 // redacted run history of a call through it.
-func TestProxyBinaryWithForwardSection(t *testing.T) {
+func TestProxyWithForwardSection(t *testing.T) {
+	t.Parallel()
 	if _, err := exec.LookPath("curl"); err != nil {
 		t.Skip("no curl")
 	}
@@ -409,18 +354,8 @@ forward:
   allow: [`+upHost+`]
   audit: `+records+`
 `), 0o644)
-	p := startProxyBin(t, nil, "--config", cfg)
-	var faddr string
-	waitFor(t, "the forward proxy to listen", func() bool {
-		for _, line := range strings.Split(p.stderr.String(), "\n") {
-			var m map[string]any
-			if json.Unmarshal([]byte(line), &m) == nil && m["msg"] == "listening" && m["proxy"] == "forward" {
-				faddr, _ = m["addr"].(string)
-				return true
-			}
-		}
-		return false
-	})
+	p := startProxy(t, nil, "--config", cfg)
+	faddr, _ := p.listening(t, "forward")["addr"].(string)
 	out := curl(t, "-x", "http://"+faddr, up.URL+"/oauth/token?client_secret=s3cr3t-value-42")
 	if !strings.Contains(out, "tok-0123456789abcdef") {
 		t.Errorf("record mode changed the response: %s", out)

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
 
 	"github.com/flowmask/flowmask/files"
 	"github.com/spf13/cobra"
@@ -86,7 +85,7 @@ See docs/files.md.`,
 			if ctx == nil {
 				ctx = context.Background()
 			}
-			prog := newProgress(os.Stderr, "redact", false)
+			prog := newProgress(cmd.ErrOrStderr(), "redact", false)
 			defer prog.stop()
 			e := &files.Engine{Redactor: r, Format: format, Workers: workers, Decompress: decompress, Count: prog.reader, Notes: cmd.ErrOrStderr()}
 			fail := func(code int, err error) error { return &exitError{code: code, err: maskedError(e, err)} }

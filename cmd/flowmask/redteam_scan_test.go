@@ -12,6 +12,7 @@ import (
 // after the token it holds (as tools that save one token per file do) put the
 // token into every report format.
 func TestRedteamScanReportMasksSecretFileName(t *testing.T) {
+	t.Parallel()
 	const pat = "ghp_" + "Z4kW8mQ2xN7vB3cT9rL5yH1jF6dS0gP8aE2u" // generated, fake
 	dir := t.TempDir()
 	name := filepath.Join(dir, pat+".log")

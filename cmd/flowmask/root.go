@@ -7,6 +7,8 @@ import (
 	"github.com/spf13/cobra"
 )
 
+// newRootCmd builds the command tree afresh (no state is shared between
+// two trees, so tests run several at a time); run executes it.
 func newRootCmd() *cobra.Command {
 	info := readBuildInfo()
 	root := &cobra.Command{
@@ -43,16 +45,15 @@ Wherever a command reads a file, "-" means standard input. Sizes take units:
 		newRulesCmd(),
 		newVersionCmd(info),
 		newConfigCmd(),
+		newAuditCmd(),
+		newCACmd(),
+		newForwardCmd(),
+		newKafkaCmd(),
+		newProxyCmd(),
+		newSecretsCmd(),
 	)
-	for _, add := range extraCommands {
-		root.AddCommand(add())
-	}
 	return root
 }
-
-// extraCommands lets each front end register its subcommand from its own
-// file (proxy.go, forward.go, audit.go, ...) with an init func.
-var extraCommands []func() *cobra.Command
 
 func newVersionCmd(info buildInfo) *cobra.Command {
 	return &cobra.Command{

@@ -45,7 +45,7 @@ data; the report covers everything that was read.`,
 			if ctx == nil {
 				ctx = context.Background()
 			}
-			prog := newProgress(os.Stderr, "scan", true)
+			prog := newProgress(cmd.ErrOrStderr(), "scan", true)
 			e := &files.Engine{Redactor: r, Format: format, Count: prog.reader, Notes: cmd.ErrOrStderr()}
 			fail := func(code int, err error) error { return &exitError{code: code, err: maskedError(e, err)} }
 			var (

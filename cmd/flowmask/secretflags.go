@@ -26,9 +26,11 @@ type secretFlags struct {
 	solutions   []string
 	keyvaults   []string
 	refresh     time.Duration
+	cmd         *cobra.Command // for its context: the environment
 }
 
 func (f *secretFlags) register(cmd *cobra.Command) {
+	f.cmd = cmd
 	fl := cmd.Flags()
 	fl.StringArrayVar(&f.files, "secrets-file", nil, "mask every value in this `FILE` (one per line) wherever it occurs, also base64-, URL-, JSON- and hex-encoded (repeatable)")
 	fl.StringArrayVar(&f.envs, "secret-env", nil, "mask the value of environment variable `NAME` (repeatable)")
@@ -89,7 +91,13 @@ func (f *secretFlags) manager(cfg secrets.Config, logger *zap.Logger, reg promet
 		return nil, err
 	}
 	cfg = f.merge(cfg)
-	return secrets.New(cfg, secrets.Options{Logger: logger, Registry: reg, Static: static})
+	var s streams
+	if f.cmd != nil {
+		s = streamsFrom(f.cmd.Context())
+	} else {
+		s = osStreams()
+	}
+	return secrets.New(cfg, secrets.Options{Logger: logger, Registry: reg, Static: static, LookupEnv: s.lookupEnv, Environ: s.environ})
 }
 
 // literals loads the values the flags name, once. It never logs a value.

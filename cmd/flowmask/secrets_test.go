@@ -31,6 +31,7 @@ func fakeVault(t *testing.T, token string, secrets map[string]string) (string, [
 }
 
 func TestSecretsCheckConfig(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	envFile := filepath.Join(dir, "app.env")
 	os.WriteFile(envFile, []byte("DB_PASSWORD=dotenv-password-123\nAPI_KEY='dotenv-api-key-456'\nPIN=1234\n"), 0o600)
@@ -83,6 +84,7 @@ secrets:
 }
 
 func TestSecretsCheckConfigErrors(t *testing.T) {
+	t.Parallel()
 	dir := t.TempDir()
 	unknown := filepath.Join(dir, "unknown.yaml")
 	os.WriteFile(unknown, []byte("other: {anything: 1}\nsecrets:\n  env: [A]\n  keyvault:\n    - url: https://v.vault.azure.net\n"), 0o600)
@@ -103,6 +105,7 @@ func TestSecretsCheckConfigErrors(t *testing.T) {
 }
 
 func TestSecretsCheckFlagsAndFailure(t *testing.T) {
+	t.Parallel()
 	vault, env := fakeVault(t, "wrong-token", map[string]string{"app-a": "vault-value-aaaaaaaa"})
 	res := runBin(t, "", append(env, "FLAG_SECRET=flag-secret-value-1"), "secrets", "check", "--keyvault", vault, "--secret-env", "FLAG_SECRET")
 	if res.code != 1 || !strings.Contains(res.stderr, "1 of 2 secrets sources failed") {
@@ -117,6 +120,7 @@ func TestSecretsCheckFlagsAndFailure(t *testing.T) {
 }
 
 func TestRedactWithKeyVaultAndDotenvFlags(t *testing.T) {
+	t.Parallel()
 	vault, env := fakeVault(t, "pipeline-token", map[string]string{"app-a": "vault-value-aaaaaaaa"})
 	dir := t.TempDir()
 	envFile := filepath.Join(dir, ".env")
@@ -142,6 +146,7 @@ func TestRedactWithKeyVaultAndDotenvFlags(t *testing.T) {
 // loader gave the secrets: section's value errors without a line, and
 // stopped at the first unknown key).
 func TestSecretsConfigErrorsNameFileLineField(t *testing.T) {
+	t.Parallel()
 	_, err := parseSecretsConfig("s.yaml", []byte("routes: [ignored]\nsecrets:\n  env: [A, '']\n  keyvaults:\n    - url: http://v.example\n      optionl: true\n  refresh: soon\n"))
 	want := "s.yaml:3: secrets.env[1]: \"\" is not a variable name\n" +
 		"s.yaml:5: secrets.keyvaults[0].url: must be an https URL such as https://NAME.vault.azure.net\n" +

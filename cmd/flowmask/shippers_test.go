@@ -164,6 +164,7 @@ func otlpBody(t *testing.T, n int) []byte {
 // framing, compression) to a capture sink, and checks that every record
 // arrives, redacted, with its other values intact.
 func TestShipperRecipes(t *testing.T) {
+	t.Parallel()
 	const n = 3
 	var recs []map[string]any
 	var arr, ndjson, bulk bytes.Buffer
@@ -253,7 +254,7 @@ routes:
 	if err := os.WriteFile(cfg, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := startProxyBin(t, nil, "--config", cfg)
+	p := startProxy(t, nil, "--config", cfg)
 	defer p.stop(t)
 
 	for _, tc := range cases {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/url"
-	"os"
 	"strings"
 	"sync"
 	"time"
@@ -72,7 +71,7 @@ func (m *Manager) credential() (azcore.TokenCredential, bool, error) {
 	if m.opts.Credential != nil {
 		return m.opts.Credential, false, nil
 	}
-	if tok := os.Getenv(TokenEnv); tok != "" {
+	if tok, _ := m.lookupEnv(TokenEnv); tok != "" {
 		return staticToken(tok), true, nil
 	}
 	if m.defaultCred == nil {

@@ -55,6 +55,11 @@ type Options struct {
 	// Now returns the current time; nil means time.Now. Grace periods and
 	// Key Vault expiry use it.
 	Now func() time.Time
+	// LookupEnv and Environ read the environment (env and env_prefix
+	// sources, FLOWMASK_KEYVAULT_TOKEN); nil means os.LookupEnv and
+	// os.Environ.
+	LookupEnv func(string) (string, bool)
+	Environ   func() []string
 }
 
 // Manager loads known secret values and keeps them fresh. Build one with

@@ -36,12 +36,12 @@ func (m *Manager) sources(c Config) []*source {
 	if len(c.Env) > 0 {
 		names := append([]string(nil), c.Env...)
 		out = append(out, &source{name: "env", kind: "env", load: func(context.Context) ([]redactor.Literal, error) {
-			return loadEnv(names)
+			return loadEnv(m.lookupEnv, names)
 		}})
 	}
 	for _, p := range c.EnvPrefix {
 		out = append(out, &source{name: "env_prefix:" + p, kind: "env_prefix", load: func(context.Context) ([]redactor.Literal, error) {
-			return loadEnvPrefix(p), nil
+			return loadEnvPrefix(m.environ(), p), nil
 		}})
 	}
 	for _, f := range c.Files {
@@ -72,11 +72,11 @@ func (m *Manager) sources(c Config) []*source {
 }
 
 // loadEnv reads the named variables; a variable that is not set is an error.
-func loadEnv(names []string) ([]redactor.Literal, error) {
+func loadEnv(lookupEnv func(string) (string, bool), names []string) ([]redactor.Literal, error) {
 	lits := make([]redactor.Literal, 0, len(names))
 	var missing []string
 	for _, n := range names {
-		v, ok := os.LookupEnv(n)
+		v, ok := lookupEnv(n)
 		if !ok {
 			missing = append(missing, n)
 			continue
@@ -89,11 +89,11 @@ func loadEnv(names []string) ([]redactor.Literal, error) {
 	return lits, nil
 }
 
-// loadEnvPrefix reads every variable whose name starts with prefix, sorted
-// by name.
-func loadEnvPrefix(prefix string) []redactor.Literal {
+// loadEnvPrefix reads every variable of environ (NAME=value entries) whose
+// name starts with prefix, sorted by name.
+func loadEnvPrefix(environ []string, prefix string) []redactor.Literal {
 	var lits []redactor.Literal
-	for _, kv := range os.Environ() {
+	for _, kv := range environ {
 		n, v, ok := strings.Cut(kv, "=")
 		if ok && n != "" && strings.HasPrefix(n, prefix) {
 			lits = append(lits, redactor.Literal{Source: "env:" + n, Value: v})
@@ -101,6 +101,23 @@ func loadEnvPrefix(prefix string) []redactor.Literal {
 	}
 	sort.Slice(lits, func(i, j int) bool { return lits[i].Source < lits[j].Source })
 	return lits
+}
+
+// lookupEnv reads an environment variable through Options.LookupEnv, or
+// the process's.
+func (m *Manager) lookupEnv(name string) (string, bool) {
+	if m.opts.LookupEnv != nil {
+		return m.opts.LookupEnv(name)
+	}
+	return os.LookupEnv(name)
+}
+
+// environ lists the environment through Options.Environ, or the process's.
+func (m *Manager) environ() []string {
+	if m.opts.Environ != nil {
+		return m.opts.Environ()
+	}
+	return os.Environ()
 }
 
 // readSmall reads a file of at most maxFileSize bytes.
