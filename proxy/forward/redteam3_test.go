@@ -1,0 +1,75 @@
+package forward_test
+
+// Round 3 of the red team (docs/redteam.md): bodies a redact-requests host
+// receives whose secret is held in a name/value pair object
+// ({"name":"DB_PASSWORD","value":...}), the shape Logic Apps variables,
+// App Service settings and Kubernetes env lists use.
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"github.com/flowmask/flowmask/proxy"
+)
+
+// TestRedteam3ForwardNamedPairNumericValue: a name/value pair whose value
+// is a JSON number ({"name":"DB_PIN","value":73829104756392}) reached the
+// destination unmasked, though {"password":48291573610} is masked.
+func TestRedteam3ForwardNamedPairNumericValue(t *testing.T) {
+	up := newUpstream(t, false, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	e := newFwdEnv(t, func(c *proxy.ForwardConfig) {
+		c.Allow, c.RedactRequests = []string{up.hp}, []string{up.hp}
+	})
+	secret := "73829104756392"
+	for _, body := range []string{
+		`{"name":"DB_PASSWORD","value":` + secret + `}`,
+		`{"value":-` + secret + `,"Name":"SMTP_PASSWORD"}`,
+		`{"properties":{"settings":[{"name":"API_TOKEN","value":` + secret + `.5e3}]}}`,
+	} {
+		resp := postBody(t, e.client(), up.URL+"/settings", "application/json", []byte(body), false)
+		if resp.StatusCode != http.StatusNoContent {
+			t.Fatalf("%s: status %d", body, resp.StatusCode)
+		}
+		got := up.last(t).body
+		if strings.Contains(string(got), secret) {
+			t.Errorf("the numeric secret of a name/value pair reached the destination: %s", got)
+		}
+		if !strings.Contains(string(got), `"value":"[REDACTED:`) {
+			t.Errorf("the pair's value is not a masked JSON string: %s", got)
+		}
+	}
+	e.waitRecords(3)
+	if strings.Contains(e.audit.String(), secret) {
+		t.Error("a record holds the numeric secret")
+	}
+}
+
+// TestRedteam3ForwardNamedPairInTextBody: a JSON object sent as text
+// (Content-Type text/plain, a JSON body with bytes after it, or an NDJSON
+// body holding a pretty-printed object) is redacted by text rules, which
+// do not know name/value pairs: the value reached the destination.
+func TestRedteam3ForwardNamedPairInTextBody(t *testing.T) {
+	t.Skip("leak: a {\"name\":\"DB_PASSWORD\",\"value\":...} object in a text-mode body (text/plain, JSON with trailing bytes, pretty JSON in NDJSON) is not masked: the engine's text path never walks it (redactor/stream.go, detect.go)")
+	up := newUpstream(t, false, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	e := newFwdEnv(t, func(c *proxy.ForwardConfig) {
+		c.Allow, c.RedactRequests = []string{up.hp}, []string{up.hp}
+	})
+	for i, tc := range []struct{ ctype, body string }{
+		{"text/plain", `{"name":"DB_PASSWORD","value":"%s"}`},
+		{"text/plain; charset=utf-8", `[{"name":"ApiKey","value":"%s"}]` + "\n"},
+		{"application/json", `{"name":"DB_PASSWORD","value":"%s"} trailing`},
+		{"application/x-ndjson", "{\"level\":\"info\"}\n{\n  \"name\": \"DB_PASSWORD\",\n  \"value\": \"%s\"\n}\n"},
+		{"text/csv", `{"name":"DB_PASSWORD","value":"%s"}`},
+	} {
+		secret := freshSecret(t)
+		body := strings.Replace(tc.body, "%s", secret, 1)
+		resp := postBody(t, e.client(), up.URL+"/ingest", tc.ctype, []byte(body), false)
+		if resp.StatusCode/100 == 2 && secretIn(up.last(t).body, secret) {
+			t.Errorf("case %d (%s): status %d and the secret reached the destination", i, tc.ctype, resp.StatusCode)
+		}
+		if secretIn([]byte(e.audit.String()), secret) {
+			t.Errorf("case %d (%s): a record holds the secret", i, tc.ctype)
+		}
+	}
+}
