@@ -33,3 +33,39 @@ func TestRedteam3HECExemptEndpointBodyScanned(t *testing.T) {
 		t.Errorf("ack body changed:\n%s", up.all())
 	}
 }
+
+// TestRedteam3OTLPNonStringValueUnderSensitiveKey: an OTLP attribute under
+// a credential key whose value is not a stringValue (intValue, which OTLP
+// JSON writes as a string; doubleValue; arrayValue; kvlistValue) or whose
+// key or value member is given twice reached the upstream unmasked.
+func TestRedteam3OTLPNonStringValueUnderSensitiveKey(t *testing.T) {
+	up := newCapture(t, nil)
+	f := start(t, oneRoute(up.URL, profile.OTLPJSON))
+	wrap := func(attr string) string {
+		return `{"resourceLogs":[{"scopeLogs":[{"logRecords":[{"body":{"stringValue":"login"},"attributes":[` + attr + `]}]}]}]}`
+	}
+	for _, tc := range []struct{ name, attr, secret string }{
+		{"intValue", `{"key":"db.password","value":{"intValue":"%s"}}`, "73829104756392"},
+		{"intValue number", `{"key":"pin_password","value":{"intValue":%s}}`, "73829104756392"},
+		{"doubleValue", `{"key":"password","value":{"doubleValue":%s}}`, "7382910475.6392"},
+		{"arrayValue", `{"key":"db.password","value":{"arrayValue":{"values":[{"stringValue":"%s"}]}}}`, fresh(24)},
+		{"kvlistValue", `{"key":"password","value":{"kvlistValue":{"values":[{"key":"primary","value":{"stringValue":"%s"}}]}}}`, fresh(24)},
+		{"duplicate key, sensitive first", `{"key":"password","key":"note","value":{"stringValue":"%s"}}`, fresh(24)},
+		{"duplicate key, sensitive last", `{"key":"note","key":"password","value":{"stringValue":"%s"}}`, fresh(24)},
+		{"duplicate value", `{"key":"password","value":{"stringValue":"%s"},"value":{"stringValue":"x"}}`, fresh(24)},
+	} {
+		body := wrap(strings.Replace(tc.attr, "%s", tc.secret, 1))
+		resp, rb := post(t, f.url+"/v1/logs", "application/json", []byte(body))
+		if resp.StatusCode/100 == 2 && strings.Contains(up.all(), tc.secret) {
+			t.Errorf("%s: status %d and the secret reached the upstream", tc.name, resp.StatusCode)
+		}
+		_ = rb
+	}
+	// Values that are not secret keep their type.
+	clean := wrap(`{"key":"http.status_code","value":{"intValue":"200"}},{"key":"password_set","value":{"boolValue":true}}`)
+	resp, rb := post(t, f.url+"/v1/logs", "application/json", []byte(clean))
+	wantStatus(t, resp, rb, 200)
+	if !strings.HasSuffix(strings.TrimSpace(up.all()), clean) {
+		t.Errorf("a clean OTLP body changed:\n%s", up.all())
+	}
+}
