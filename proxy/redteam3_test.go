@@ -3,6 +3,7 @@ package proxy_test
 // Round 3 of the red team (docs/redteam.md), reverse proxy.
 
 import (
+	"encoding/json"
 	"strings"
 	"testing"
 
@@ -67,5 +68,32 @@ func TestRedteam3OTLPNonStringValueUnderSensitiveKey(t *testing.T) {
 	wantStatus(t, resp, rb, 200)
 	if !strings.HasSuffix(strings.TrimSpace(up.all()), clean) {
 		t.Errorf("a clean OTLP body changed:\n%s", up.all())
+	}
+}
+
+// TestRedteam3NumberInEmbeddedJSONKeepsBodyValid: a number under a
+// credential key inside a JSON document held in a JSON string (a Loki
+// line, a HEC event) was masked as "[REDACTED:...]" with raw quotes, which
+// ended the enclosing string: the upstream got invalid JSON and rejected
+// the whole batch (clean records lost).
+func TestRedteam3NumberInEmbeddedJSONKeepsBodyValid(t *testing.T) {
+	for _, tc := range []struct{ profile, path, body string }{
+		{profile.LokiJSON, "/loki/api/v1/push", `{"streams":[{"stream":{"job":"app"},"values":[["1700000000000000000","{\"level\":\"info\",\"password\":%s}"]]}]}`},
+		{profile.LokiJSON, "/loki/api/v1/push", `{"streams":[{"stream":{"job":"app"},"values":[["1700000000000000000","{\"name\":\"DB_PASSWORD\",\"value\":%s}"]]}]}`},
+		{profile.SplunkHEC, "/services/collector/event", `{"event":"{\"msg\":\"{\\\"pin_password\\\":%s}\"}"}`},
+	} {
+		up := newCapture(t, nil)
+		f := start(t, oneRoute(up.URL, tc.profile))
+		secret := "73829104756392"
+		resp, rb := post(t, f.url+tc.path, "application/json", []byte(strings.Replace(tc.body, "%s", secret, 1)))
+		wantStatus(t, resp, rb, 200)
+		got := up.all()
+		if strings.Contains(got, secret) {
+			t.Errorf("%s: the secret reached the upstream", tc.profile)
+		}
+		body := got[strings.Index(got, "{"):]
+		if !json.Valid([]byte(strings.TrimSpace(body))) {
+			t.Errorf("%s: the upstream got invalid JSON: %s", tc.profile, body)
+		}
 	}
 }

@@ -113,12 +113,37 @@ func (w *jsonWalker) number(s, e int, keyRule int32) {
 	n := len(*w.out)
 	st.spans = append(st.spans, span{start: s, end: e, rule: keyRule})
 	st.flushSpans(w.b, w.out)
+	w.quoteEdits(n)
+}
+
+// quoteEdits writes the masks of (*w.out)[n:], which replace numbers, as
+// JSON strings. In a JSON document held in a JSON string ("{\"pin\":1}")
+// the quotes are escaped once per level, so every enclosing document stays
+// valid; in other nested text (a quoted CSV cell, a decoded text line) the
+// mask is written bare rather than risk a quote that ends the enclosing
+// field.
+func (w *jsonWalker) quoteEdits(n int) {
+	st := w.st
+	q := []byte{'"'}
+	for b := w.b; b != nil && b.parent != nil; b = b.parent {
+		if !b.jsonString {
+			return
+		}
+		var e []byte
+		for _, c := range q {
+			if c == '"' || c == '\\' {
+				e = append(e, '\\')
+			}
+			e = append(e, c)
+		}
+		q = e
+	}
 	for k := n; k < len(*w.out); k++ {
 		ed := &(*w.out)[k]
 		off := len(st.repl)
-		st.repl = append(st.repl, '"')
+		st.repl = append(st.repl, q...)
 		st.repl = append(st.repl, st.repl[ed.off:ed.off+ed.n]...)
-		st.repl = append(st.repl, '"')
+		st.repl = append(st.repl, q...)
 		ed.off, ed.n = off, len(st.repl)-off
 	}
 }
@@ -327,15 +352,7 @@ func (w *jsonWalker) maskPair(p *namedPair, first int) {
 	st.spans = append(st.spans, span{start: p.vs, end: p.ve, rule: p.rule})
 	st.flushSpans(b, w.out)
 	if p.num {
-		// The mask replaces the number as a JSON string (see number).
-		for k := n; k < len(*w.out); k++ {
-			ed := &(*w.out)[k]
-			off := len(st.repl)
-			st.repl = append(st.repl, '"')
-			st.repl = append(st.repl, st.repl[ed.off:ed.off+ed.n]...)
-			st.repl = append(st.repl, '"')
-			ed.off, ed.n = off, len(st.repl)-off
-		}
+		w.quoteEdits(n) // the mask replaces the number as a JSON string
 	}
 	tail = (*w.out)[first:]
 	slices.SortFunc(tail, func(a, b edit) int { return a.start - b.start })
