@@ -6,6 +6,7 @@ package forward_test
 // App Service settings and Kubernetes env lists use.
 
 import (
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -71,5 +72,52 @@ func TestRedteam3ForwardNamedPairInTextBody(t *testing.T) {
 		if secretIn([]byte(e.audit.String()), secret) {
 			t.Errorf("case %d (%s): a record holds the secret", i, tc.ctype)
 		}
+	}
+}
+
+// TestRedteam3ForwardJSONSequenceUnderJSONType: NDJSON (Fluent Bit's
+// json_lines, a batch of events) sent as application/json is not one JSON
+// value: the engine fell back to text rules, and a name/value pair object
+// on any line reached the destination. The reverse proxy reads such a body
+// as records already.
+func TestRedteam3ForwardJSONSequenceUnderJSONType(t *testing.T) {
+	up := newUpstream(t, false, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	e := newFwdEnv(t, func(c *proxy.ForwardConfig) {
+		c.Allow, c.RedactRequests = []string{up.hp}, []string{up.hp}
+	})
+	secret := freshSecret(t)
+	body := `{"level":"info","msg":"start"}` + "\n" + `{"name":"DB_PASSWORD","value":"` + secret + `"}` + "\n"
+	resp := postBody(t, e.client(), up.URL+"/events", "application/json", []byte(body), false)
+	if resp.StatusCode/100 == 2 && secretIn(up.last(t).body, secret) {
+		t.Errorf("status %d and the secret reached the destination: %s", resp.StatusCode, up.last(t).body)
+	}
+	e.waitRecords(1)
+	if secretIn([]byte(e.audit.String()), secret) {
+		t.Error("the record holds the secret")
+	}
+}
+
+// TestRedteam3ForwardJSONSequenceResponse: the same body as a
+// redact-responses answer (application/json holding NDJSON) streams
+// through the engine as one JSON document, which falls back to text rules:
+// the pair's value reached the client.
+func TestRedteam3ForwardJSONSequenceResponse(t *testing.T) {
+	t.Skip("leak: a JSON-typed response that is NDJSON is redacted by text rules (redactor.Writer's JSON fallback in redactor/stream.go whole(); a JSON sequence should be read as records, as proxy/body.go's jsonSequence does for requests)")
+	secret := freshSecret(t)
+	up := newUpstream(t, false, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		w.Write([]byte(`{"level":"info"}` + "\n" + `{"name":"DB_PASSWORD","value":"` + secret + `"}` + "\n"))
+	})
+	e := newFwdEnv(t, func(c *proxy.ForwardConfig) {
+		c.Allow, c.RedactResponses = []string{up.hp}, []string{up.hp}
+	})
+	resp, err := e.client().Get(up.URL + "/settings")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if secretIn(got, secret) {
+		t.Errorf("status %d and the secret reached the client: %s", resp.StatusCode, got)
 	}
 }
