@@ -6,6 +6,7 @@ package forward_test
 // App Service settings and Kubernetes env lists use.
 
 import (
+	"crypto/rand"
 	"io"
 	"net/http"
 	"strings"
@@ -120,4 +121,59 @@ func TestRedteam3ForwardJSONSequenceResponse(t *testing.T) {
 	if secretIn(got, secret) {
 		t.Errorf("status %d and the secret reached the client: %s", resp.StatusCode, got)
 	}
+}
+
+// TestRedteam3ForwardRefusalMessageQuotesHeader: a refusal's message
+// quotes the media type or charset it could not handle, and records are
+// not redacted again, so a secret sent in Content-Type (masked in the
+// record's headers) came out whole in the record's message or omitted
+// reason, and in the error body the client (and its run history) got.
+func TestRedteam3ForwardRefusalMessageQuotesHeader(t *testing.T) {
+	var respToken string // the token the destination's Content-Type holds (requests are sequential)
+	up := newUpstream(t, false, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=xoxb-"+respToken)
+		w.Write([]byte("hello"))
+	})
+	for _, redact := range []bool{true, false} {
+		e := newFwdEnv(t, func(c *proxy.ForwardConfig) {
+			c.Allow = []string{up.hp}
+			if redact {
+				c.RedactRequests, c.RedactResponses = []string{up.hp}, []string{up.hp}
+			}
+		})
+		tokens := []string{}
+		for _, ct := range []string{"application/xoxb-%s", "text/plain; charset=xoxb-%s", `text/plain; charset="xoxb-%s"`} {
+			tok := "123456789012-1234567890123-" + strings.ToLower(fresh3(24))
+			respToken = "123456789012-1234567890123-" + strings.ToLower(fresh3(24))
+			tokens = append(tokens, tok, respToken)
+			req, _ := http.NewRequest(http.MethodPost, up.URL+"/x", strings.NewReader("hello"))
+			req.Header.Set("Content-Type", strings.Replace(ct, "%s", tok, 1))
+			resp, err := e.client().Do(req)
+			if err != nil {
+				t.Fatal(err)
+			}
+			body, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if strings.Contains(string(body), tok) {
+				t.Errorf("redact=%v %s: the error body quotes the token: %s", redact, ct, body)
+			}
+		}
+		e.waitRecords(len(tokens) / 2)
+		for _, tok := range tokens {
+			if strings.Contains(e.audit.String(), tok) {
+				t.Errorf("redact=%v: a record holds a Slack token sent in Content-Type", redact)
+			}
+		}
+	}
+}
+
+// fresh3 is n random lower-case letters and digits.
+func fresh3(n int) string {
+	const abc = "abcdefghijklmnopqrstuvwxyz0123456789"
+	b := make([]byte, n)
+	rand.Read(b)
+	for i := range b {
+		b[i] = abc[int(b[i])%len(abc)]
+	}
+	return string(b)
 }
