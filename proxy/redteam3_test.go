@@ -97,3 +97,21 @@ func TestRedteam3NumberInEmbeddedJSONKeepsBodyValid(t *testing.T) {
 		}
 	}
 }
+
+// TestRedteam3RefusalBodyQuotesContentType: the reverse proxy's 415 quoted
+// the charset or media type it refused, token included; shippers log the
+// error bodies they get.
+func TestRedteam3RefusalBodyQuotesContentType(t *testing.T) {
+	up := newCapture(t, nil)
+	f := start(t, oneRoute(up.URL, profile.Generic))
+	for _, ct := range []string{"text/plain; charset=%s", `text/plain; charset="%s"`, "application/%s"} {
+		tok := "xoxb-123456789012-1234567890123-" + strings.ToLower(fresh(24))
+		resp, body := post(t, f.url+"/ingest", strings.Replace(ct, "%s", tok, 1), []byte("hello"))
+		if resp.StatusCode/100 == 2 {
+			t.Fatalf("%s: status %d", ct, resp.StatusCode)
+		}
+		if strings.Contains(string(body), tok) {
+			t.Errorf("%s: the error body quotes the token: %s", ct, body)
+		}
+	}
+}
