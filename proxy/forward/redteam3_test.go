@@ -13,6 +13,8 @@ import (
 	"testing"
 
 	"github.com/flowmask/flowmask/proxy"
+	"github.com/flowmask/flowmask/proxy/forward"
+	"github.com/flowmask/flowmask/redactor"
 )
 
 // TestRedteam3ForwardNamedPairNumericValue: a name/value pair whose value
@@ -63,6 +65,7 @@ func TestRedteam3ForwardNamedPairInTextBody(t *testing.T) {
 		{"application/json", `{"name":"DB_PASSWORD","value":"%s"} trailing`},
 		{"application/x-ndjson", "{\"level\":\"info\"}\n{\n  \"name\": \"DB_PASSWORD\",\n  \"value\": \"%s\"\n}\n"},
 		{"text/csv", `{"name":"DB_PASSWORD","value":"%s"}`},
+		{"application/x-www-form-urlencoded", `{"name":"DB_PASSWORD","value":"%s"}`},
 	} {
 		secret := freshSecret(t)
 		body := strings.Replace(tc.body, "%s", secret, 1)
@@ -176,4 +179,28 @@ func fresh3(n int) string {
 		b[i] = abc[int(b[i])%len(abc)]
 	}
 	return string(b)
+}
+
+// TestRedteam3ForwardHeaderNameHoldsSecret: header names are copied into
+// records as they are (values go through the redactor), and Go
+// canonicalises them (X-Lz9kq2wx...), so a known secret or a token used as
+// a header name is recorded, its case changed, where the literal matcher
+// (case-sensitive) no longer sees it.
+func TestRedteam3ForwardHeaderNameHoldsSecret(t *testing.T) {
+	t.Skip("leak: header names are recorded unredacted and canonicalised (proxy/forward/record.go recordHeaders; the literal matcher is case-sensitive): mask a name that holds a secret in any case, or the whole header")
+	up := newUpstream(t, false, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
+	lit := "Lz9kQ2wX7vN4pR8mT3yB" + strings.ToUpper(fresh3(6))
+	e := newFwdEnv(t, func(c *proxy.ForwardConfig) { c.Allow = []string{up.hp} },
+		func(f *forward.Forward) { f.SetLiterals([]redactor.Literal{{Source: "test", Value: lit}}) })
+	req, _ := http.NewRequest(http.MethodGet, up.URL+"/x", nil)
+	req.Header.Set("X-"+lit, "1")
+	resp, err := e.client().Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	e.waitRecords(1)
+	if strings.Contains(strings.ToLower(e.audit.String()), strings.ToLower(lit)) {
+		t.Errorf("the record holds the known secret as a header name (case changed)")
+	}
 }
