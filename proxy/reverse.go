@@ -260,6 +260,15 @@ func (s *Server) reject(w http.ResponseWriter, ex *exchange, he *httpError) {
 		// The client is gone or stalled: do not wait for the rest.
 		w.Header().Set("Connection", "close")
 	}
+	if ex.red != nil && he.Msg != "" {
+		// A refusal may quote what the client sent (a media type, a
+		// charset): the shipper logs error bodies.
+		if out, st := ex.red.Append(nil, []byte(he.Msg), redactor.FormatText); st.Redactions > 0 {
+			c := *he
+			c.Msg = string(out)
+			he = &c
+		}
+	}
 	writeError(w, he)
 }
 

@@ -129,12 +129,37 @@ func (w *jsonWalker) number(s, e int, keyRule int32) {
 	n := len(*w.out)
 	st.spans = append(st.spans, span{start: s, end: e, rule: keyRule})
 	st.flushSpans(w.b, w.out)
+	w.quoteEdits(n)
+}
+
+// quoteEdits writes the masks of (*w.out)[n:], which replace numbers, as
+// JSON strings. In a JSON document held in a JSON string ("{\"pin\":1}")
+// the quotes are escaped once per level, so every enclosing document stays
+// valid; in other nested text (a quoted CSV cell, a decoded text line) the
+// mask is written bare rather than risk a quote that ends the enclosing
+// field.
+func (w *jsonWalker) quoteEdits(n int) {
+	st := w.st
+	q := []byte{'"'}
+	for b := w.b; b != nil && b.parent != nil; b = b.parent {
+		if !b.jsonString {
+			return
+		}
+		var e []byte
+		for _, c := range q {
+			if c == '"' || c == '\\' {
+				e = append(e, '\\')
+			}
+			e = append(e, c)
+		}
+		q = e
+	}
 	for k := n; k < len(*w.out); k++ {
 		ed := &(*w.out)[k]
 		off := len(st.repl)
-		st.repl = append(st.repl, '"')
+		st.repl = append(st.repl, q...)
 		st.repl = append(st.repl, st.repl[ed.off:ed.off+ed.n]...)
-		st.repl = append(st.repl, '"')
+		st.repl = append(st.repl, q...)
 		ed.off, ed.n = off, len(st.repl)-off
 	}
 }
@@ -215,6 +240,10 @@ func (w *jsonWalker) object(i, e int, keyRule int32) int {
 				continue
 			}
 		}
+		if vi < e && rl < 0 && src[vi] != '"' && isValueKey(key) && (src[vi] == '-' || src[vi] >= '0' && src[vi] <= '9') {
+			// {"name": "DB_PIN", "value": 7382910475}: a number is a value too.
+			pair.vs, pair.ve, pair.esc, pair.num = vi, numberEnd(src, vi, e), false, true
+		}
 		if vi < e && src[vi] == '"' && rl < 0 {
 			// {"name": "DB_PASSWORD", "value": "..."}: remember both sides.
 			switch string(key) {
@@ -229,7 +258,7 @@ func (w *jsonWalker) object(i, e int, keyRule int32) int {
 				}
 			case "value", "Value":
 				end, esc := stringEnd(src, vi+1, e)
-				pair.vs, pair.ve, pair.esc = vi+1, end, esc
+				pair.vs, pair.ve, pair.esc, pair.num = vi+1, end, esc, false
 			}
 		}
 		if rl < 0 && vi < e && st.depth < maxNest {
@@ -288,8 +317,26 @@ func (c *compiled) queryKeyRule(key []byte) int32 {
 // in another: Logic Apps variables, App Service settings, Kubernetes env.
 type namedPair struct {
 	rule   int32 // keyname rule of the name, -1 if not sensitive
-	vs, ve int   // the value string's content, vs -1 if none
+	vs, ve int   // the value string's content (or the number), vs -1 if none
 	esc    bool
+	num    bool // the value is a JSON number: its mask is written as a string
+}
+
+// isValueKey reports whether key is the value member of a name/value pair.
+func isValueKey(key []byte) bool {
+	return string(key) == "value" || string(key) == "Value"
+}
+
+// numberEnd is the end of the bare JSON value (a number) starting at i.
+func numberEnd(src []byte, i, e int) int {
+	for i < e {
+		switch src[i] {
+		case ',', '}', ']', ' ', '\t', '\n', '\r':
+			return i
+		}
+		i++
+	}
+	return i
 }
 
 // maskPair masks the value of a pair whose name is sensitive, replacing any
@@ -301,7 +348,10 @@ func (w *jsonWalker) maskPair(p *namedPair, first int) {
 	if p.esc {
 		val = unescapeSimple(val)
 	}
-	if isPlaceholder(val) {
+	if p.num && st.r.c.rules[p.rule].random {
+		return // rules gated by the randomness test keep numbers, as under a key
+	}
+	if !p.num && isPlaceholder(val) {
 		return
 	}
 	tail := (*w.out)[first:]
@@ -314,8 +364,12 @@ func (w *jsonWalker) maskPair(p *namedPair, first int) {
 		k++
 	}
 	*w.out = (*w.out)[:first+k]
+	n := len(*w.out)
 	st.spans = append(st.spans, span{start: p.vs, end: p.ve, rule: p.rule})
 	st.flushSpans(b, w.out)
+	if p.num {
+		w.quoteEdits(n) // the mask replaces the number as a JSON string
+	}
 	tail = (*w.out)[first:]
 	slices.SortFunc(tail, func(a, b edit) int { return a.start - b.start })
 }

@@ -1,10 +1,12 @@
 package audit
 
 import (
+	"errors"
 	"fmt"
 	"io"
 	"os"
 	"sort"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -234,12 +236,33 @@ func OpenOutput(output string, stdout, stderr io.Writer) (rs *Output, off bool, 
 	case "stdout":
 		rs.w = stdout
 	default:
+		if looksLikeURL(output) {
+			// Not quoted: the URL may hold a signature or a password.
+			return nil, false, errors.New("the output is a URL but not an http(s) URL; give an http(s) URL, a file path, stdout, stderr or off")
+		}
 		rs.path = output
 		if err := rs.Reopen(); err != nil {
 			return nil, false, err
 		}
 	}
 	return rs, false, nil
+}
+
+// looksLikeURL reports whether s starts with a URL scheme of two or more
+// letters and ":/" (ftp://, a mistyped htps://); a drive letter (C:/) is a
+// path.
+func looksLikeURL(s string) bool {
+	i := strings.Index(s, ":/")
+	if i < 2 {
+		return false
+	}
+	for j, c := range s[:i] {
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		if !letter && (j == 0 || !(c >= '0' && c <= '9' || c == '+' || c == '-' || c == '.')) {
+			return false
+		}
+	}
+	return true
 }
 
 // Output is a zapcore.WriteSyncer whose file can be reopened (for log

@@ -370,7 +370,7 @@ func redactRequestBody(req *http.Request, red *redactor.Redactor, max int64, lim
 	}
 	br.Bytes = wire.n
 	br.Encoding = cls.CodingNames()
-	out, st := red.Append(make([]byte, 0, dec.Len()+dec.Len()/4+64), dec.Bytes(), cls.Format)
+	out, st := redactHeld(red, make([]byte, 0, dec.Len()+dec.Len()/4+64), dec.Bytes(), cls.Format)
 	br.Redacted = true
 	br.Body = string(out[:min(len(out), limit)])
 	br.Truncated = len(out) > limit
@@ -385,6 +385,20 @@ func redactRequestBody(req *http.Request, red *redactor.Redactor, max int64, lim
 	dropDigests(req.Header)
 	req.TransferEncoding = nil
 	return nil, st, nil
+}
+
+// redactHeld redacts a held body of format f. A body sent as JSON that is
+// not one JSON value (NDJSON or concatenated events, as Fluent Bit's
+// json_lines sends under application/json) is redacted as the engine reads
+// its text, records included, never by text rules alone.
+func redactHeld(red *redactor.Redactor, dst, body []byte, f redactor.Format) ([]byte, redactor.Stats) {
+	if f != redactor.FormatJSON {
+		return red.Append(dst, body, f)
+	}
+	if doc, err := redactor.CheckJSON(body); err == nil {
+		return red.AppendJSON(dst, doc)
+	}
+	return red.Append(dst, body, redactor.FormatAuto)
 }
 
 // streamWindow is what the engine holds of a streamed body of format f at

@@ -443,6 +443,7 @@ func (f *Forward) acquire(ctx context.Context) bool {
 
 // reply answers with flowmask's own error and records the exchange.
 func (f *Forward) reply(w http.ResponseWriter, ex *fwdExchange, he *httpError) {
+	he = f.maskedError(he)
 	ex.rec.Status, ex.rec.Reason, ex.rec.Message = he.Status, he.Code, he.Msg
 	writeError(w, he)
 	f.finish(ex)
@@ -680,9 +681,34 @@ func modeName(req, res bool) string {
 
 // refuse answers a request with flowmask's own error instead of sending it.
 func (f *Forward) refuse(req *http.Request, ex *fwdExchange, he *httpError) (*http.Request, *http.Response) {
+	he = f.maskedError(he)
 	ex.synthetic = true
 	ex.rec.Reason, ex.rec.Message = he.Code, he.Msg
 	return req, errorResponse(req, he)
+}
+
+// maskedError is he with its message through the redactor: a refusal may
+// quote what the client or destination sent (a media type, a charset).
+func (f *Forward) maskedError(he *httpError) *httpError {
+	msg := maskText(f.red.Load(), he.Msg)
+	if msg == he.Msg {
+		return he
+	}
+	c := *he
+	c.Msg = msg
+	return &c
+}
+
+// maskText is s through the redactor as text ("" stays "").
+func maskText(red *redactor.Redactor, s string) string {
+	if s == "" || red == nil {
+		return s
+	}
+	out, st := red.Append(nil, []byte(s), redactor.FormatText)
+	if st.Redactions == 0 {
+		return s
+	}
+	return string(out)
 }
 
 // errorResponse is writeError as an *http.Response.
@@ -864,6 +890,16 @@ func (f *Forward) finish(ex *fwdExchange) {
 			ex.reqTap.finish()
 			ex.reqTap.record(ex.rec.Request)
 			ex.stats.Add(ex.reqTap.stats)
+		}
+		// Records are not redacted again as a whole: the texts that can
+		// quote a header (a refusal's message, why a body was not
+		// scanned) go through the redactor here.
+		red := f.red.Load()
+		ex.rec.Message = maskText(red, ex.rec.Message)
+		for _, b := range []*BodyRecord{ex.rec.Request, ex.rec.Response} {
+			if b != nil {
+				b.Omitted = maskText(red, b.Omitted)
+			}
 		}
 		d := time.Since(ex.start)
 		ex.rec.DurationMS = ms(d)

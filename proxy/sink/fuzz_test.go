@@ -28,6 +28,7 @@ func FuzzOTLPAttributes(f *testing.F) {
 	f.Add(`{"key":1,"value":{}}`)
 	f.Add(` [ ] `)
 	f.Add(`{"key":"password","value":{"bytesValue":"aHVudGVyMi1odW50ZXIy"}}`)
+	f.Add(`{"key":"password","key":"x","value":{"intValue":"738291047563"},"value":{"arrayValue":{"values":[{"stringValue":"a"}]}}}`)
 	f.Add(`{"body":{"bytesValue":"Y2FuYXJ5LVN1cDNyUzNjcmV0LTdmM2E5Yw=="},"x":{"bytesValue":"!!"}}`)
 	r := fuzzRedactor(f)
 	f.Fuzz(func(t *testing.T, s string) {

@@ -12,36 +12,18 @@ import (
 // hecProfile handles the Splunk HTTP Event Collector: /services/collector
 // and /event take concatenated JSON event objects, each redacted on its own
 // with the framing between them kept; /raw is text; the acknowledgement and
-// health endpoints pass untouched, so indexer acknowledgement keeps
-// working, but only when the request path is exactly one of them.
+// health endpoints are scanned like events (an ack poll holds no secret
+// and passes byte for byte, so indexer acknowledgement keeps working).
 type hecProfile struct{}
 
 func (hecProfile) Allow() []redactor.Allow { return nil }
 
-// hecExempt are the HEC endpoints whose bodies pass unscanned (ack polls
-// carry ack ids, health checks nothing).
-var hecExempt = map[string]bool{
-	"/services/collector/ack":        true,
-	"/services/collector/health":     true,
-	"/services/collector/health/1.0": true,
-}
-
-// hecIsExempt reports whether the raw request path is exactly an exempt
-// endpoint: no ;parameters, no percent-encoding, no trailing slash or
-// anything after it. Every other spelling is scanned.
-func hecIsExempt(r *http.Request) bool {
-	raw := r.RequestURI
-	if i := strings.IndexByte(raw, '?'); i >= 0 {
-		raw = raw[:i]
-	}
-	return hecExempt[raw] && r.URL.RawPath == "" && r.URL.Path == raw
-}
-
 func (hecProfile) Plan(r *http.Request, _ Route) (Plan, error) {
 	p := strings.TrimSuffix(r.URL.Path, "/")
+	// The ack and health endpoints are not exempt: their bodies (ack ids,
+	// nothing) pass unchanged through the event writer, and anything else
+	// POSTed there is redacted like an event.
 	switch {
-	case hecIsExempt(r):
-		return Plan{Skip: true}, nil
 	case strings.HasSuffix(p, "/raw"), strings.HasSuffix(p, "/raw/1.0"):
 		return Plan{Format: redactor.FormatText}, nil
 	}

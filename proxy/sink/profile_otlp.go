@@ -46,8 +46,10 @@ func otlpAttributes(red *redactor.Redactor, src []byte) ([]byte, redactor.Stats)
 		i = otlpSkipWS(src, i)
 		switch src[i] {
 		case '{':
-			var keySpan, strSpan [2]int
-			isBytes := false
+			// Every "key" and "value" member counts: a duplicate must not
+			// hide a sensitive key or a second value from the pair check.
+			var keys, vals, strs [][2]int
+			var bytesVal []bool
 			i = otlpSkipWS(src, i+1)
 			if src[i] == '}' {
 				return i + 1
@@ -61,10 +63,11 @@ func otlpAttributes(red *redactor.Redactor, src []byte) ([]byte, redactor.Stats)
 				switch {
 				case name == "key" && src[vs] == '"':
 					ve = otlpStrEnd(src, vs)
-					keySpan = [2]int{vs, ve}
+					keys = append(keys, [2]int{vs, ve})
 				case name == "value" && src[vs] == '{':
 					ve = walk(vs)
-					strSpan, isBytes = otlpStringValueIn(src, vs, ve)
+					sp, isBytes := otlpStringValueIn(src, vs, ve)
+					vals, strs, bytesVal = append(vals, [2]int{vs, ve}), append(strs, sp), append(bytesVal, isBytes)
 				case name == "bytesValue" && src[vs] == '"':
 					// Bytes anywhere (a log body, an array element): the
 					// decoded text is scanned; a pair below may mask it
@@ -84,22 +87,11 @@ func otlpAttributes(red *redactor.Redactor, src []byte) ([]byte, redactor.Stats)
 				i++ // '}'
 				break
 			}
-			if keySpan[1] > 0 && strSpan[1] > 0 && isBytes {
-				if repl, s, ok := otlpBytes(red, src[strSpan[0]:strSpan[1]], src[keySpan[0]:keySpan[1]]); ok {
-					// Replaces what the bytes alone gave, if anything.
-					edits = slices.DeleteFunc(edits, func(e otlpEdit) bool { return e.start == strSpan[0] })
-					edits = append(edits, otlpEdit{strSpan[0], strSpan[1], repl, s})
-				}
-			} else if keySpan[1] > 0 && strSpan[1] > 0 {
-				probe = append(probe[:0], '{')
-				probe = append(probe, src[keySpan[0]:keySpan[1]]...)
-				probe = append(probe, ':')
-				n := len(probe)
-				probe = append(probe, src[strSpan[0]:strSpan[1]]...)
-				probe = append(probe, '}')
-				out, s := red.Append(nil, probe, redactor.FormatJSON)
-				if s.Redactions > 0 && len(out) > n {
-					edits = append(edits, otlpEdit{strSpan[0], strSpan[1], out[n : len(out)-1], s})
+			for v := range vals {
+				for _, key := range keys {
+					if otlpPair(red, src, key, vals[v], strs[v], bytesVal[v], &edits, &probe) {
+						break // masked by the first sensitive key
+					}
 				}
 			}
 			return i
@@ -140,6 +132,76 @@ func otlpAttributes(red *redactor.Redactor, src []byte) ([]byte, redactor.Stats)
 		last = e.end
 	}
 	return append(out, src[last:]...), st
+}
+
+// otlpPair judges one attribute value (the object src[val[0]:val[1]],
+// whose stringValue or bytesValue is str) by its key, the quoted
+// src[key[0]:key[1]], and adds the edit that masks it. A value that is not
+// a string under a sensitive key (intValue, which OTLP JSON writes as a
+// string, doubleValue, arrayValue, kvlistValue) is masked whole: the value
+// object becomes {"stringValue":"<mask>"}. It reports whether it masked.
+func otlpPair(red *redactor.Redactor, src []byte, key, val, str [2]int, isBytes bool, edits *[]otlpEdit, probe *[]byte) bool {
+	inside := func(e otlpEdit) bool { return e.start >= val[0] && e.end <= val[1] }
+	switch {
+	case str[1] > 0 && isBytes:
+		repl, s, ok := otlpBytes(red, src[str[0]:str[1]], src[key[0]:key[1]])
+		if ok {
+			// Replaces what the bytes alone gave, if anything.
+			*edits = slices.DeleteFunc(*edits, func(e otlpEdit) bool { return e.start == str[0] })
+			*edits = append(*edits, otlpEdit{str[0], str[1], repl, s})
+		}
+		return ok
+	case str[1] > 0:
+		p := append((*probe)[:0], '{')
+		p = append(p, src[key[0]:key[1]]...)
+		p = append(p, ':')
+		n := len(p)
+		p = append(p, src[str[0]:str[1]]...)
+		p = append(p, '}')
+		*probe = p
+		out, s := red.Append(nil, p, redactor.FormatJSON)
+		if s.Redactions > 0 && len(out) > n {
+			*edits = slices.DeleteFunc(*edits, func(e otlpEdit) bool { return e.start >= str[0] && e.end <= str[1] })
+			*edits = append(*edits, otlpEdit{str[0], str[1], out[n : len(out)-1], s})
+			return true
+		}
+		return false
+	}
+	var name string
+	if json.Unmarshal(src[key[0]:key[1]], &name) != nil {
+		return false
+	}
+	if _, ok := red.NameRule(name); !ok {
+		return false
+	}
+	var members map[string]json.RawMessage
+	if json.Unmarshal(src[val[0]:val[1]], &members) != nil {
+		return false
+	}
+	var raw json.RawMessage
+	for _, m := range []string{"intValue", "doubleValue", "arrayValue", "kvlistValue"} {
+		if r, ok := members[m]; ok && string(r) != "null" {
+			raw = r
+			break
+		}
+	}
+	if raw == nil {
+		return false // boolValue, an empty value: nothing secret
+	}
+	text := string(raw)
+	var str2 string
+	if json.Unmarshal(raw, &str2) == nil {
+		text = str2 // intValue "123"
+	}
+	out, s := red.AppendValue(nil, name, []byte(text))
+	if s.Redactions == 0 {
+		return false
+	}
+	q, _ := json.Marshal(string(out))
+	repl := append(append([]byte(`{"stringValue":`), q...), '}')
+	*edits = slices.DeleteFunc(*edits, inside)
+	*edits = append(*edits, otlpEdit{val[0], val[1], repl, s})
+	return true
 }
 
 type otlpEdit struct {
