@@ -294,9 +294,15 @@ func withSize(r io.Reader, size int64) io.Reader {
 	return sizedReader{Reader: r, size: size}
 }
 
+// statter is a reader that can say what it reads from: an *os.File, or a
+// wrapper of one (standard input that must not be closed).
+type statter interface {
+	Stat() (os.FileInfo, error)
+}
+
 // fileSize returns the size of r if it is a regular file, else 0.
 func fileSize(r io.Reader) int64 {
-	f, ok := r.(*os.File)
+	f, ok := r.(statter)
 	if !ok {
 		return 0
 	}
@@ -308,7 +314,7 @@ func fileSize(r io.Reader) int64 {
 }
 
 func regularFile(r io.Reader) bool {
-	f, ok := r.(*os.File)
+	f, ok := r.(statter)
 	if !ok {
 		return false
 	}

@@ -64,7 +64,23 @@ func openInput(ctx context.Context, name string) (io.ReadCloser, error) {
 	if err != nil {
 		return nil, err
 	}
-	return io.NopCloser(r), nil
+	return stdinReader{r}, nil
+}
+
+// stdinReader is standard input as an input file: closing it does nothing,
+// and Stat answers for the file behind it, so input redirected from a file
+// (`< big.ndjson`) is read as a regular file of known size.
+type stdinReader struct{ io.Reader }
+
+func (stdinReader) Close() error { return nil }
+
+// Stat returns the FileInfo of the file behind standard input; a reader
+// that is no file has none.
+func (s stdinReader) Stat() (os.FileInfo, error) {
+	if f, ok := s.Reader.(*os.File); ok {
+		return f.Stat()
+	}
+	return nil, errors.New("standard input is not a file")
 }
 
 // readInput reads the whole file name, or standard input for "-"; by names
