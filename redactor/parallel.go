@@ -48,6 +48,9 @@ func (r *Redactor) streamParallel(ctx context.Context, dst io.Writer, src io.Rea
 	}
 	head := make([]byte, 0, parallelBlock)
 	head, eof, err := fill(src, head, detectSize)
+	for err == nil && !eof && f == FormatAuto && firstLineOpen(head, r.maxDoc) {
+		head, eof, err = fill(src, head, 2*len(head))
+	}
 	if err != nil {
 		return Stats{Bytes: int64(len(head))}, err
 	}

@@ -233,7 +233,7 @@ func (w *Writer) consume(n int) {
 
 func (w *Writer) process(final bool) error {
 	if w.format == FormatAuto {
-		if !final && len(w.buf) < detectSize {
+		if !final && (len(w.buf) < detectSize || firstLineOpen(w.buf, w.r.maxDoc)) {
 			return nil
 		}
 		w.format = sniff(w.buf, w.hint, final)
@@ -762,6 +762,23 @@ func firstValueEnd(b []byte) int {
 		}
 	}
 	return -1
+}
+
+// firstLineOpen reports whether b, the start of an input that opens like
+// JSON, does not yet show what follows its first line: sniff tells NDJSON
+// from one document by the first complete line and the start of the next,
+// so a first line longer than the detection window is read to its end (up
+// to max bytes) before deciding.
+func firstLineOpen(b []byte, max int) bool {
+	if len(b) > max {
+		return false
+	}
+	t := bytes.TrimLeft(bytes.TrimPrefix(b, utf8BOM), " \t\r\n")
+	if len(t) == 0 || (t[0] != '{' && t[0] != '[') {
+		return false
+	}
+	nl := bytes.IndexByte(t, '\n')
+	return nl < 0 || len(bytes.TrimLeft(t[nl+1:], " \t\r\n")) == 0
 }
 
 // sniff decides the format of the first bytes of an input; complete says b
