@@ -41,3 +41,31 @@ func TestAutoNDJSONFirstLineLongerThanDetection(t *testing.T) {
 		}
 	}
 }
+
+// TestAfterRecordGrow: a record of unknown length (a pipe) grows its
+// buffer by doubling; each outgrown buffer of GrowNotice bytes or more is
+// reported, so a one-shot command can give it back to the system at once
+// (issue 17.9: a 100 MiB line from a pipe held ~2.6x the record without).
+func TestAfterRecordGrow(t *testing.T) {
+	if testing.Short() {
+		t.Skip("redacts a 40 MiB record")
+	}
+	grown := 0
+	r := newRedactor(t, redactor.Config{MaxDocument: 64 << 20, AfterRecordGrow: func() { grown++ }})
+	const secret = "Zq8vW2mX7pL4kR9t"
+	line := `{"password":"` + secret + `","msg":"` + strings.Repeat("b", 40<<20) + `"}` + "\n"
+	for _, workers := range []int{1, 4} {
+		grown = 0
+		var out bytes.Buffer
+		if _, err := r.StreamParallel(context.Background(), &out, pipe{strings.NewReader(line)}, redactor.FormatAuto, redactor.FormatAuto, workers); err != nil {
+			t.Fatal(err)
+		}
+		if strings.Contains(out.String(), secret) {
+			t.Fatalf("workers=%d: secret kept", workers)
+		}
+		// 8 -> 16 -> 32 -> 64 MiB: at least the last two outgrown buffers.
+		if grown < 2 {
+			t.Errorf("workers=%d: AfterRecordGrow called %d times; want >= 2", workers, grown)
+		}
+	}
+}

@@ -151,6 +151,8 @@ type Redactor struct {
 	logger   *zap.Logger
 	pool     sync.Pool
 	litCount int
+	// afterGrow is Config.AfterRecordGrow.
+	afterGrow func()
 }
 
 // New compiles cfg into a Redactor. Errors name the rule or setting at fault.
@@ -173,7 +175,7 @@ func New(cfg Config) (*Redactor, error) {
 	if logger == nil {
 		logger = zap.NewNop()
 	}
-	r := &Redactor{mask: cfg.Mask, hashKey: append([]byte(nil), cfg.HashKey...), maxDoc: maxDoc, logger: logger}
+	r := &Redactor{mask: cfg.Mask, hashKey: append([]byte(nil), cfg.HashKey...), maxDoc: maxDoc, logger: logger, afterGrow: cfg.AfterRecordGrow}
 	// The known values' matcher does not depend on the rules: with
 	// thousands of values it takes as long to build as they take to
 	// compile, so the two are built side by side.
@@ -194,7 +196,7 @@ func New(cfg Config) (*Redactor, error) {
 // lits instead of r's literals. Building it is cheap compared with New, so a
 // refresh of known secrets can swap whole Redactors atomically.
 func (r *Redactor) WithLiterals(lits []Literal) *Redactor {
-	n := &Redactor{c: r.c, mask: r.mask, hashKey: r.hashKey, maxDoc: r.maxDoc, logger: r.logger}
+	n := &Redactor{c: r.c, mask: r.mask, hashKey: r.hashKey, maxDoc: r.maxDoc, logger: r.logger, afterGrow: r.afterGrow}
 	n.useLiterals(n.buildLiterals(lits))
 	n.pool.New = func() any { return newState(n) }
 	return n

@@ -129,7 +129,18 @@ type Config struct {
 	MaxDocument int
 	// Logger receives warnings about the configuration. Nil means no logs.
 	Logger *zap.Logger
+	// AfterRecordGrow, if set, is called each time a Writer replaced a
+	// record buffer of GrowNotice bytes or more by a larger one and dropped
+	// the old one: a record of unknown length (a long line on a pipe) grows
+	// by doubling. A one-shot command passes debug.FreeOSMemory, so the
+	// process holds about the record, not also every smaller buffer it
+	// outgrew and the runtime has not yet given back.
+	AfterRecordGrow func()
 }
+
+// GrowNotice is the smallest outgrown record buffer that
+// Config.AfterRecordGrow hears of.
+const GrowNotice = 8 << 20
 
 // Stats counts what a call redacted. It holds rule IDs and counts, never
 // secret bytes.

@@ -48,11 +48,13 @@ func (r *Redactor) streamParallel(ctx context.Context, dst io.Writer, src io.Rea
 	}
 	head := make([]byte, 0, parallelBlock)
 	head, eof, err := fill(src, head, detectSize)
-	for err == nil && !eof && f == FormatAuto && firstLineOpen(head, r.maxDoc) {
-		head, eof, err = fill(src, head, 2*len(head))
-	}
 	if err != nil {
 		return Stats{Bytes: int64(len(head))}, err
+	}
+	if f == FormatAuto && !eof && firstLineOpen(head, r.maxDoc) {
+		// A first line longer than the detection window: one Writer reads
+		// it to its end, decides, and holds it once.
+		return r.stream(ctx, dst, io.MultiReader(bytes.NewReader(head), src), f, hint, size)
 	}
 	if f == FormatAuto {
 		f = sniff(head, hint, eof)

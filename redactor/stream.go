@@ -125,7 +125,11 @@ func (w *Writer) reserve(n int) {
 	c = max(min(c, w.r.maxDoc+chunkSize), need)
 	buf := make([]byte, len(w.buf), c)
 	copy(buf, w.buf)
+	outgrown := cap(w.buf)
 	w.buf = buf
+	if outgrown >= GrowNotice && w.r.afterGrow != nil {
+		w.r.afterGrow()
+	}
 }
 
 // OnFinding registers fn to be called for each secret found. Call it before

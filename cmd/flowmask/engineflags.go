@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -81,7 +82,10 @@ func (f *engineFlags) buildWith(logger *zap.Logger, loadSecrets bool) (*redactor
 	if err != nil {
 		return nil, 0, err
 	}
-	cfg := redactor.Config{Rules: set, Mask: mask, MaxDocument: f.maxDocument, Logger: logger}
+	cfg := redactor.Config{Rules: set, Mask: mask, MaxDocument: f.maxDocument, Logger: logger,
+		// A file command holds one long record of unknown size (a pipe)
+		// once: the buffers it outgrew go back to the system at once.
+		AfterRecordGrow: debug.FreeOSMemory}
 	if mask == redactor.MaskHash {
 		key := streamsFrom(ctx).getenv("FLOWMASK_HASH_KEY")
 		if key == "" {
