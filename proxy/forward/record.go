@@ -103,8 +103,11 @@ func isCredentialHeader(name string) bool {
 const maskedHeader = "[REDACTED:credential-header]"
 
 // recordHeaders copies h for a record: credential headers masked (keeping
-// an auth scheme such as "Bearer"), other values through the redactor.
-func recordHeaders(h http.Header, red *redactor.Redactor) map[string][]string {
+// an auth scheme such as "Bearer"), other values through the redactor, and
+// every name through recordName (net/http has canonicalised it, so its
+// case is not what the client sent). fold is red with its known secrets
+// lower-cased.
+func recordHeaders(h http.Header, red, fold *redactor.Redactor) map[string][]string {
 	if len(h) == 0 {
 		return nil
 	}
@@ -122,9 +125,34 @@ func recordHeaders(h http.Header, red *redactor.Redactor) map[string][]string {
 			}
 			cp[i] = red.String(v)
 		}
-		out[k] = cp
+		name := recordName(k, red, fold)
+		// Two names can mask to the same text: keep every value.
+		out[name] = append(out[name], cp...)
 	}
 	return out
+}
+
+// recordName is s (a header name, host or method the client chose, or a
+// text quoting one) for a record. HTTP compares names and hosts
+// case-insensitively and flowmask changes their case (net/http
+// canonicalises header names, hosts are lower-cased), so a known secret in
+// them may be in any case: s goes through red as it is and, lower-cased,
+// through fold (red with its known secrets lower-cased). When fold finds a
+// secret the record holds the lower-cased, masked text; otherwise red's.
+func recordName(s string, red, fold *redactor.Redactor) string {
+	if s == "" {
+		return s
+	}
+	out := red.String(s)
+	if fold == nil {
+		return out
+	}
+	l := strings.ToLower(s)
+	if fold.String(l) == l {
+		return out
+	}
+	// Mask what red found (rules may be case-sensitive), then the rest.
+	return fold.String(strings.ToLower(out))
 }
 
 func isScheme(s string) bool {
