@@ -146,7 +146,7 @@ func NewForward(cfg *ForwardConfig, opts ForwardOptions) (*Forward, error) {
 		}
 		f.auth, f.ownLits = a, lits
 	}
-	sink, sinkLits, err := proxy.LoadAuditSink(cfg)
+	sink, sinkLits, err := loadAuditSink(cfg)
 	if err != nil {
 		return nil, err
 	}

@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flowmask/flowmask/proxy"
 	"github.com/flowmask/flowmask/proxy/forward"
 	"github.com/flowmask/flowmask/redactor"
 )
@@ -19,7 +18,7 @@ import (
 func TestForwardNamesHoldSecretAnyCase(t *testing.T) {
 	up := newUpstream(t, false, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	lit := "Qp7ZtR2mWx9KvB4nLs6H" + strings.ToUpper(fresh3(6))
-	e := newFwdEnv(t, func(c *proxy.ForwardConfig) { c.Allow = []string{up.hp} },
+	e := newFwdEnv(t, func(c *forward.ForwardConfig) { c.Allow = []string{up.hp} },
 		func(f *forward.Forward) { f.SetLiterals([]redactor.Literal{{Source: "test", Value: lit}}) })
 	c := e.client()
 

@@ -11,19 +11,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/flowmask/flowmask/proxy"
 	"github.com/flowmask/flowmask/proxy/audit"
 	"github.com/flowmask/flowmask/redactor"
 	"go.uber.org/zap"
-)
-
-// The record types are proxy's (the audit poster there frames them):
-// ForwardRecord is one exchange's record, BodyRecord one direction of it,
-// TunnelRecord what is known of a blind tunnel.
-type (
-	ForwardRecord = proxy.ForwardRecord
-	BodyRecord    = proxy.BodyRecord
-	TunnelRecord  = proxy.TunnelRecord
 )
 
 // recordWriter writes records as JSON lines, each with one Write call on
