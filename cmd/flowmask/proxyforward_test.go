@@ -39,3 +39,36 @@ func TestProxyForwardSectionErrors(t *testing.T) {
 		}
 	}
 }
+
+// TestConfigCheckEverySection: config check reports the errors of every
+// section of one file (the proxy's keys and routes, forward:, secrets:),
+// each with file, line and key, sorted by line; kafka: is left alone when
+// it has no errors of its own to report here.
+func TestConfigCheckEverySection(t *testing.T) {
+	data := []byte(`listen: 127.0.0.1:8080
+forward:
+  listen: 127.0.0.1:3128
+  intercpt: [api.example.com:443]
+  max_body_bytes: 20000000000GiB
+  allow: [nohost]
+routes:
+  - name: a
+    limits: {max_decoded_bytes: 9223372036854775808, upstream_timeout: 30}
+    colour: blue
+secrets:
+  refresh: -1m
+`)
+	want := []string{
+		`every-section.yaml:4: forward.intercpt: unknown key (did you mean "intercept"?)`,
+		"every-section.yaml:5: forward.max_body_bytes: size too large (at most 9223372036854775807 bytes, 8EiB)",
+		`every-section.yaml:6: forward.allow[0]: want host:port, got "nohost"`,
+		"every-section.yaml:9: routes[0].limits.max_decoded_bytes: size too large (at most 9223372036854775807 bytes, 8EiB)",
+		"every-section.yaml:9: routes[0].limits.upstream_timeout: want a duration such as 30s, 5m or 1h30m, got !!int `30` (a number needs a unit)",
+		"every-section.yaml:10: routes[0].colour: unknown key",
+		"every-section.yaml:12: secrets.refresh: must not be negative",
+	}
+	got := checkConfig("every-section.yaml", data)
+	if strings.Join(got, "\n") != strings.Join(want, "\n") {
+		t.Errorf("got\n%s\nwant\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
