@@ -44,10 +44,6 @@ type Config struct {
 	// Routes map requests to upstreams, by host and path prefix, first match
 	// wins. A request no route matches gets 404 and is never forwarded.
 	Routes []RouteConfig `yaml:"routes"`
-	// Forward is the file's forward: section, parsed by
-	// [ParseForwardConfig]; nil when there is none. `flowmask proxy` then
-	// also runs the forward proxy.
-	Forward *ForwardConfig `yaml:"-"`
 }
 
 // TLSConfig is the listener's TLS. Both files are re-read when they change,

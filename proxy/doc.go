@@ -1,6 +1,6 @@
 // Package proxy is flowmask's redacting reverse proxy and its routing (the
-// forward MITM proxy is package proxy/forward; its `forward:` config
-// section, record types and audit poster are still here):
+// forward MITM proxy, with its `forward:` config section and records, is
+// package proxy/forward; the audit poster is package proxy/audit):
 // request bodies on their way to a log or SIEM ingestion endpoint are
 // decoded (package proxy/httpbody), redacted by the engine per the route's
 // sink profile (package proxy/sink), re-encoded and forwarded, and a body

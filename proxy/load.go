@@ -40,15 +40,11 @@ func DecodeConfig(doc *yamlconf.Doc) (*Config, yamlconf.Errors) {
 		return nil, yamlconf.Errors{doc.Errorf("", "empty config")}
 	}
 	cfg := DefaultConfig()
-	// A forward: section belongs to the forward proxy, which checks it here
-	// too; a kafka: section to flowmask kafka (kafka.DecodeConfig), which the
-	// proxy ignores so that one file can configure both.
+	// A forward: section belongs to the forward proxy
+	// (forward.DecodeForwardSection), a kafka: section to flowmask kafka
+	// (kafka.DecodeConfig); the proxy ignores both so that one file can
+	// configure all three, and its callers decode them.
 	errs := doc.Decode(cfg, "forward", "kafka")
-	if doc.Has("forward") {
-		fwd, ferrs := DecodeForwardSection(doc)
-		errs = append(errs, ferrs...)
-		cfg.Forward = fwd
-	}
 	cfg.SetDefaults()
 	return cfg, yamlconf.Merge(errs, doc.Place(cfg.Validate()))
 }

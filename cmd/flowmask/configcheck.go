@@ -6,6 +6,7 @@ import (
 	"github.com/flowmask/flowmask/internal/yamlconf"
 	"github.com/flowmask/flowmask/kafka"
 	"github.com/flowmask/flowmask/proxy"
+	"github.com/flowmask/flowmask/proxy/forward"
 	"github.com/spf13/cobra"
 )
 
@@ -68,6 +69,10 @@ func checkConfig(name string, data []byte) []string {
 		return errorLines(yamlconf.Flatten(err))
 	}
 	_, all := proxy.DecodeConfig(doc)
+	if doc.Has("forward") {
+		_, errs := forward.DecodeForwardSection(doc)
+		all = append(all, errs...)
+	}
 	if doc.Has("kafka") {
 		_, errs := kafka.DecodeConfig(doc)
 		all = append(all, errs...)

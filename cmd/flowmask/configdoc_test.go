@@ -14,6 +14,7 @@ import (
 	"go.yaml.in/yaml/v3"
 
 	"github.com/flowmask/flowmask/proxy"
+	"github.com/flowmask/flowmask/proxy/forward"
 )
 
 // configDocs are the pages whose YAML examples document the config file.
@@ -26,7 +27,7 @@ var yamlBlock = regexp.MustCompile("(?ms)^```yaml\n(.*?)^```")
 func docYAMLBlocks(t *testing.T) map[string][]byte {
 	t.Helper()
 	top := yamlKeys(reflect.TypeOf(proxy.Config{}))
-	top["forward"] = reflect.TypeOf(proxy.ForwardConfig{})
+	top["forward"] = reflect.TypeOf(forward.ForwardConfig{})
 	out := map[string][]byte{}
 	for _, page := range configDocs {
 		data, err := os.ReadFile(filepath.Join("..", "..", "docs", page))
@@ -146,7 +147,7 @@ func TestConfigReferenceMatchesCode(t *testing.T) {
 	}
 	var want []string
 	keyPaths(reflect.TypeOf(proxy.Config{}), "", &want)
-	keyPaths(reflect.TypeOf(proxy.ForwardConfig{}), "forward", &want)
+	keyPaths(reflect.TypeOf(forward.ForwardConfig{}), "forward", &want)
 	slices.Sort(want)
 	for _, p := range want {
 		if !documented[p] {

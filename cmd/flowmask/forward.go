@@ -97,7 +97,7 @@ sources; SIGTERM drains in-flight requests and exits.`,
 	}
 	fl := cmd.Flags()
 	fl.StringVar(&f.config, "config", "", "flowmask config `FILE`; its forward: and secrets: sections are read")
-	fl.StringVar(&f.listen, "listen", "", "listen `ADDR` (default "+proxy.DefaultForwardListen+")")
+	fl.StringVar(&f.listen, "listen", "", "listen `ADDR` (default "+forward.DefaultForwardListen+")")
 	fl.StringVar(&f.admin, "admin", "", "admin `ADDR` for /healthz, /readyz, /metrics, or off (default off)")
 	fl.StringVar(&f.caDir, "ca-dir", "", "`DIR` holding ca.crt and ca.key, the CA that signs certificates of intercepted hosts")
 	fl.StringArrayVar(&f.intercept, "intercept", nil, "intercept (TLS-terminate and inspect) CONNECTs to `HOST:PORT` (repeatable)")
@@ -112,7 +112,7 @@ sources; SIGTERM drains in-flight requests and exits.`,
 	fl.StringVar(&f.auditWSID, "audit-workspace-id", "", "Log Analytics workspace `ID` (azure-data-collector)")
 	fl.StringVar(&f.auditWSKeyFile, "audit-workspace-key-file", "", "`FILE` holding the workspace shared key, base64 (azure-data-collector)")
 	fl.StringVar(&f.auditWSKeyEnv, "audit-workspace-key-env", "", "environment variable `NAME` holding the workspace shared key (azure-data-collector)")
-	fl.StringVar(&f.auditLogType, "audit-log-type", "", "Log-Type of azure-data-collector posts, the table <TYPE>_CL (default "+proxy.DefaultAuditLogType+")")
+	fl.StringVar(&f.auditLogType, "audit-log-type", "", "Log-Type of azure-data-collector posts, the table <TYPE>_CL (default "+forward.DefaultAuditLogType+")")
 	fl.StringVar(&f.authFile, "auth-file", "", "proxy credentials `FILE`: user:<bcrypt hash> lines (Basic) or bearer tokens; required unless listening on loopback")
 	fl.StringVar(&f.upstreamCA, "upstream-ca", "", "PEM `FILE` of extra CAs trusted for destinations (besides the system roots / SSL_CERT_FILE)")
 	fl.StringVar(&f.recordLimit, "record-body-limit", "", "cut recorded bodies at this `SIZE` (default 64KiB)")
@@ -130,15 +130,15 @@ sources; SIGTERM drains in-flight requests and exits.`,
 }
 
 // forwardConfig builds the config the file and flags describe.
-func (f *forwardFlags) forwardConfig() (*proxy.ForwardConfig, secrets.Config, error) {
+func (f *forwardFlags) forwardConfig() (*forward.ForwardConfig, secrets.Config, error) {
 	if err := refuseStdinConfig(f.config, &f.secrets); err != nil {
 		return nil, secrets.Config{}, err
 	}
-	cfg := proxy.DefaultForwardConfig()
+	cfg := forward.DefaultForwardConfig()
 	var sec secrets.Config
 	if f.config != "" {
 		var err error
-		if cfg, err = proxy.LoadForwardConfig(f.config); err != nil {
+		if cfg, err = forward.LoadForwardConfig(f.config); err != nil {
 			return nil, sec, err
 		}
 		if sec, err = loadSecretsConfig(f.config); err != nil {

@@ -9,6 +9,7 @@ import (
 	"sync/atomic"
 	"syscall"
 
+	"github.com/flowmask/flowmask/internal/yamlconf"
 	"github.com/flowmask/flowmask/proxy"
 	"github.com/flowmask/flowmask/proxy/forward"
 	"github.com/flowmask/flowmask/redactor/secrets"
@@ -70,19 +71,21 @@ the forward proxy (see flowmask forward) in this process.`,
 	return cmd
 }
 
-// proxyConfig builds the config the flags describe.
-func (f *proxyFlags) proxyConfig() (*proxy.Config, error) {
+// proxyConfig builds the config the flags describe, and the forward proxy's
+// config when the config file has a forward: section (nil otherwise).
+func (f *proxyFlags) proxyConfig() (*proxy.Config, *forward.ForwardConfig, error) {
 	if err := refuseStdinConfig(f.config, &f.secrets); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	var cfg *proxy.Config
+	var fwd *forward.ForwardConfig
 	if f.config != "" {
 		if f.upstream != "" || f.profile != "" || f.workspaceKey != "" || f.mode != "" {
-			return nil, errors.New("--upstream, --profile, --mode and --workspace-key-file describe a single route; put them in the --config file instead")
+			return nil, nil, errors.New("--upstream, --profile, --mode and --workspace-key-file describe a single route; put them in the --config file instead")
 		}
 		var err error
-		if cfg, err = proxy.LoadConfig(f.config); err != nil {
-			return nil, err
+		if cfg, fwd, err = loadProxyFile(f.config); err != nil {
+			return nil, nil, err
 		}
 	} else {
 		cfg = proxy.DefaultConfig()
@@ -97,13 +100,38 @@ func (f *proxyFlags) proxyConfig() (*proxy.Config, error) {
 	}
 	cfg.SetDefaults()
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return cfg, nil
+	return cfg, fwd, nil
+}
+
+// loadProxyFile reads a config file once and decodes it for flowmask proxy:
+// the proxy's keys and routes and, when there is one, the forward: section.
+// Every problem of both is returned, sorted by line.
+func loadProxyFile(name string) (*proxy.Config, *forward.ForwardConfig, error) {
+	data, err := os.ReadFile(name)
+	if err != nil {
+		return nil, nil, fmt.Errorf("config: %w", err)
+	}
+	doc, err := yamlconf.Parse(name, data)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, errs := proxy.DecodeConfig(doc)
+	var fwd *forward.ForwardConfig
+	if doc.Has("forward") {
+		var ferrs yamlconf.Errors
+		fwd, ferrs = forward.DecodeForwardSection(doc)
+		errs = append(errs, ferrs...)
+	}
+	if err := errs.Err(); err != nil {
+		return nil, nil, err
+	}
+	return cfg, fwd, nil
 }
 
 func runProxy(ctx context.Context, cmd *cobra.Command, f *proxyFlags) error {
-	cfg, err := f.proxyConfig()
+	cfg, fwdCfg, err := f.proxyConfig()
 	if err != nil {
 		return &exitError{exitUsage, err}
 	}
@@ -147,8 +175,8 @@ func runProxy(ctx context.Context, cmd *cobra.Command, f *proxyFlags) error {
 	// A forward: section in the same file runs the forward proxy in this
 	// process, with the same known secrets (metrics on its own admin).
 	var fw *forward.Forward
-	if cfg.Forward != nil {
-		if fw, err = forward.NewForward(cfg.Forward, forward.ForwardOptions{Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(), LogOutput: streamsFrom(ctx).logOutput(), Ready: ready}); err != nil {
+	if fwdCfg != nil {
+		if fw, err = forward.NewForward(fwdCfg, forward.ForwardOptions{Stdout: cmd.OutOrStdout(), Stderr: cmd.ErrOrStderr(), LogOutput: streamsFrom(ctx).logOutput(), Ready: ready}); err != nil {
 			return &exitError{exitUsage, fmt.Errorf("forward: %w", err)}
 		}
 		defer fw.Close()

@@ -7,7 +7,7 @@ import (
 	"path/filepath"
 	"testing"
 
-	"github.com/flowmask/flowmask/proxy"
+	"github.com/flowmask/flowmask/proxy/forward"
 )
 
 // BenchmarkForwardRecord measures one plain-HTTP exchange in record mode
@@ -18,7 +18,7 @@ func BenchmarkForwardRecord(b *testing.B) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(body)
 	})
-	e := newFwdEnv(b, func(c *proxy.ForwardConfig) {
+	e := newFwdEnv(b, func(c *forward.ForwardConfig) {
 		c.Allow, c.Audit = []string{up.hp}, filepath.Join(b.TempDir(), "audit.jsonl")
 	})
 	tr := &http.Transport{Proxy: http.ProxyURL(e.proxyURL), MaxIdleConnsPerHost: 8}
@@ -40,7 +40,7 @@ func BenchmarkForwardRecord(b *testing.B) {
 func BenchmarkForwardRedactRequest(b *testing.B) {
 	body := []byte(`{"user":"svc","password":"hunter2-hunter2","items":[` + string(bytes.Repeat([]byte(`{"id":1,"status":"ok"},`), 40)) + `{}]}`)
 	up := newUpstream(b, false, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(http.StatusNoContent) })
-	e := newFwdEnv(b, func(c *proxy.ForwardConfig) {
+	e := newFwdEnv(b, func(c *forward.ForwardConfig) {
 		c.Allow, c.RedactRequests, c.Audit = []string{up.hp}, []string{up.hp}, filepath.Join(b.TempDir(), "audit.jsonl")
 	})
 	tr := &http.Transport{Proxy: http.ProxyURL(e.proxyURL), MaxIdleConnsPerHost: 8}

@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flowmask/flowmask/proxy"
+	"github.com/flowmask/flowmask/proxy/forward"
 	"github.com/flowmask/flowmask/redactor/charset"
 )
 
@@ -21,7 +21,7 @@ func TestForwardRecordUnscannedSaysSo(t *testing.T) {
 	secret := freshSecret(t)
 	doc := `{"user":"alice","password":"` + secret + `","note":"` + strings.Repeat("padding ", 8) + `"}`
 	up := newUpstream(t, false, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })
-	e := newFwdEnv(t, func(c *proxy.ForwardConfig) { c.Allow = []string{up.hp} })
+	e := newFwdEnv(t, func(c *forward.ForwardConfig) { c.Allow = []string{up.hp} })
 	c := e.client()
 	cases := []struct {
 		hdr      []string
@@ -68,7 +68,7 @@ func TestForwardRecordUnscannedSaysSo(t *testing.T) {
 func TestForwardRedactRequestBudget(t *testing.T) {
 	secret := freshSecret(t)
 	up := newUpstream(t, false, func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(204) })
-	e := newFwdEnv(t, func(c *proxy.ForwardConfig) {
+	e := newFwdEnv(t, func(c *forward.ForwardConfig) {
 		c.Allow = []string{up.hp}
 		c.RedactRequests = []string{up.hp}
 		c.MaxInflightDecoded = 256 << 10
@@ -110,7 +110,7 @@ func TestForwardRedactResponseBodies(t *testing.T) {
 			io.WriteString(w, "password="+secret)
 		}
 	})
-	e := newFwdEnv(t, func(c *proxy.ForwardConfig) {
+	e := newFwdEnv(t, func(c *forward.ForwardConfig) {
 		c.Allow = []string{up.hp}
 		c.RedactResponses = []string{up.hp}
 	})

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flowmask/flowmask/proxy"
+	"github.com/flowmask/flowmask/proxy/forward"
 )
 
 // closedWithin reports whether the peer closes conn before limit (a
@@ -30,7 +30,7 @@ func closedWithin(conn net.Conn, r io.Reader, limit time.Duration) bool {
 // requests by idle_timeout.
 func TestForwardTunnelTimeouts(t *testing.T) {
 	up := newUpstream(t, false, jsonReply)
-	e := newFwdEnv(t, func(c *proxy.ForwardConfig) {
+	e := newFwdEnv(t, func(c *forward.ForwardConfig) {
 		c.Allow, c.Intercept = []string{up.hp}, []string{up.hp}
 		c.ReadHeaderTimeout, c.IdleTimeout = 200*time.Millisecond, 300*time.Millisecond
 	})
@@ -65,7 +65,7 @@ func TestForwardTunnelTimeouts(t *testing.T) {
 // connection_timeout however busy it is.
 func TestForwardConnectionTimeout(t *testing.T) {
 	up := newUpstream(t, false, jsonReply)
-	e := newFwdEnv(t, func(c *proxy.ForwardConfig) {
+	e := newFwdEnv(t, func(c *forward.ForwardConfig) {
 		c.Allow, c.Intercept = []string{up.hp}, []string{up.hp}
 		c.ConnectionTimeout = 300 * time.Millisecond
 	})
@@ -98,7 +98,7 @@ func TestForwardExchangeCap(t *testing.T) {
 	var once sync.Once
 	free := func() { once.Do(func() { close(release) }) }
 	t.Cleanup(free) // before the destination closes, whatever fails
-	e := newFwdEnv(t, func(c *proxy.ForwardConfig) {
+	e := newFwdEnv(t, func(c *forward.ForwardConfig) {
 		c.Allow, c.MaxConcurrentExchanges, c.QueueTimeout = []string{up.hp}, 1, 50*time.Millisecond
 	})
 	c := e.client()
@@ -140,15 +140,15 @@ func TestForwardExchangeCap(t *testing.T) {
 // TestForwardConfigBounds: the bounds load from YAML with their defaults,
 // and bad values are errors naming the key.
 func TestForwardConfigBounds(t *testing.T) {
-	cfg, err := proxy.ParseForwardConfig("f.yaml", []byte("forward:\n  max_header_bytes: 32KiB\n  idle_timeout: 5s\n  allow_networks: [10.1.0.0/16, 192.168.1.7]\n"))
+	cfg, err := forward.ParseForwardConfig("f.yaml", []byte("forward:\n  max_header_bytes: 32KiB\n  idle_timeout: 5s\n  allow_networks: [10.1.0.0/16, 192.168.1.7]\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if cfg.MaxHeaderBytes != 32<<10 || cfg.IdleTimeout != 5*time.Second || cfg.ReadHeaderTimeout != proxy.DefaultForwardReadHeader ||
-		cfg.MaxConcurrentExchanges != proxy.DefaultMaxConcurrentExchanges || len(cfg.AllowNetworks) != 2 {
+	if cfg.MaxHeaderBytes != 32<<10 || cfg.IdleTimeout != 5*time.Second || cfg.ReadHeaderTimeout != forward.DefaultForwardReadHeader ||
+		cfg.MaxConcurrentExchanges != forward.DefaultMaxConcurrentExchanges || len(cfg.AllowNetworks) != 2 {
 		t.Errorf("loaded: %+v", cfg)
 	}
-	_, err = proxy.ParseForwardConfig("f.yaml", []byte("forward:\n  read_timeout: -1s\n  allow_networks: [nonsense]\n  max_concurrent_exchanges: -2\n"))
+	_, err = forward.ParseForwardConfig("f.yaml", []byte("forward:\n  read_timeout: -1s\n  allow_networks: [nonsense]\n  max_concurrent_exchanges: -2\n"))
 	for _, want := range []string{"forward.read_timeout", "forward.allow_networks[0]", "forward.max_concurrent_exchanges"} {
 		if err == nil || !strings.Contains(err.Error(), want) {
 			t.Errorf("error %v; want it to name %s", err, want)

@@ -3,8 +3,10 @@
 // run-history record of every exchange and can redact request and
 // response bodies inline.
 //
-// Build one with [NewForward] from a validated proxy.ForwardConfig (the
-// `forward:` section of the shared config file) and serve it with
+// Build one with [NewForward] from a validated [ForwardConfig] (the
+// `forward:` section of the shared config file, read with
+// [LoadForwardConfig], or with [DecodeForwardSection] by a caller that
+// reads the rest of the file too) and serve it with
 // [Forward.Serve] or [Forward.ListenAndServe]. Destinations are dialled
 // only through its address policy; CONNECT is intercepted with the
 // operator's CA (package proxy/mitmca), tunnelled blind, or refused; every

@@ -82,15 +82,18 @@ type Forward struct {
 	base                                   *redactor.Redactor
 	ownLits                                []redactor.Literal
 	red                                    atomic.Pointer[redactor.Redactor]
-	gp                                     *goproxy.ProxyHttpServer
-	transport                              *http.Transport
-	records                                *recordWriter
-	logger                                 *zap.Logger
-	registry                               *prometheus.Registry
-	metrics                                *proxy.Metrics
-	ready                                  atomic.Bool
-	readyCheck                             func() error
-	bodies                                 *httpbody.Budget // decoded bodies in flight
+	// fold is red with every known secret lower-cased, for names that
+	// are case-insensitive (header names, hosts): see recordName.
+	fold       atomic.Pointer[redactor.Redactor]
+	gp         *goproxy.ProxyHttpServer
+	transport  *http.Transport
+	records    *recordWriter
+	logger     *zap.Logger
+	registry   *prometheus.Registry
+	metrics    *proxy.Metrics
+	ready      atomic.Bool
+	readyCheck func() error
+	bodies     *httpbody.Budget // decoded bodies in flight
 	// tunnels serves the HTTP exchanges inside intercepted CONNECT
 	// tunnels, fed through tunnelConns.
 	tunnels     *http.Server
@@ -143,7 +146,7 @@ func NewForward(cfg *ForwardConfig, opts ForwardOptions) (*Forward, error) {
 		}
 		f.auth, f.ownLits = a, lits
 	}
-	sink, sinkLits, err := proxy.LoadAuditSink(cfg)
+	sink, sinkLits, err := loadAuditSink(cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -253,6 +256,11 @@ func (f *Forward) httpServer(h http.Handler) *http.Server {
 // flight; the auth file's tokens stay.
 func (f *Forward) SetLiterals(lits []redactor.Literal) {
 	all := append(append([]redactor.Literal(nil), lits...), f.ownLits...)
+	folded := make([]redactor.Literal, len(all))
+	for i, l := range all {
+		folded[i] = redactor.Literal{Source: l.Source, Value: strings.ToLower(l.Value)}
+	}
+	f.fold.Store(f.base.WithLiterals(folded))
 	f.red.Store(f.base.WithLiterals(all))
 }
 
@@ -637,7 +645,7 @@ func (f *Forward) onRequest(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Req
 		// Ask for identity so there is nothing to decode.
 		req.Header.Del("Accept-Encoding")
 	}
-	ex.rec.Request = &BodyRecord{Headers: recordHeaders(req.Header, red)}
+	ex.rec.Request = &BodyRecord{Headers: recordHeaders(req.Header, red, f.fold.Load())}
 	if req.Body != nil && req.Body != http.NoBody {
 		limit := int(f.cfg.RecordBodyLimit)
 		if ex.redactReq {
@@ -768,7 +776,7 @@ func (f *Forward) roundTrip(req *http.Request, ctx *goproxy.ProxyCtx) (*http.Res
 			he = &httpError{Status: StatusClientClosed, Code: "client_closed", Msg: "the client went away", Err: err}
 		}
 		if ce := f.logger.Check(zapcore.DebugLevel, "destination failed"); ce != nil {
-			ce.Write(zap.String("host", ex.rec.Host), zapErrCode(he.Code), zapErrMsg(err))
+			ce.Write(zap.String("host", recordName(ex.rec.Host, f.red.Load(), f.fold.Load())), zapErrCode(he.Code), zapErrMsg(err))
 		}
 		_, resp = f.refuse(req, ex, he)
 	}
@@ -808,12 +816,12 @@ func (f *Forward) onResponse(resp *http.Response, ctx *goproxy.ProxyCtx) *http.R
 		return r
 	}
 	if resp.StatusCode == http.StatusSwitchingProtocols {
-		ex.rec.Response = &BodyRecord{Headers: recordHeaders(resp.Header, red), Omitted: "websocket"}
+		ex.rec.Response = &BodyRecord{Headers: recordHeaders(resp.Header, red, f.fold.Load()), Omitted: "websocket"}
 		f.finish(ex)
 		return resp
 	}
 	removeHopByHop(resp.Header, false)
-	br := &BodyRecord{Headers: recordHeaders(resp.Header, red)}
+	br := &BodyRecord{Headers: recordHeaders(resp.Header, red, f.fold.Load())}
 	ex.rec.Response = br
 	if resp.Body == nil || resp.Body == http.NoBody || resp.StatusCode == http.StatusNoContent ||
 		resp.StatusCode == http.StatusNotModified || ctx.Req.Method == http.MethodHead {
@@ -894,11 +902,17 @@ func (f *Forward) finish(ex *fwdExchange) {
 		// Records are not redacted again as a whole: the texts that can
 		// quote a header (a refusal's message, why a body was not
 		// scanned) go through the redactor here.
-		red := f.red.Load()
-		ex.rec.Message = maskText(red, ex.rec.Message)
+		red, fold := f.red.Load(), f.fold.Load()
+		ex.rec.Message = recordName(ex.rec.Message, red, fold)
+		// Host, method and user are echoed from the client: a secret
+		// there, in any case, is masked too.
+		ex.rec.Host = recordName(ex.rec.Host, red, fold)
+		ex.rec.Method = recordName(ex.rec.Method, red, fold)
+		ex.rec.User = recordName(ex.rec.User, red, fold)
 		for _, b := range []*BodyRecord{ex.rec.Request, ex.rec.Response} {
 			if b != nil {
 				b.Omitted = maskText(red, b.Omitted)
+				b.Encoding = recordName(b.Encoding, red, fold)
 			}
 		}
 		d := time.Since(ex.start)

@@ -26,7 +26,6 @@ import (
 	"time"
 
 	"github.com/elazarl/goproxy"
-	"github.com/flowmask/flowmask/proxy"
 	"github.com/flowmask/flowmask/proxy/forward"
 	"github.com/flowmask/flowmask/proxy/mitmca"
 	"github.com/flowmask/flowmask/redactor"
@@ -76,7 +75,7 @@ type fwdEnv struct {
 	logs     *fwdBuf
 }
 
-func newFwdEnv(t testing.TB, mut func(*proxy.ForwardConfig), setup ...func(*forward.Forward)) *fwdEnv {
+func newFwdEnv(t testing.TB, mut func(*forward.ForwardConfig), setup ...func(*forward.Forward)) *fwdEnv {
 	t.Helper()
 	e := &fwdEnv{t: t, caDir: t.TempDir(), audit: &fwdBuf{}, logs: &fwdBuf{}}
 	if err := mitmca.Init(e.caDir, time.Now()); err != nil {
@@ -88,7 +87,7 @@ func newFwdEnv(t testing.TB, mut func(*proxy.ForwardConfig), setup ...func(*forw
 	}
 	e.caPool = x509.NewCertPool()
 	e.caPool.AppendCertsFromPEM(pemCA)
-	cfg := proxy.DefaultForwardConfig()
+	cfg := forward.DefaultForwardConfig()
 	cfg.CADir, cfg.Audit, cfg.LogLevel = e.caDir, "stdout", "debug"
 	if mut != nil {
 		mut(cfg)
@@ -260,7 +259,7 @@ func postSecret(t *testing.T, c *http.Client, u string) (*http.Response, string)
 // record holds the metadata and redacted bodies, and no secret.
 func TestForwardRecordMode(t *testing.T) {
 	up := newUpstream(t, false, jsonReply)
-	e := newFwdEnv(t, func(c *proxy.ForwardConfig) { c.Allow = []string{up.hp} })
+	e := newFwdEnv(t, func(c *forward.ForwardConfig) { c.Allow = []string{up.hp} })
 	resp, body := postSecret(t, e.client(), up.URL+"/v1/items?sig="+fwdSig+"&page=2")
 	if resp.StatusCode != 200 || body != secretReply {
 		t.Fatalf("got %d %q; want 200 and the destination's body unchanged", resp.StatusCode, body)
@@ -320,7 +319,7 @@ func TestForwardInterceptRedactsResponses(t *testing.T) {
 		}
 		jsonReply(w, r)
 	})
-	e := newFwdEnv(t, func(c *proxy.ForwardConfig) {
+	e := newFwdEnv(t, func(c *forward.ForwardConfig) {
 		c.Allow, c.Intercept, c.RedactResponses = []string{up.hp}, []string{up.hp}, []string{up.hp}
 		c.UpstreamCA = caFile(t, up.cert)
 	})
@@ -368,7 +367,7 @@ func TestForwardInterceptRedactsResponses(t *testing.T) {
 // gzip decoded; a body that cannot be scanned is refused, never sent.
 func TestForwardRedactsRequests(t *testing.T) {
 	up := newUpstream(t, false, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
-	e := newFwdEnv(t, func(c *proxy.ForwardConfig) {
+	e := newFwdEnv(t, func(c *forward.ForwardConfig) {
 		c.Allow, c.RedactRequests = []string{up.hp}, []string{up.hp}
 	})
 	c := e.client()
@@ -453,7 +452,7 @@ func TestForwardUnscannableResponse(t *testing.T) {
 	}
 	plain := newUpstream(t, false, reply)
 	secure := newUpstream(t, true, reply)
-	e := newFwdEnv(t, func(c *proxy.ForwardConfig) {
+	e := newFwdEnv(t, func(c *forward.ForwardConfig) {
 		c.Allow = []string{plain.hp, secure.hp}
 		c.Intercept = []string{secure.hp}
 		c.RedactResponses = []string{plain.hp, secure.hp}
@@ -603,7 +602,7 @@ func TestForwardDestinationPolicy(t *testing.T) {
 	// when allow_networks holds it (an allow-listed name is not enough: see
 	// TestForwardAllowedNameResolvesToBlocked).
 	fn2 := &fakeNet{names: fn.names}
-	e2 := newFwdEnv(t, func(c *proxy.ForwardConfig) {
+	e2 := newFwdEnv(t, func(c *forward.ForwardConfig) {
 		c.Allow, c.AllowNetworks = []string{"internal.test:80", "public.test:443"}, []string{"10.1.2.0/24"}
 	},
 		func(f *forward.Forward) { f.Lookup, f.Dial = fn2.lookup, fn2.dial })
@@ -635,7 +634,7 @@ func TestForwardDestinationPolicy(t *testing.T) {
 // (the client sees the destination's own certificate) and recorded.
 func TestForwardBlindTunnel(t *testing.T) {
 	up := newUpstream(t, true, jsonReply)
-	e := newFwdEnv(t, func(c *proxy.ForwardConfig) { c.Allow = []string{up.hp} })
+	e := newFwdEnv(t, func(c *forward.ForwardConfig) { c.Allow = []string{up.hp} })
 	resp, body := postSecret(t, e.client(up.cert), up.URL+"/t")
 	if resp.StatusCode != 200 || body != secretReply {
 		t.Fatalf("%d %s", resp.StatusCode, body)
@@ -654,7 +653,7 @@ func TestForwardBlindTunnel(t *testing.T) {
 // missing or wrong credentials get 407 with Proxy-Authenticate; good ones
 // pass and are never forwarded.
 func TestForwardProxyAuth(t *testing.T) {
-	cfg := proxy.DefaultForwardConfig()
+	cfg := forward.DefaultForwardConfig()
 	cfg.Listen = "0.0.0.0:3128"
 	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "auth_file is required") {
 		t.Errorf("non-loopback listener without auth: %v", err)
@@ -664,7 +663,7 @@ func TestForwardProxyAuth(t *testing.T) {
 	af := filepath.Join(t.TempDir(), "auth")
 	os.WriteFile(af, []byte("# users\nalice:"+string(hash)+"\n"+token+"\n"), 0o600)
 	up := newUpstream(t, false, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
-	e := newFwdEnv(t, func(c *proxy.ForwardConfig) { c.Allow, c.AuthFile = []string{up.hp}, af })
+	e := newFwdEnv(t, func(c *forward.ForwardConfig) { c.Allow, c.AuthFile = []string{up.hp}, af })
 	for _, tt := range []struct {
 		name string
 		user *url.Userinfo
@@ -696,7 +695,7 @@ func TestForwardProxyAuth(t *testing.T) {
 	}
 	// Bearer token on CONNECT (blind tunnel to a TLS destination).
 	tlsUp := newUpstream(t, true, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
-	e2 := newFwdEnv(t, func(c *proxy.ForwardConfig) { c.Allow, c.AuthFile = []string{tlsUp.hp}, af })
+	e2 := newFwdEnv(t, func(c *forward.ForwardConfig) { c.Allow, c.AuthFile = []string{tlsUp.hp}, af })
 	pool := x509.NewCertPool()
 	pool.AddCert(tlsUp.cert)
 	for _, tt := range []struct {
@@ -739,7 +738,7 @@ func TestForwardWebSocket(t *testing.T) {
 		io.WriteString(conn, "echo "+line)
 	})
 	secure := newUpstream(t, true, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "no") })
-	e := newFwdEnv(t, func(c *proxy.ForwardConfig) {
+	e := newFwdEnv(t, func(c *forward.ForwardConfig) {
 		c.Allow = []string{up.hp, secure.hp}
 		c.Intercept = []string{secure.hp}
 		c.UpstreamCA = caFile(t, secure.cert)
@@ -781,7 +780,7 @@ func TestForwardWebSocket(t *testing.T) {
 	if !strings.Contains(st, "403") {
 		t.Errorf("plain upgrade without allow_websocket: %q; want 403", st)
 	}
-	e2 := newFwdEnv(t, func(c *proxy.ForwardConfig) { c.Allow, c.AllowWebSocket = []string{up.hp}, []string{up.hp} })
+	e2 := newFwdEnv(t, func(c *forward.ForwardConfig) { c.Allow, c.AllowWebSocket = []string{up.hp}, []string{up.hp} })
 	st, conn = handshake(e2)
 	conn.Close()
 	if !strings.Contains(st, "101") || !strings.Contains(st, "echo ping") {
@@ -800,7 +799,7 @@ func TestForwardCurl(t *testing.T) {
 	}
 	plain := newUpstream(t, false, jsonReply)
 	secure := newUpstream(t, true, jsonReply)
-	e := newFwdEnv(t, func(c *proxy.ForwardConfig) {
+	e := newFwdEnv(t, func(c *forward.ForwardConfig) {
 		c.Allow = []string{plain.hp, secure.hp}
 		c.Intercept, c.RedactResponses = []string{secure.hp}, []string{secure.hp}
 		c.UpstreamCA = caFile(t, secure.cert)
@@ -834,14 +833,14 @@ func TestForwardConfigFile(t *testing.T) {
 		os.WriteFile(p, []byte(s), 0o600)
 		return p
 	}
-	cfg, err := proxy.LoadForwardConfig(write("routes: [{name: x}]\nsecrets: {env: [A]}\nforward:\n  listen: 127.0.0.1:3129\n  intercept: [api.example.com:443]\n  ca_dir: /ca\n  record_body_limit: 1KiB\n"))
+	cfg, err := forward.LoadForwardConfig(write("routes: [{name: x}]\nsecrets: {env: [A]}\nforward:\n  listen: 127.0.0.1:3129\n  intercept: [api.example.com:443]\n  ca_dir: /ca\n  record_body_limit: 1KiB\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	if cfg.Listen != "127.0.0.1:3129" || cfg.RecordBodyLimit != 1024 || cfg.Audit != "stderr" || cfg.MaxBodyBytes == 0 {
 		t.Errorf("cfg %+v", cfg)
 	}
-	if cfg, err := proxy.LoadForwardConfig(write("forward:\n")); err != nil || cfg.Listen != proxy.DefaultForwardListen {
+	if cfg, err := forward.LoadForwardConfig(write("forward:\n")); err != nil || cfg.Listen != forward.DefaultForwardListen {
 		t.Errorf("empty forward section: %v %+v", err, cfg)
 	}
 	for _, tt := range []struct{ give, want string }{
@@ -857,7 +856,7 @@ func TestForwardConfigFile(t *testing.T) {
 		{"forward:\n  intercpt: [a:1]\n  max_body_bytes: -1\n  allow: [b]\n", "f.yaml:3: forward.max_body_bytes: a size must not be negative"},
 		{"forward:\n  intercpt: [a:1]\n  max_body_bytes: -1\n  allow: [b]\n", "f.yaml:4: forward.allow[0]: want host:port"},
 	} {
-		_, err := proxy.LoadForwardConfig(write(tt.give))
+		_, err := forward.LoadForwardConfig(write(tt.give))
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%q: %v; want %q", tt.give, err, tt.want)
 		}
@@ -891,7 +890,7 @@ func TestCAInit(t *testing.T) {
 	bad := t.TempDir()
 	os.WriteFile(filepath.Join(bad, mitmca.CertFile), goproxy.CA_CERT, 0o600)
 	os.WriteFile(filepath.Join(bad, mitmca.KeyFile), goproxy.CA_KEY, 0o600)
-	cfg := proxy.DefaultForwardConfig()
+	cfg := forward.DefaultForwardConfig()
 	cfg.CADir, cfg.Intercept = bad, []string{"a.example:443"}
 	if _, err := forward.NewForward(cfg, forward.ForwardOptions{Stderr: io.Discard}); err == nil || !strings.Contains(err.Error(), "public") {
 		t.Errorf("goproxy's CA: %v; want refused", err)
@@ -903,7 +902,7 @@ func TestCAInit(t *testing.T) {
 func TestForwardAuditReopen(t *testing.T) {
 	up := newUpstream(t, false, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") })
 	path := filepath.Join(t.TempDir(), "audit.jsonl")
-	e := newFwdEnv(t, func(c *proxy.ForwardConfig) { c.Allow, c.Audit = []string{up.hp}, path })
+	e := newFwdEnv(t, func(c *forward.ForwardConfig) { c.Allow, c.Audit = []string{up.hp}, path })
 	get := func() {
 		resp, err := e.client().Get(up.URL + "/r")
 		if err != nil {
@@ -936,7 +935,7 @@ func FuzzParseForwardConfig(f *testing.F) {
 	f.Add([]byte("proxy: {}\nforward: 3\n"))
 	f.Add([]byte("forward:\n  listen: 0.0.0.0:1\n  auth_file: a\n  upstream_timeout: -1s\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		cfg, err := proxy.ParseForwardConfig("f.yaml", data)
+		cfg, err := forward.ParseForwardConfig("f.yaml", data)
 		if err != nil {
 			if !strings.Contains(err.Error(), "f.yaml") {
 				t.Fatalf("error does not name the file: %v", err)
@@ -954,7 +953,7 @@ func FuzzParseForwardConfig(f *testing.F) {
 func TestForwardMisdirected(t *testing.T) {
 	up := newUpstream(t, true, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "reached") })
 	other := newUpstream(t, false, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "other") })
-	e := newFwdEnv(t, func(c *proxy.ForwardConfig) {
+	e := newFwdEnv(t, func(c *forward.ForwardConfig) {
 		c.Allow, c.Intercept, c.UpstreamCA = []string{up.hp, other.hp}, []string{up.hp}, caFile(t, up.cert)
 	})
 	conn, err := net.Dial("tcp", e.proxyURL.Host)
@@ -991,13 +990,13 @@ func TestForwardMisdirected(t *testing.T) {
 func TestForwardInterceptIsNotAllow(t *testing.T) {
 	up := newUpstream(t, true, func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "reached") })
 	fn := &fakeNet{names: map[string][]netip.Addr{"api.test": addrs("93.184.216.34")}}
-	e := newFwdEnv(t, func(c *proxy.ForwardConfig) {
+	e := newFwdEnv(t, func(c *forward.ForwardConfig) {
 		c.Allow, c.Intercept = []string{"files.test:443"}, []string{"api.test:443"}
 	}, func(f *forward.Forward) { f.Lookup, f.Dial = fn.lookup, fn.dial })
 	if _, err := e.client().Get("https://api.test/"); err == nil || !strings.Contains(err.Error(), "Forbidden") {
 		t.Errorf("intercepted, not allowed: %v; want 403 on CONNECT", err)
 	}
-	e2 := newFwdEnv(t, func(c *proxy.ForwardConfig) { c.Intercept, c.UpstreamCA = []string{up.hp}, caFile(t, up.cert) })
+	e2 := newFwdEnv(t, func(c *forward.ForwardConfig) { c.Intercept, c.UpstreamCA = []string{up.hp}, caFile(t, up.cert) })
 	if _, err := e2.client().Get(up.URL + "/"); err == nil || !strings.Contains(err.Error(), "Forbidden") {
 		t.Errorf("intercepted loopback without allow: %v; want 403", err)
 	}
@@ -1030,7 +1029,7 @@ func TestForwardAuditToURL(t *testing.T) {
 	}))
 	defer sinkSrv.Close()
 	up := newUpstream(t, false, jsonReply)
-	e := newFwdEnv(t, func(c *proxy.ForwardConfig) { c.Allow, c.Audit = []string{up.hp}, sinkSrv.URL+"/ingest" })
+	e := newFwdEnv(t, func(c *forward.ForwardConfig) { c.Allow, c.Audit = []string{up.hp}, sinkSrv.URL+"/ingest" })
 	postSecret(t, e.client(), up.URL+"/a")
 	postSecret(t, e.client(), up.URL+"/b")
 	deadline := time.Now().Add(10 * time.Second)
@@ -1049,7 +1048,7 @@ func TestForwardAuditToURL(t *testing.T) {
 		}
 		time.Sleep(20 * time.Millisecond)
 	}
-	bad := proxy.DefaultForwardConfig()
+	bad := forward.DefaultForwardConfig()
 	bad.Audit = "http://"
 	if bad.Validate() == nil {
 		t.Error("an audit URL without a host validated")
@@ -1060,7 +1059,7 @@ func TestForwardAuditToURL(t *testing.T) {
 // record_body_limit after redaction, and say so.
 func TestForwardRecordTruncates(t *testing.T) {
 	up := newUpstream(t, false, jsonReply)
-	e := newFwdEnv(t, func(c *proxy.ForwardConfig) { c.Allow, c.RecordBodyLimit = []string{up.hp}, 20 })
+	e := newFwdEnv(t, func(c *forward.ForwardConfig) { c.Allow, c.RecordBodyLimit = []string{up.hp}, 20 })
 	_, body := postSecret(t, e.client(), up.URL+"/t")
 	if body != secretReply {
 		t.Fatalf("record mode changed the body: %q", body)

@@ -23,7 +23,6 @@ import (
 	"time"
 
 	"github.com/elazarl/goproxy"
-	"github.com/flowmask/flowmask/proxy"
 	"github.com/flowmask/flowmask/proxy/forward"
 	"github.com/flowmask/flowmask/proxy/mitmca"
 )
@@ -54,7 +53,7 @@ func TestForwardUpstreamResetAbortsClient(t *testing.T) {
 		name := map[bool]string{false: "http", true: "intercepted-https"}[tlsOn]
 		t.Run(name, func(t *testing.T) {
 			up := newUpstream(t, tlsOn, resetMidBody)
-			e := newFwdEnv(t, func(c *proxy.ForwardConfig) {
+			e := newFwdEnv(t, func(c *forward.ForwardConfig) {
 				c.Allow = []string{up.hp}
 				if tlsOn {
 					c.Intercept, c.UpstreamCA = []string{up.hp}, caFile(t, up.cert)
@@ -101,7 +100,7 @@ func connectThrough(t *testing.T, e *fwdEnv, hp string) (net.Conn, *bufio.Reader
 // connection is closed; the header is not forwarded nor recorded.
 func TestForwardTunnelHeaderLimit(t *testing.T) {
 	up := newUpstream(t, true, jsonReply)
-	e := newFwdEnv(t, func(c *proxy.ForwardConfig) {
+	e := newFwdEnv(t, func(c *forward.ForwardConfig) {
 		c.Allow, c.Intercept, c.UpstreamCA = []string{up.hp}, []string{up.hp}, caFile(t, up.cert)
 	})
 	big := "k=" + fwdKnown + strings.Repeat("x", 100<<10) // over the 64KiB default
@@ -135,7 +134,7 @@ func TestForwardTunnelHeaderLimit(t *testing.T) {
 // and every following request on the kept-alive tunnel.
 func TestForwardCleartextInTunnel(t *testing.T) {
 	up := newUpstream(t, false, jsonReply)
-	e := newFwdEnv(t, func(c *proxy.ForwardConfig) {
+	e := newFwdEnv(t, func(c *forward.ForwardConfig) {
 		c.Allow, c.Intercept, c.RedactRequests = []string{up.hp}, []string{up.hp}, []string{up.hp}
 	})
 	conn, br := connectThrough(t, e, up.hp)
@@ -175,7 +174,7 @@ func TestForwardCleartextInTunnel(t *testing.T) {
 // intercepted TLS connection is redacted, not only the first.
 func TestForwardTLSKeepAliveEveryExchange(t *testing.T) {
 	up := newUpstream(t, true, jsonReply)
-	e := newFwdEnv(t, func(c *proxy.ForwardConfig) {
+	e := newFwdEnv(t, func(c *forward.ForwardConfig) {
 		c.Allow, c.Intercept, c.RedactRequests = []string{up.hp}, []string{up.hp}, []string{up.hp}
 		c.UpstreamCA = caFile(t, up.cert)
 	})
@@ -206,7 +205,7 @@ func TestForwardAllowedNameResolvesToBlocked(t *testing.T) {
 		"db.partner.test":   addrs("93.184.216.34", "10.9.8.7"),
 		"loop.partner.test": addrs("127.0.0.1"),
 	}}
-	e := newFwdEnv(t, func(c *proxy.ForwardConfig) {
+	e := newFwdEnv(t, func(c *forward.ForwardConfig) {
 		c.Allow = []string{"api.partner.test:80", "db.partner.test:80", "loop.partner.test:443", "10.0.0.9:80"}
 		c.Intercept = []string{"loop.partner.test:443"}
 	}, func(f *forward.Forward) { f.Lookup, f.Dial = fn.lookup, fn.dial })
@@ -268,7 +267,7 @@ func TestForwardRefusesGoproxyKey(t *testing.T) {
 	}
 	os.WriteFile(filepath.Join(dir, mitmca.CertFile), pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der}), 0o600)
 	os.WriteFile(filepath.Join(dir, mitmca.KeyFile), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: kd}), 0o600)
-	cfg := proxy.DefaultForwardConfig()
+	cfg := forward.DefaultForwardConfig()
 	cfg.CADir, cfg.Intercept, cfg.Audit = dir, []string{"api.test:443"}, "off"
 	_, err = forward.NewForward(cfg, forward.ForwardOptions{LogOutput: &fwdBuf{}})
 	if err == nil || !strings.Contains(err.Error(), "goproxy") {
@@ -308,7 +307,7 @@ func TestForwardUnaskedSwitchInTunnel(t *testing.T) {
 		b, _ := io.ReadAll(brw)
 		raw <- b
 	})
-	e := newFwdEnv(t, func(c *proxy.ForwardConfig) {
+	e := newFwdEnv(t, func(c *forward.ForwardConfig) {
 		c.Allow, c.Intercept, c.RedactRequests = []string{up.hp}, []string{up.hp}, []string{up.hp}
 	})
 	conn, br := connectThrough(t, e, up.hp)

@@ -11,19 +11,9 @@ import (
 	"sync"
 	"time"
 
-	"github.com/flowmask/flowmask/proxy"
 	"github.com/flowmask/flowmask/proxy/audit"
 	"github.com/flowmask/flowmask/redactor"
 	"go.uber.org/zap"
-)
-
-// The record types are proxy's (the audit poster there frames them):
-// ForwardRecord is one exchange's record, BodyRecord one direction of it,
-// TunnelRecord what is known of a blind tunnel.
-type (
-	ForwardRecord = proxy.ForwardRecord
-	BodyRecord    = proxy.BodyRecord
-	TunnelRecord  = proxy.TunnelRecord
 )
 
 // recordWriter writes records as JSON lines, each with one Write call on
@@ -103,11 +93,15 @@ func isCredentialHeader(name string) bool {
 const maskedHeader = "[REDACTED:credential-header]"
 
 // recordHeaders copies h for a record: credential headers masked (keeping
-// an auth scheme such as "Bearer"), other values through the redactor.
-func recordHeaders(h http.Header, red *redactor.Redactor) map[string][]string {
+// an auth scheme such as "Bearer"), other values through the redactor, and
+// every name through a nameMasker (net/http has canonicalised it, so its
+// case is not what the client sent). fold is red with its known secrets
+// lower-cased.
+func recordHeaders(h http.Header, red, fold *redactor.Redactor) map[string][]string {
 	if len(h) == 0 {
 		return nil
 	}
+	names := nameMasker{red: red, fold: fold}
 	out := make(map[string][]string, len(h))
 	for k, vs := range h {
 		cp := make([]string, len(vs))
@@ -122,9 +116,67 @@ func recordHeaders(h http.Header, red *redactor.Redactor) map[string][]string {
 			}
 			cp[i] = red.String(v)
 		}
-		out[k] = cp
+		name := names.mask(k)
+		// Two names can mask to the same text: keep every value.
+		out[name] = append(out[name], cp...)
 	}
 	return out
+}
+
+// recordName is s (a header name, host or method the client chose, or a
+// text quoting one) for a record: see nameMasker.
+func recordName(s string, red, fold *redactor.Redactor) string {
+	if s == "" {
+		return s
+	}
+	n := nameMasker{red: red, fold: fold}
+	return n.mask(s)
+}
+
+// nameMasker masks secrets in names for records. HTTP compares names and
+// hosts case-insensitively and flowmask changes their case (net/http
+// canonicalises header names, hosts are lower-cased), so a known secret in
+// them may be in any case: a name goes through red as it is and,
+// lower-cased, through fold (red with its known secrets lower-cased). When
+// fold finds a secret the record holds the lower-cased, masked text;
+// otherwise red's. Its buffers are reused from name to name, so a clean
+// name costs no allocation of its own.
+type nameMasker struct {
+	red, fold *redactor.Redactor
+	in, out   []byte
+}
+
+func (n *nameMasker) mask(s string) string {
+	n.in = append(n.in[:0], s...)
+	var st redactor.Stats
+	n.out, st = n.red.Append(n.out[:0], n.in, redactor.FormatText)
+	masked := s
+	if st.Redactions > 0 {
+		masked = string(n.out)
+	}
+	if n.fold == nil {
+		return masked
+	}
+	lowerASCII(n.in)
+	if n.out, st = n.fold.Append(n.out[:0], n.in, redactor.FormatText); st.Redactions == 0 {
+		return masked
+	}
+	if masked == s {
+		return string(n.out)
+	}
+	// Both found something: mask what red found (rules may be
+	// case-sensitive), then the rest.
+	return n.fold.String(strings.ToLower(masked))
+}
+
+// lowerASCII lower-cases the ASCII letters of b in place (a header name is
+// ASCII; other bytes are kept as they are).
+func lowerASCII(b []byte) {
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
 }
 
 func isScheme(s string) bool {

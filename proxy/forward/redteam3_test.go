@@ -12,7 +12,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flowmask/flowmask/proxy"
 	"github.com/flowmask/flowmask/proxy/forward"
 	"github.com/flowmask/flowmask/redactor"
 )
@@ -22,7 +21,7 @@ import (
 // destination unmasked, though {"password":48291573610} is masked.
 func TestRedteam3ForwardNamedPairNumericValue(t *testing.T) {
 	up := newUpstream(t, false, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
-	e := newFwdEnv(t, func(c *proxy.ForwardConfig) {
+	e := newFwdEnv(t, func(c *forward.ForwardConfig) {
 		c.Allow, c.RedactRequests = []string{up.hp}, []string{up.hp}
 	})
 	secret := "73829104756392"
@@ -56,7 +55,7 @@ func TestRedteam3ForwardNamedPairNumericValue(t *testing.T) {
 func TestRedteam3ForwardNamedPairInTextBody(t *testing.T) {
 	t.Skip("leak: a {\"name\":\"DB_PASSWORD\",\"value\":...} object in a text-mode body (text/plain, JSON with trailing bytes, pretty JSON in NDJSON) is not masked: the engine's text path never walks it (redactor/stream.go, detect.go)")
 	up := newUpstream(t, false, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
-	e := newFwdEnv(t, func(c *proxy.ForwardConfig) {
+	e := newFwdEnv(t, func(c *forward.ForwardConfig) {
 		c.Allow, c.RedactRequests = []string{up.hp}, []string{up.hp}
 	})
 	for i, tc := range []struct{ ctype, body string }{
@@ -86,7 +85,7 @@ func TestRedteam3ForwardNamedPairInTextBody(t *testing.T) {
 // as records already.
 func TestRedteam3ForwardJSONSequenceUnderJSONType(t *testing.T) {
 	up := newUpstream(t, false, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
-	e := newFwdEnv(t, func(c *proxy.ForwardConfig) {
+	e := newFwdEnv(t, func(c *forward.ForwardConfig) {
 		c.Allow, c.RedactRequests = []string{up.hp}, []string{up.hp}
 	})
 	secret := freshSecret(t)
@@ -112,7 +111,7 @@ func TestRedteam3ForwardJSONSequenceResponse(t *testing.T) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Write([]byte(`{"level":"info"}` + "\n" + `{"name":"DB_PASSWORD","value":"` + secret + `"}` + "\n"))
 	})
-	e := newFwdEnv(t, func(c *proxy.ForwardConfig) {
+	e := newFwdEnv(t, func(c *forward.ForwardConfig) {
 		c.Allow, c.RedactResponses = []string{up.hp}, []string{up.hp}
 	})
 	resp, err := e.client().Get(up.URL + "/settings")
@@ -138,7 +137,7 @@ func TestRedteam3ForwardRefusalMessageQuotesHeader(t *testing.T) {
 		w.Write([]byte("hello"))
 	})
 	for _, redact := range []bool{true, false} {
-		e := newFwdEnv(t, func(c *proxy.ForwardConfig) {
+		e := newFwdEnv(t, func(c *forward.ForwardConfig) {
 			c.Allow = []string{up.hp}
 			if redact {
 				c.RedactRequests, c.RedactResponses = []string{up.hp}, []string{up.hp}
@@ -187,10 +186,9 @@ func fresh3(n int) string {
 // a header name is recorded, its case changed, where the literal matcher
 // (case-sensitive) no longer sees it.
 func TestRedteam3ForwardHeaderNameHoldsSecret(t *testing.T) {
-	t.Skip("leak: header names are recorded unredacted and canonicalised (proxy/forward/record.go recordHeaders; the literal matcher is case-sensitive): mask a name that holds a secret in any case, or the whole header")
 	up := newUpstream(t, false, func(w http.ResponseWriter, _ *http.Request) { w.WriteHeader(http.StatusNoContent) })
 	lit := "Lz9kQ2wX7vN4pR8mT3yB" + strings.ToUpper(fresh3(6))
-	e := newFwdEnv(t, func(c *proxy.ForwardConfig) { c.Allow = []string{up.hp} },
+	e := newFwdEnv(t, func(c *forward.ForwardConfig) { c.Allow = []string{up.hp} },
 		func(f *forward.Forward) { f.SetLiterals([]redactor.Literal{{Source: "test", Value: lit}}) })
 	req, _ := http.NewRequest(http.MethodGet, up.URL+"/x", nil)
 	req.Header.Set("X-"+lit, "1")

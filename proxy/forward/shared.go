@@ -1,17 +1,12 @@
 package forward
 
 import (
-	"github.com/flowmask/flowmask/proxy"
 	"github.com/flowmask/flowmask/proxy/internal/admin"
 	"github.com/flowmask/flowmask/proxy/internal/hostport"
 	"github.com/flowmask/flowmask/proxy/internal/msgbody"
 	"github.com/flowmask/flowmask/proxy/internal/refusal"
 	"github.com/flowmask/flowmask/proxy/internal/zaplog"
 )
-
-// ForwardConfig is the `forward:` config section (proxy.ForwardConfig: the
-// config file and its loader are shared with `flowmask proxy`).
-type ForwardConfig = proxy.ForwardConfig
 
 // httpError is a refusal with its status and a message safe to show.
 type httpError = refusal.Error

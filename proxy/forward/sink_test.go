@@ -24,37 +24,39 @@ import (
 func TestForwardAuditSinkConfig(t *testing.T) {
 	for _, tt := range []struct {
 		name string
-		mut  func(*proxy.ForwardConfig)
+		mut  func(*forward.ForwardConfig)
 		want string
 	}{
-		{"unknown profile", func(c *proxy.ForwardConfig) { c.Audit, c.AuditProfile = "http://127.0.0.1:1/x", "x" },
+		{"unknown profile", func(c *forward.ForwardConfig) { c.Audit, c.AuditProfile = "http://127.0.0.1:1/x", "x" },
 			`forward.audit_profile: unknown profile "x" (want generic, splunk-hec, elastic-bulk, azure-logs-ingestion, loki-json, azure-data-collector)`},
-		{"profile to a file", func(c *proxy.ForwardConfig) {
+		{"profile to a file", func(c *forward.ForwardConfig) {
 			c.Audit, c.AuditProfile, c.AuditTokenEnv = "/tmp/a.jsonl", "splunk-hec", "T"
 		},
 			"forward.audit_profile: splunk-hec needs an http(s) URL in forward.audit"},
-		{"hec without token", func(c *proxy.ForwardConfig) { c.Audit, c.AuditProfile = "http://127.0.0.1:1/x", "splunk-hec" },
+		{"hec without token", func(c *forward.ForwardConfig) { c.Audit, c.AuditProfile = "http://127.0.0.1:1/x", "splunk-hec" },
 			"forward.audit_token_file: splunk-hec needs the HEC token"},
-		{"two token sources", func(c *proxy.ForwardConfig) {
+		{"two token sources", func(c *forward.ForwardConfig) {
 			c.Audit, c.AuditProfile, c.AuditTokenEnv, c.AuditTokenFile = "http://127.0.0.1:1/x", "elastic-bulk", "T", "/f"
 		}, "forward.audit_token_env: set audit_token_file or audit_token_env, not both"},
-		{"generic with token", func(c *proxy.ForwardConfig) { c.Audit, c.AuditTokenEnv = "http://127.0.0.1:1/x", "T" },
+		{"generic with token", func(c *forward.ForwardConfig) { c.Audit, c.AuditTokenEnv = "http://127.0.0.1:1/x", "T" },
 			"forward.audit_token_file: generic takes no token"},
-		{"data collector without key", func(c *proxy.ForwardConfig) {
+		{"data collector without key", func(c *forward.ForwardConfig) {
 			c.Audit, c.AuditProfile, c.AuditWorkspaceID = "https://127.0.0.1:1/api/logs", "azure-data-collector", "id"
 		}, "forward.audit_workspace_key_file: azure-data-collector signs each post and needs the workspace key"},
-		{"data collector without id", func(c *proxy.ForwardConfig) {
+		{"data collector without id", func(c *forward.ForwardConfig) {
 			c.Audit, c.AuditProfile, c.AuditWorkspaceKeyEnv = "https://127.0.0.1:1/api/logs", "azure-data-collector", "K"
 		}, "forward.audit_workspace_id: azure-data-collector needs the workspace ID"},
-		{"bad log type", func(c *proxy.ForwardConfig) {
+		{"bad log type", func(c *forward.ForwardConfig) {
 			c.Audit, c.AuditProfile, c.AuditWorkspaceID, c.AuditWorkspaceKeyEnv, c.AuditLogType = "https://127.0.0.1:1/api/logs", "azure-data-collector", "id", "K", "a-b"
 		}, `forward.audit_log_type: "a-b"`},
-		{"logs ingestion over http", func(c *proxy.ForwardConfig) { c.Audit, c.AuditProfile = "http://127.0.0.1:1/x", "azure-logs-ingestion" },
+		{"logs ingestion over http", func(c *forward.ForwardConfig) {
+			c.Audit, c.AuditProfile = "http://127.0.0.1:1/x", "azure-logs-ingestion"
+		},
 			"forward.audit: azure-logs-ingestion sends a bearer token and needs an https URL"},
-		{"workspace key without the profile", func(c *proxy.ForwardConfig) { c.Audit, c.AuditWorkspaceKeyEnv = "http://127.0.0.1:1/x", "K" },
+		{"workspace key without the profile", func(c *forward.ForwardConfig) { c.Audit, c.AuditWorkspaceKeyEnv = "http://127.0.0.1:1/x", "K" },
 			"forward.audit_workspace_id: the workspace ID and key are for audit_profile azure-data-collector"},
 	} {
-		c := proxy.DefaultForwardConfig()
+		c := forward.DefaultForwardConfig()
 		tt.mut(c)
 		err := c.Validate()
 		if err == nil || !strings.Contains(err.Error(), tt.want) {
@@ -65,17 +67,17 @@ func TestForwardAuditSinkConfig(t *testing.T) {
 			t.Errorf("%s: not a FieldError", tt.name)
 		}
 	}
-	c := proxy.DefaultForwardConfig()
+	c := forward.DefaultForwardConfig()
 	if c.AuditProfile != "generic" || c.AuditLogType != "FlowmaskForward" || c.Validate() != nil {
 		t.Errorf("defaults %q %q %v", c.AuditProfile, c.AuditLogType, c.Validate())
 	}
 	// From a file, with the line.
-	_, err := proxy.ParseForwardConfig("f.yaml", []byte("forward:\n  audit: http://127.0.0.1:1/x\n  audit_profile: splunk\n"))
+	_, err := forward.ParseForwardConfig("f.yaml", []byte("forward:\n  audit: http://127.0.0.1:1/x\n  audit_profile: splunk\n"))
 	if err == nil || !strings.Contains(err.Error(), `f.yaml:3: forward.audit_profile: unknown profile "splunk"`) {
 		t.Errorf("file error: %v", err)
 	}
 	// A missing token file is reported at start, naming the key.
-	c = proxy.DefaultForwardConfig()
+	c = forward.DefaultForwardConfig()
 	c.Audit, c.AuditProfile, c.AuditTokenFile = "http://127.0.0.1:1/x", "splunk-hec", filepath.Join(t.TempDir(), "none")
 	if _, err := forward.NewForward(c, forward.ForwardOptions{}); err == nil || !strings.Contains(err.Error(), "forward.audit_token_file:") {
 		t.Errorf("missing token file: %v", err)
@@ -128,10 +130,10 @@ func TestForwardAuditSinkCredentialsMasked(t *testing.T) {
 	os.WriteFile(keyFile, []byte(key+"\n"), 0o600)
 	for _, tt := range []struct {
 		name, secret, auth string
-		mut                func(*proxy.ForwardConfig)
+		mut                func(*forward.ForwardConfig)
 	}{
-		{"splunk-hec", token, "Splunk " + token, func(c *proxy.ForwardConfig) { c.AuditProfile, c.AuditTokenEnv = "splunk-hec", "FWD_TEST_HEC_TOKEN" }},
-		{"azure-data-collector", key, "SharedKey ws-id:", func(c *proxy.ForwardConfig) {
+		{"splunk-hec", token, "Splunk " + token, func(c *forward.ForwardConfig) { c.AuditProfile, c.AuditTokenEnv = "splunk-hec", "FWD_TEST_HEC_TOKEN" }},
+		{"azure-data-collector", key, "SharedKey ws-id:", func(c *forward.ForwardConfig) {
 			c.AuditProfile, c.AuditWorkspaceID, c.AuditWorkspaceKeyFile = "azure-data-collector", "ws-id", keyFile
 		}},
 	} {
@@ -140,7 +142,7 @@ func TestForwardAuditSinkCredentialsMasked(t *testing.T) {
 			sink := httptest.NewServer(col)
 			defer sink.Close()
 			up := newUpstream(t, false, jsonReply)
-			e := newFwdEnv(t, func(c *proxy.ForwardConfig) {
+			e := newFwdEnv(t, func(c *forward.ForwardConfig) {
 				c.Allow, c.Audit = []string{up.hp}, sink.URL+"/ingest"
 				tt.mut(c)
 			})

@@ -10,7 +10,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/flowmask/flowmask/proxy"
+	"github.com/flowmask/flowmask/proxy/forward"
 )
 
 // streamUpstream records, per request, the body it read and whether the
@@ -89,7 +89,7 @@ func postBody(t *testing.T, c *http.Client, url, ctype string, body []byte, gzip
 func TestForwardRedactRequestStreams(t *testing.T) {
 	secret := freshSecret(t)
 	up := newStreamUpstream(t)
-	e := newFwdEnv(t, func(c *proxy.ForwardConfig) {
+	e := newFwdEnv(t, func(c *forward.ForwardConfig) {
 		c.Allow, c.RedactRequests = []string{up.hp}, []string{up.hp}
 		c.MaxInflightDecoded = 14 << 20
 	})
@@ -125,7 +125,7 @@ func TestForwardRedactRequestStreams(t *testing.T) {
 func TestForwardRedactRequestStreamFails(t *testing.T) {
 	secret := freshSecret(t)
 	up := newStreamUpstream(t)
-	e := newFwdEnv(t, func(c *proxy.ForwardConfig) {
+	e := newFwdEnv(t, func(c *forward.ForwardConfig) {
 		c.Allow, c.RedactRequests = []string{up.hp}, []string{up.hp}
 		c.MaxBodyBytes = 4 << 20
 	})
@@ -173,7 +173,7 @@ func TestForwardRedactRequestStreamFails(t *testing.T) {
 func TestForwardRedactRequestChargesHeldCopies(t *testing.T) {
 	secret := freshSecret(t)
 	up := newStreamUpstream(t)
-	e := newFwdEnv(t, func(c *proxy.ForwardConfig) {
+	e := newFwdEnv(t, func(c *forward.ForwardConfig) {
 		c.Allow, c.RedactRequests = []string{up.hp}, []string{up.hp}
 		c.MaxInflightDecoded = 4 << 20
 	})

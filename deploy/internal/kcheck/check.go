@@ -11,8 +11,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/flowmask/flowmask/internal/yamlconf"
 	"github.com/flowmask/flowmask/kafka"
 	"github.com/flowmask/flowmask/proxy"
+	"github.com/flowmask/flowmask/proxy/forward"
 	"github.com/flowmask/flowmask/redactor/secrets"
 	appsv1 "k8s.io/api/apps/v1"
 	autoscalingv2 "k8s.io/api/autoscaling/v2"
@@ -361,6 +363,13 @@ func (c *checker) loadConfig(w *workload, ct *corev1.Container) (*proxy.Config, 
 	cfg, err := proxy.ParseConfig(name, data)
 	if err != nil {
 		return nil, fmt.Errorf("proxy config: %w", err)
+	}
+	// A forward: section runs the forward proxy in the same process: it
+	// must load too (proxy.ParseConfig leaves it to proxy/forward).
+	if doc, err := yamlconf.Parse(name, data); err == nil && doc.Has("forward") {
+		if _, err := forward.ParseForwardConfig(name, data); err != nil {
+			return nil, fmt.Errorf("forward config: %w", err)
+		}
 	}
 	return cfg, nil
 }

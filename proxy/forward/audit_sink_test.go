@@ -1,4 +1,4 @@
-package proxy_test
+package forward_test
 
 import (
 	"io"
@@ -28,7 +28,7 @@ func TestForwardAuditUndeliveredMetric(t *testing.T) {
 	defer sinkSrv.Close()
 	up := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { io.WriteString(w, "ok") }))
 	defer up.Close()
-	cfg := proxy.DefaultForwardConfig()
+	cfg := forward.DefaultForwardConfig()
 	cfg.Audit = sinkSrv.URL + "/ingest"
 	cfg.Allow = []string{strings.TrimPrefix(up.URL, "http://")}
 	reg := proxy.NewRegistry()
@@ -78,7 +78,7 @@ func TestForwardAuditLogsIngestionURL(t *testing.T) {
 		{"https://dce.eastus-1.ingest.monitor.azure.com/dataCollectionRules/dcr-0123/streams/", "forward.audit: azure-logs-ingestion: want"},
 		{"http://dce.eastus-1.ingest.monitor.azure.com/dataCollectionRules/dcr-0123/streams/S", "forward.audit: azure-logs-ingestion sends a bearer token and needs an https URL"},
 	} {
-		c := proxy.DefaultForwardConfig()
+		c := forward.DefaultForwardConfig()
 		c.Audit, c.AuditProfile = tt.url, "azure-logs-ingestion"
 		err := c.Validate()
 		switch {

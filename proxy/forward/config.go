@@ -1,4 +1,4 @@
-package proxy
+package forward
 
 import (
 	"errors"
@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/flowmask/flowmask/internal/yamlconf"
-	"github.com/flowmask/flowmask/proxy/internal/hostport"
+	"github.com/flowmask/flowmask/proxy"
 	"github.com/flowmask/flowmask/proxy/sink"
 )
 
@@ -88,16 +88,16 @@ type ForwardConfig struct {
 	UpstreamCA string `yaml:"upstream_ca"`
 	// RecordBodyLimit truncates the redacted bodies kept in a record.
 	// Default 64KiB; 0 in YAML means the default.
-	RecordBodyLimit ByteSize `yaml:"record_body_limit"`
+	RecordBodyLimit yamlconf.Size `yaml:"record_body_limit"`
 	// MaxBodyBytes caps a body that must be redacted: a request body is
 	// held whole (up to this size, decoded) before it is forwarded, a
 	// response body is cut off (and the response aborted) beyond it.
 	// Beyond: 413. Default 64MiB.
-	MaxBodyBytes ByteSize `yaml:"max_body_bytes"`
+	MaxBodyBytes yamlconf.Size `yaml:"max_body_bytes"`
 	// MaxInflightDecoded caps the decoded body bytes all exchanges hold
 	// in memory together (redact-requests holds whole bodies); beyond it
 	// bodies get 503. Default 512MiB.
-	MaxInflightDecoded ByteSize `yaml:"max_inflight_decoded_bytes"`
+	MaxInflightDecoded yamlconf.Size `yaml:"max_inflight_decoded_bytes"`
 	// MaxConcurrentBodies caps bodies decoded and scanned at once; beyond
 	// it a body that must be redacted gets 503 and one only recorded is
 	// recorded as omitted. Default 256.
@@ -120,7 +120,7 @@ type ForwardConfig struct {
 	// its listener and inside intercepted tunnels. Beyond it the client gets
 	// 431 and the connection is closed; nothing of the header is recorded.
 	// Default 64KiB (as flowmask proxy).
-	MaxHeaderBytes ByteSize `yaml:"max_header_bytes"`
+	MaxHeaderBytes yamlconf.Size `yaml:"max_header_bytes"`
 	// ReadHeaderTimeout is how long a client may take to send a request's
 	// headers, and inside a CONNECT tunnel the TLS handshake. Default 10s.
 	ReadHeaderTimeout time.Duration `yaml:"read_header_timeout"`
@@ -169,8 +169,8 @@ func DefaultForwardConfig() *ForwardConfig {
 		AuditProfile:    sink.Generic,
 		AuditLogType:    DefaultAuditLogType,
 		RecordBodyLimit: DefaultRecordBodyLimit,
-		MaxBodyBytes:    DefaultMaxBodyBytes,
-		UpstreamTimeout: DefaultUpstreamTimeout,
+		MaxBodyBytes:    proxy.DefaultMaxBodyBytes,
+		UpstreamTimeout: proxy.DefaultUpstreamTimeout,
 		LogLevel:        "info",
 
 		MaxHeaderBytes:         DefaultForwardMaxHeaderBytes,
@@ -357,14 +357,6 @@ func DecodeForwardSection(doc *yamlconf.Doc) (*ForwardConfig, yamlconf.Errors) {
 	return cfg, yamlconf.Merge(errs, doc.Place(cfg.Validate()))
 }
 
-// normHostPort, parseNetwork and hostSet read destinations (see
-// proxy/internal/hostport, shared with the forward proxy).
-var (
-	normHostPort = hostport.Normalize
-	parseNetwork = hostport.ParseNetwork
-	hostSet      = hostport.Set
-)
-
 // loopbackListen reports whether a listen address only accepts local
 // connections.
 func loopbackListen(addr string) bool {
@@ -377,4 +369,26 @@ func loopbackListen(addr string) bool {
 	}
 	ip := net.ParseIP(h)
 	return ip != nil && ip.IsLoopback()
+}
+
+// ferr is a problem at a key path; the loader adds the file and the line.
+func ferr(path, format string, args ...any) error {
+	return yamlconf.Errorf(path, format, args...)
+}
+
+func setDefault(b *yamlconf.Size, d yamlconf.Size) {
+	if *b == 0 {
+		*b = d
+	}
+}
+
+// checkAddr checks a listen address (host:port).
+func checkAddr(a string) error {
+	if a == "" {
+		return errors.New("empty address")
+	}
+	if _, _, err := net.SplitHostPort(a); err != nil {
+		return fmt.Errorf("want host:port: %v", strings.TrimPrefix(err.Error(), "address "+a+": "))
+	}
+	return nil
 }
