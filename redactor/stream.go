@@ -302,7 +302,8 @@ func (w *Writer) topAt(src []byte, base int64, line int) *buffer {
 // sensitive name ({"name":"DB_PASSWORD","value":"..."}).
 func (st *state) needsWalk(b *buffer, ls, le int) bool {
 	c := st.r.c
-	pairs := hasQuotedFold(b.src[ls:le], `"value"`)
+	// "value" also as \"value\" (a JSON string holding the pair).
+	pairs := hasQuotedFold(b.src[ls:le], `"value`)
 	for i := b.hitCur; i < len(b.hits) && int(b.hits[i].pos) < le; i++ {
 		h := b.hits[i]
 		if c.queriesKey[h.word] && int(h.pos) >= ls {
@@ -313,7 +314,13 @@ func (st *state) needsWalk(b *buffer, ls, le int) bool {
 		for end < le && patterns.IsNameSeparator(b.src[end]) {
 			end++
 		}
-		if int(h.pos) < ls || end >= le || b.src[end] != '"' {
+		if int(h.pos) < ls || end >= le {
+			continue
+		}
+		q := end + 1 // after the closing quote, raw or escaped (\")
+		if b.src[end] == '\\' && end+1 < le && b.src[end+1] == '"' {
+			q++
+		} else if b.src[end] != '"' {
 			continue
 		}
 		for _, t := range c.targets[h.word] {
@@ -323,7 +330,7 @@ func (st *state) needsWalk(b *buffer, ls, le int) bool {
 			if pairs {
 				return true
 			}
-			if j := skipBlanks(b.src, end+1, le); j < le && b.src[j] == ':' {
+			if j := skipBlanks(b.src, q, le); j < le && b.src[j] == ':' {
 				return true // the name ends a key
 			}
 		}
@@ -364,7 +371,15 @@ func (st *state) line(b *buffer, ls, le int) {
 			return
 		}
 		if !validJSON(b.src[ls:le]) {
-			st.flushSpans(b, &st.edits)
+			if len(st.spans) > 0 && !(b.names && hasQuotedFold(b.src[ls:le], `"value`)) {
+				st.flushSpans(b, &st.edits)
+				return
+			}
+			// Several records on one line (ended by a lone CR or
+			// U+2028), or text around a pair object: text rules, and
+			// the pair objects walked as JSON.
+			st.spans = st.spans[:0]
+			st.detectText(b, ls, le, le, modeText, &st.edits)
 			return
 		}
 		// The walk takes the probe's spans instead of running the rules
@@ -381,6 +396,35 @@ func (st *state) line(b *buffer, ls, le int) {
 		return
 	}
 	st.detectText(b, ls, le, le, modeText, &st.edits)
+}
+
+// spreadRecord walks a pretty-printed JSON record that starts on the NDJSON
+// line b.src[ls:le] and ends on a later line of the batch (the line opens
+// an object or array that it does not close: `{`, `"items": [`), and
+// returns where it ends, or 0 when the line is not such a start, the record
+// does not end in the batch, is not valid JSON, or has bytes after it on
+// its last line. Line by line, its name/value pairs would be split apart.
+// Only lines that end with an opening bracket or a comma are looked at.
+func (st *state) spreadRecord(b *buffer, ls, le int) int {
+	src := b.src
+	t := bytes.TrimRight(src[ls:le], " \t")
+	if len(t) == 0 || (t[0] != '{' && t[0] != '[') {
+		return 0
+	}
+	if last := t[len(t)-1]; last != '{' && last != '[' && last != ',' {
+		return 0
+	}
+	n := firstValueEnd(src[ls:])
+	if n < 0 || ls+n <= le {
+		return 0
+	}
+	re := ls + n
+	rest := src[re : re+indexOr(src[re:], '\n', len(src)-re)]
+	if len(bytes.TrimSpace(rest)) > 0 || !b.mayHold(ls, re) || !validJSON(src[ls:re]) {
+		return 0
+	}
+	st.walkJSON(b, ls, re, &st.edits)
+	return re
 }
 
 // inertEscapes reports whether every JSON string in b.src[ls:le] that holds
@@ -522,7 +566,13 @@ func (w *Writer) lines(final bool) error {
 				if le > ls && src[le-1] == '\r' {
 					le--
 				}
-				st.line(b, ls, le)
+				if re := st.spreadRecord(b, ls, le); re > 0 {
+					// A pretty-printed record: walked whole, on to the
+					// line after it.
+					next = re + indexOr(src[re:], '\n', len(src)-re) + 1
+				} else {
+					st.line(b, ls, le)
+				}
 				ls = next
 			}
 		}
