@@ -484,8 +484,7 @@ func (w *Writer) whole() {
 	case w.format == FormatJSON && (w.checked || validJSON(src)):
 		st.walkJSON(b, 0, len(src), &st.edits)
 	case w.format == FormatForm:
-		st.detectRange(b, 0, len(src), modeQuery|modeText)
-		st.flushSpans(b, &st.edits)
+		st.detectText(b, 0, len(src), len(src), modeQuery|modeText, &st.edits)
 	default: // invalid JSON is scanned as text, never passed unscanned
 		st.detectText(b, 0, len(src), len(src), modeText, &st.edits)
 	}
