@@ -1,0 +1,97 @@
+package redactor_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+	"testing"
+
+	"github.com/flowmask/flowmask/redactor"
+)
+
+// TestNamedPairShapes: a name/value pair object ({"name":"DB_PASSWORD",
+// "value":"..."}) has its value masked wherever it appears, not only when
+// the input is walked as one JSON document: in text, CSV and form bodies,
+// in NDJSON records the line reader cannot take as one line, with its
+// quotes escaped in a log line, through a Writer fed a byte at a time.
+func TestNamedPairShapes(t *testing.T) {
+	r := def(t)
+	const secret = "Hq4tZ8wN2xR7kLp3" // generated, fake
+	pair := `{"name":"DB_PASSWORD","value":"` + secret + `"}`
+	esc := strings.ReplaceAll(pair, `"`, `\"`)
+	for _, tc := range []struct {
+		name string
+		f    redactor.Format
+		in   string
+	}{
+		{"text", redactor.FormatText, "deploy settings " + pair + " applied\n"},
+		{"text value first", redactor.FormatText, `{"value":"` + secret + `","name":"ApiKey"}` + "\n"},
+		{"text array of pairs", redactor.FormatText, `[{"name":"DB_HOST","value":"db1"},{"name":"SMTP_PASSWORD","value":"` + secret + `"}]` + "\n"},
+		{"text pretty", redactor.FormatText, "settings:\n{\n  \"name\": \"ClientSecret\",\n  \"value\": \"" + secret + "\"\n}\n"},
+		{"text escaped in a log line", redactor.FormatText, `level=info msg="applied ` + esc + `"` + "\n"},
+		{"text escaped pretty", redactor.FormatText, `msg="{\n  \"name\": \"DB_PASSWORD\",\n  \"value\": \"` + secret + `\"\n}"` + "\n"},
+		{"text two values on a line", redactor.FormatText, `{"a":1}` + pair + `{"b":2}` + "\n"},
+		{"text numeric value", redactor.FormatText, `{"name":"DB_PASSWORD","value":73829104756392}` + "\n"},
+		{"json with trailing bytes", redactor.FormatJSON, pair + " trailing\n"},
+		{"json sequence as one document", redactor.FormatJSON, `{"a":1}` + "\n" + pair + "\n"},
+		{"ndjson lone CR", redactor.FormatNDJSON, "{\"a\":1}\r" + pair + "\r"},
+		{"ndjson U+2028", redactor.FormatNDJSON, pair + "\u2028{\"b\":2}\n"},
+		{"ndjson pretty record", redactor.FormatNDJSON, "{\"a\":1}\n{\n  \"name\": \"DB_PASSWORD\",\n  \"value\": \"" + secret + "\"\n}\n{\"b\":2}\n"},
+		{"ndjson pretty record in an array", redactor.FormatNDJSON, "{\"a\":1}\n[\n  {\"name\": \"DB_PASSWORD\", \"value\": \"" + secret + "\"}\n]\n"},
+		{"ndjson json string line", redactor.FormatNDJSON, `"` + esc + `"` + "\n"},
+		{"ndjson text around a pair", redactor.FormatNDJSON, "started " + pair + "\n"},
+		{"csv unquoted", redactor.FormatCSV, "id,setting\n1," + pair + "\n"},
+		{"csv quoted", redactor.FormatCSV, "id,setting\n1,\"" + strings.ReplaceAll(pair, `"`, `""`) + "\"\n"},
+		{"csv quoted text around", redactor.FormatCSV, "id,setting\n1,\"applied " + strings.ReplaceAll(pair, `"`, `""`) + " ok\"\n"},
+		{"form", redactor.FormatForm, pair},
+	} {
+		out, _ := r.Append(nil, []byte(tc.in), tc.f)
+		if bytes.Contains(out, []byte(secret)) || bytes.Contains(out, []byte("73829104756392")) {
+			t.Errorf("%s: the value survived: %q", tc.name, out)
+		}
+		// The same through a Writer fed a byte at a time.
+		var buf bytes.Buffer
+		w := r.NewWriter(&buf, tc.f)
+		for i := 0; i < len(tc.in); i++ {
+			w.Write([]byte{tc.in[i]})
+		}
+		if err := w.Close(); err != nil {
+			t.Fatalf("%s: Close: %v", tc.name, err)
+		}
+		if !bytes.Equal(buf.Bytes(), out) {
+			t.Errorf("%s: Writer and Append differ:\n%q\n%q", tc.name, buf.Bytes(), out)
+		}
+	}
+}
+
+// TestNamedPairShapesClean: pair objects whose name is not a credential,
+// whose value is a placeholder or a Logic Apps expression, and text that
+// only mentions "value" near a credential word are left byte for byte; a
+// masked pair in text keeps the JSON well-formed.
+func TestNamedPairShapesClean(t *testing.T) {
+	r := def(t)
+	for _, in := range []string{
+		`{"name":"DB_HOST","value":"db1.internal.example.com"}` + "\n",
+		`{"name":"DB_PASSWORD","value":"@parameters('dbPassword')"}` + "\n",
+		`{"name":"DB_PASSWORD","value":""}` + "\n",
+		`{"name":"DB_PASSWORD","value":null}` + "\n",
+		`{"name":"DB_PASSWORD","value":"[REDACTED]"}` + "\n",
+		"the password \"value\" field is required {see docs}\n",
+		`{"name":"password_policy","value":{"minLength":12}}` + "\n",
+		`{"name":"DB_PASSWORD","value":"x"` + "\n", // never closed: text rules only
+	} {
+		for _, f := range []redactor.Format{redactor.FormatText, redactor.FormatNDJSON} {
+			out, _ := r.Append(nil, []byte(in), f)
+			if string(out) != in {
+				t.Errorf("format %v changed clean input:\n in %q\nout %q", f, in, out)
+			}
+		}
+	}
+	// In text, the masked pair stays valid JSON.
+	in := `ts=1 {"name":"SMTP_PASSWORD","value":"Jr8vY2mQ6tW4pZ9s"} done`
+	out := r.String(in)
+	obj := strings.TrimSuffix(strings.TrimPrefix(out, "ts=1 "), " done")
+	if strings.Contains(out, "Jr8vY2mQ6tW4pZ9s") || !json.Valid([]byte(obj)) {
+		t.Errorf("masked pair is not valid JSON or kept its value: %q", out)
+	}
+}
