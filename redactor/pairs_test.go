@@ -95,3 +95,41 @@ func TestNamedPairShapesClean(t *testing.T) {
 		t.Errorf("masked pair is not valid JSON or kept its value: %q", out)
 	}
 }
+
+// TestJSONSequenceUnderJSONFormat: input taken for one JSON document that
+// is a sequence of records (NDJSON under a JSON media type, records
+// pretty-printed one after another) is read as records, each walked as
+// JSON; one with text between the records stays text, whose rules see a
+// private key from BEGIN to END.
+func TestJSONSequenceUnderJSONFormat(t *testing.T) {
+	r := def(t)
+	const secret = "Wm5kR8vT2qP9xN4j" // generated, fake
+	for _, in := range []string{
+		`{"level":"info"}` + "\n" + `{"name":"DB_PASSWORD","value":"` + secret + `"}` + "\n",
+		"{\"level\":\"info\"}\n{\n  \"settings\": [\n    {\"name\": \"ApiKey\", \"value\": \"" + secret + "\"}\n  ]\n}\n",
+		`{"level":"info"}{"smtpPassword":"` + secret + `"}` + "\n",
+		`[{"a":1}]` + "\n" + `{"parameters":{"dbPassword":{"value":"` + secret + `"}}}` + "\n",
+		// What only the JSON walk masks (text rules left these).
+		`{"a":1}` + "\n" + `{"inputs":{"queries":{"code":"` + secret + secret + `=="}}}` + "\n",
+		`{"a":1}` + "\n" + `{"x":{"smtppassword":"` + secret + `"}}` + "\n",
+		`{"a":1}` + "\n" + `{"sig":"` + secret + secret + `abc%3D"}` + "\n",
+	} {
+		for _, f := range []redactor.Format{redactor.FormatJSON, redactor.FormatAuto} {
+			out, _ := r.Append(nil, []byte(in), f)
+			if bytes.Contains(out, []byte(secret)) {
+				t.Errorf("format %v: the value survived: %q", f, out)
+			}
+			var buf bytes.Buffer
+			w := r.NewWriter(&buf, f)
+			w.Write([]byte(in))
+			if err := w.Close(); err != nil || !bytes.Equal(buf.Bytes(), out) {
+				t.Errorf("format %v: Writer (err %v) differs from Append:\n%q\n%q", f, err, buf.Bytes(), out)
+			}
+		}
+	}
+	key := "-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\nVNbQ8vT2qP9xN4jWm5kR8vT2qP9xN4jWm5kR8vT2qP9xN4jWm5kR8vT2qP9xN4j\n-----END RSA PRIVATE KEY-----\n"
+	out, _ := r.Append(nil, []byte(`{"level":"info"}`+"\n"+key), redactor.FormatJSON)
+	if bytes.Contains(out, []byte("VNbQ8vT2qP9xN4j")) || bytes.Contains(out, []byte("MIIEowIBAAKCAQEAu1SU")) {
+		t.Errorf("the private key after a JSON line survived: %q", out)
+	}
+}

@@ -485,6 +485,14 @@ func (w *Writer) whole() {
 		st.walkJSON(b, 0, len(src), &st.edits)
 	case w.format == FormatForm:
 		st.detectText(b, 0, len(src), len(src), modeQuery|modeText, &st.edits)
+	case w.format == FormatJSON && jsonSequence(src):
+		// Not one JSON value but a sequence of them (NDJSON, or records
+		// pretty-printed one after another, under a JSON media type):
+		// read as records, each walked as JSON, as FormatNDJSON does.
+		w.format = FormatNDJSON
+		_ = w.lines(true)
+		w.format = FormatJSON
+		return
 	default: // invalid JSON is scanned as text, never passed unscanned
 		st.detectText(b, 0, len(src), len(src), modeText, &st.edits)
 	}
@@ -771,6 +779,36 @@ func (w *Writer) copyFrom(ctx context.Context, src io.Reader) (Stats, error) {
 	}
 	err := w.Close()
 	return w.stats, err
+}
+
+// jsonSequence reports whether b, which is not one JSON value, is a
+// sequence of JSON objects or arrays, one or more per line or spread over
+// lines: it starts with one, something follows it, and every line starts
+// (after blanks) with a bracket or a quote.
+// Text between records (a PEM block, a log line) makes it text, whose rules
+// see across lines.
+func jsonSequence(b []byte) bool {
+	b = bytes.TrimPrefix(b, utf8BOM)
+	if !notOneValue(b) {
+		return false
+	}
+	for len(b) > 0 {
+		line := b[:indexOr(b, '\n', len(b))]
+		b = b[len(line):]
+		if len(b) > 0 {
+			b = b[1:]
+		}
+		t := bytes.TrimLeft(line, " \t\r")
+		if len(t) == 0 {
+			continue
+		}
+		switch c := t[0]; {
+		case c == '{', c == '}', c == '[', c == ']', c == '"':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // notOneValue reports whether b cannot be the start of one JSON document:
