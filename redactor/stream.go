@@ -298,10 +298,14 @@ func (w *Writer) topAt(src []byte, base int64, line int) *buffer {
 
 // needsWalk reports whether b.src[ls:le] may hold what only the JSON walk
 // sees, though text rules found nothing: a JSON key ending with a sensitive
-// name ("smtppassword":, "sig":), or a name/value pair object with a
-// sensitive name ({"name":"DB_PASSWORD","value":"..."}).
+// name ("smtppassword":, "sig":), a name/value pair object with a
+// sensitive name ({"name":"DB_PASSWORD","value":"..."}), or a string that
+// may be base64 of a JSON object ("eyJ...").
 func (st *state) needsWalk(b *buffer, ls, le int) bool {
 	c := st.r.c
+	if bytes.Contains(b.src[ls:le], []byte(`"eyJ`)) {
+		return true // base64 of a JSON object: the walk decodes it (jsonWalker.str)
+	}
 	// "value" also as \"value\" (a JSON string holding the pair).
 	pairs := hasQuotedFold(b.src[ls:le], `"value`)
 	for i := b.hitCur; i < len(b.hits) && int(b.hits[i].pos) < le; i++ {
