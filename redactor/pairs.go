@@ -15,6 +15,10 @@ const pairWindow = 512
 // text: a pair is a few members, not a document.
 const pairObjectMax = 64 << 10
 
+// escapedPairMax bounds a pair object whose quotes are escaped (\"), which
+// is unescaped before its end is known.
+const escapedPairMax = 8 << 10
+
 // walkPairObjects finds name/value pair objects ({"name":"DB_PASSWORD",
 // "value":"..."}, the shape of Logic Apps and ARM parameters and app
 // settings) in the text b.src[a:e], whose quotes may be raw or escaped once
@@ -27,6 +31,13 @@ func (st *state) walkPairObjects(b *buffer, a, e, limit int, out *[]edit) {
 	c := st.r.c
 	src := b.src
 	done := a // objects end before done; later hits start after it
+	// A try scans for the object's end, up to pairObjectMax bytes when
+	// the object never closes; the bytes all tries scan are bounded by a
+	// multiple of the range, so that many unclosed braces near credential
+	// names cannot make the pass quadratic. Past the budget, text rules
+	// alone apply (and a closed pair costs only its length).
+	budget := 4*(e-a) + pairObjectMax
+	lastTry := -1
 	i, _ := slices.BinarySearchFunc(b.hits, int32(a), func(h kwHit, p int32) int { return int(h.pos - p) })
 	for ; i < len(b.hits) && int(b.hits[i].pos) < limit; i++ {
 		h := b.hits[i]
@@ -45,10 +56,15 @@ func (st *state) walkPairObjects(b *buffer, a, e, limit int, out *[]edit) {
 			continue
 		}
 		os := objectStart(src, max(a, hs-pairWindow), hs)
-		if os < 0 || os >= limit {
+		if os < 0 || os >= limit || os == lastTry {
 			continue
 		}
-		oe := st.walkPairObject(b, os, min(e, os+pairObjectMax), out)
+		lastTry = os
+		if budget < 0 {
+			return
+		}
+		oe, scanned := st.walkPairObject(b, os, min(e, os+pairObjectMax), out)
+		budget -= scanned
 		if oe > 0 {
 			st.pairObjs = append(st.pairObjs, span{start: os, end: oe})
 			done = oe
@@ -72,27 +88,34 @@ func objectStart(src []byte, lo, hi int) int {
 
 // walkPairObject walks the JSON object that starts at b.src[os] and ends
 // before e, its quotes raw or escaped as \", and returns where it ends in
-// b.src, or 0 when it is not a valid JSON object.
-func (st *state) walkPairObject(b *buffer, os, e int, out *[]edit) int {
+// b.src, or 0 when it is not a valid JSON object, and how many bytes it
+// scanned.
+func (st *state) walkPairObject(b *buffer, os, e int, out *[]edit) (end, scanned int) {
 	src := b.src
 	j := skipWS(src, os+1, e)
 	if j < e && src[j] != '\\' {
 		oe := firstValueEnd(src[os:e])
-		if oe < 0 || !validJSON(src[os:os+oe]) {
-			return 0
+		if oe < 0 {
+			return 0, e - os
+		}
+		if !validJSON(src[os : os+oe]) {
+			return 0, oe
 		}
 		st.walkJSON(b, os, os+oe, out)
-		return os + oe
+		return os + oe, oe
 	}
-	// Escaped quotes: unescape, find the object's end in the decoded
-	// bytes, walk it in a nested buffer and map the edits back.
+	// Escaped quotes (a pair in a log line's JSON string, short):
+	// unescape, find the object's end in the decoded bytes, walk it in a
+	// nested buffer and map the edits back.
+	e = min(e, os+escapedPairMax)
+	scanned = e - os
 	st.depth++
 	defer func() { st.depth-- }()
 	nb := st.nestedBuf()
 	nb.src, nb.pmap = unescapeMap(nb.src[:0], nb.pmap[:0], src[os:e], os)
 	oe := firstValueEnd(nb.src)
 	if oe < 0 || !validJSON(nb.src[:oe]) {
-		return 0
+		return 0, scanned
 	}
 	rawEnd := e
 	if oe < len(nb.pmap) {
@@ -112,7 +135,7 @@ func (st *state) walkPairObject(b *buffer, os, e int, out *[]edit) int {
 		}
 		*out = append(*out, ed)
 	}
-	return rawEnd
+	return rawEnd, scanned
 }
 
 // insideAny reports whether sp lies wholly inside one of ranges.

@@ -3,6 +3,8 @@ package redactor_test
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
+	"io"
 	"strings"
 	"testing"
 
@@ -131,5 +133,33 @@ func TestJSONSequenceUnderJSONFormat(t *testing.T) {
 	out, _ := r.Append(nil, []byte(`{"level":"info"}`+"\n"+key), redactor.FormatJSON)
 	if bytes.Contains(out, []byte("VNbQ8vT2qP9xN4j")) || bytes.Contains(out, []byte("MIIEowIBAAKCAQEAu1SU")) {
 		t.Errorf("the private key after a JSON line survived: %q", out)
+	}
+}
+
+// TestNamedPairsMany: every pair of a long text with thousands of them is
+// masked (the scan budget of the pair search is not spent by pairs that
+// close), in Append and through a Writer's chunks; a text of unclosed
+// pairs is redacted by text rules without error.
+func TestNamedPairsMany(t *testing.T) {
+	r := def(t)
+	var in strings.Builder
+	for i := range 4000 {
+		fmt.Fprintf(&in, "app %d set {\"name\":\"DB_PASSWORD\",\"value\":\"Kq%dZ8wN2xR7kLp3\"} ok\n", i, i+100000)
+	}
+	out, _ := r.Append(nil, []byte(in.String()), redactor.FormatText)
+	var buf bytes.Buffer
+	w := r.NewWriter(&buf, redactor.FormatText)
+	w.Write([]byte(in.String()))
+	if err := w.Close(); err != nil {
+		t.Fatal(err)
+	}
+	for _, got := range [][]byte{out, buf.Bytes()} {
+		if n := bytes.Count(got, []byte("Z8wN2xR7kLp3")); n > 0 {
+			t.Errorf("%d of 4000 pair values survived", n)
+		}
+	}
+	hostile := strings.Repeat(`{"name":"DB_PASSWORD","value":{"x":`, 20000)
+	if _, err := r.Stream(t.Context(), io.Discard, strings.NewReader(hostile), redactor.FormatText, redactor.FormatAuto); err != nil {
+		t.Fatal(err)
 	}
 }
