@@ -105,7 +105,11 @@ type compiled struct {
 	// queriesKey is true per word for a spelling of the "queries" key,
 	// whose members the JSON walk masks by their URL rules.
 	queriesKey []bool
-	maxWord    int
+	// pairName is true per word for a credential name that the JSON walk
+	// knows (a name/value pair's name): text holding it may hold a pair
+	// object (see walkPairObjects).
+	pairName []bool
+	maxWord  int
 	// ids holds the rule IDs, the longest maxID bytes, to recognize masks
 	// of maxMask bytes at most (see maskEnd).
 	ids     map[string]bool
@@ -411,6 +415,14 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 	}
 	for _, t := range triggers {
 		c.trigger[wordIdx[t]] = true
+	}
+	c.pairName = make([]bool, len(c.words))
+	for w, ts := range c.targets {
+		for _, t := range ts {
+			if t.name && t.rule >= 0 && c.rules[t.rule].inJSON {
+				c.pairName[w] = true
+			}
+		}
 	}
 	lens := map[int]bool{}
 	for n := range c.suffixNames {

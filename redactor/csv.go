@@ -3,6 +3,7 @@ package redactor
 import (
 	"bytes"
 	"fmt"
+	"slices"
 )
 
 // CSV is parsed the way spreadsheet exports are written, leniently (as
@@ -267,6 +268,23 @@ func (w *Writer) readHeader(b *buffer, rs, re int) {
 
 func (w *Writer) record(b *buffer, rs, re int, byHeader bool) {
 	st := w.st
+	// A name/value pair object written unquoted in a record
+	// ({"name":"DB_PASSWORD","value":"..."}) is cut apart by the
+	// delimiter: it is walked whole first, and the cells' edits are merged
+	// with its edits.
+	first, pairs := len(st.edits), false
+	if b.names && st.depth < maxNest && b.hasHits(rs, re) && hasQuotedFold(b.src[rs:re], `"value`) {
+		st.pairObjs = st.pairObjs[:0]
+		st.walkPairObjects(b, rs, re, re, &st.edits)
+		pairs = len(st.pairObjs) > 0
+	}
+	if pairs {
+		defer func() {
+			tail := st.edits[first:]
+			slices.SortFunc(tail, func(x, y edit) int { return x.start - y.start })
+			st.edits = append(st.edits[:first], trimOverlaps(tail)...)
+		}()
+	}
 	col := 0
 	forCells(b.src, rs, re, w.delim, func(s, e int, q bool) {
 		kr := int32(-1)
@@ -320,8 +338,7 @@ func (st *state) cell(b *buffer, s, e int, out *[]edit) {
 		st.walkJSON(b, s, e, out)
 		return
 	}
-	st.detectRange(b, s, e, modeText)
-	st.flushSpans(b, out)
+	st.detectText(b, s, e, e, modeText, out)
 }
 
 // forCells calls fn with the content span of each cell of the record

@@ -102,6 +102,8 @@ type state struct {
 	total   int
 	// handled holds the content envelopes detectText decoded.
 	handled []span
+	// pairObjs holds the name/value pair objects detectText walked.
+	pairObjs []span
 	// seen and gen deduplicate keywords in setWords.
 	seen    []uint32
 	gen     uint32
@@ -566,17 +568,22 @@ func (st *state) detectText(b *buffer, a, e, limit, mode int, out *[]edit) {
 			}
 		}
 	}
+	st.pairObjs = st.pairObjs[:0]
+	if b.names && st.depth < maxNest {
+		st.walkPairObjects(b, a, e, limit, out)
+	}
+	pairs := len(st.pairObjs) > 0
 	st.detectRange(b, a, e, mode)
 	k := 0
 	for _, sp := range st.spans {
-		if sp.start < limit && !overlapsAny(sp, st.handled) {
+		if sp.start < limit && !overlapsAny(sp, st.handled) && !(pairs && insideAny(sp, st.pairObjs)) {
 			st.spans[k] = sp
 			k++
 		}
 	}
 	st.spans = st.spans[:k]
 	st.flushSpans(b, out)
-	sorted := len(st.handled) == 0
+	sorted := len(st.handled) == 0 && !pairs
 	if (b.disguised || b.overEncoded) && st.depth < maxNest {
 		for ls := a; ls < limit; {
 			le := ls + indexOr(b.src[ls:e], '\n', e-ls)
@@ -592,6 +599,11 @@ func (st *state) detectText(b *buffer, a, e, limit, mode int, out *[]edit) {
 	}
 	if !sorted {
 		slices.SortFunc((*out)[first:], func(x, y edit) int { return x.start - y.start })
+	}
+	if pairs {
+		// A text span that crosses a pair object's bounds may overlap
+		// the walk's edits.
+		*out = append((*out)[:first], trimOverlaps((*out)[first:])...)
 	}
 }
 

@@ -39,6 +39,8 @@ func seedCorpus(f *testing.F) {
 		`{"body":"{\"$content-type\":\"text/plain\",\"$content\":\"Q0FOQVJZLTVmM2E5YzFlN2IyZA==\"}"}`,
 		`{"body":"{\u0022inlinedContent\u0022:\u0022aGVsbG8=\u0022}"} body={\\\"$content\\\":\\\"eA==\\\"}`,
 		"payload=%7B%22password%22%3A%22hunter22%22%7D&Pwd={a}}b;c};x\n--password hunter22 curl -u a:bcd az login -p x1y2",
+		"x {\"name\":\"DB_PASSWORD\",\"value\":\"a\"}{\"a\":1}\r[\n {\"value\":1,\"name\":\"ApiKey\"},\n]\n",
+		`{"a":1}` + "\n" + `msg="{\"name\":\"SMTP_PASSWORD\",\"value\":\"x\"}" {"name":"token","value":"y"`,
 		`{"pem":"-----BEGIN RSA PRIVATE KEY-----\nMIIEowIBAAKCAQEAu1SU1LfVLPHCozMxH2Mo4lgOEePzNm0tRgeLezV6ffAt0gun\nVTLw7onLRnrq0/IzW7yWR7QkrmBL7jTKEn5u+qKhbwKfBstIs+bMY2Zkp18gnTxK\n-----END RSA PRIVATE KEY-----\n"}`,
 	} {
 		f.Add([]byte(s), uint16(len(s)/3))

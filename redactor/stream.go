@@ -302,11 +302,16 @@ func (w *Writer) topAt(src []byte, base int64, line int) *buffer {
 
 // needsWalk reports whether b.src[ls:le] may hold what only the JSON walk
 // sees, though text rules found nothing: a JSON key ending with a sensitive
-// name ("smtppassword":, "sig":), or a name/value pair object with a
-// sensitive name ({"name":"DB_PASSWORD","value":"..."}).
+// name ("smtppassword":, "sig":), a name/value pair object with a
+// sensitive name ({"name":"DB_PASSWORD","value":"..."}), or a string that
+// may be base64 of a JSON object ("eyJ...").
 func (st *state) needsWalk(b *buffer, ls, le int) bool {
 	c := st.r.c
-	pairs := hasQuotedFold(b.src[ls:le], `"value"`)
+	if bytes.Contains(b.src[ls:le], []byte(`"eyJ`)) {
+		return true // base64 of a JSON object: the walk decodes it (jsonWalker.str)
+	}
+	// "value" also as \"value\" (a JSON string holding the pair).
+	pairs := hasQuotedFold(b.src[ls:le], `"value`)
 	for i := b.hitCur; i < len(b.hits) && int(b.hits[i].pos) < le; i++ {
 		h := b.hits[i]
 		if c.queriesKey[h.word] && int(h.pos) >= ls {
@@ -317,7 +322,13 @@ func (st *state) needsWalk(b *buffer, ls, le int) bool {
 		for end < le && patterns.IsNameSeparator(b.src[end]) {
 			end++
 		}
-		if int(h.pos) < ls || end >= le || b.src[end] != '"' {
+		if int(h.pos) < ls || end >= le {
+			continue
+		}
+		q := end + 1 // after the closing quote, raw or escaped (\")
+		if b.src[end] == '\\' && end+1 < le && b.src[end+1] == '"' {
+			q++
+		} else if b.src[end] != '"' {
 			continue
 		}
 		for _, t := range c.targets[h.word] {
@@ -327,7 +338,7 @@ func (st *state) needsWalk(b *buffer, ls, le int) bool {
 			if pairs {
 				return true
 			}
-			if j := skipBlanks(b.src, end+1, le); j < le && b.src[j] == ':' {
+			if j := skipBlanks(b.src, q, le); j < le && b.src[j] == ':' {
 				return true // the name ends a key
 			}
 		}
@@ -368,7 +379,15 @@ func (st *state) line(b *buffer, ls, le int) {
 			return
 		}
 		if !validJSON(b.src[ls:le]) {
-			st.flushSpans(b, &st.edits)
+			if len(st.spans) > 0 && !(b.names && hasQuotedFold(b.src[ls:le], `"value`)) {
+				st.flushSpans(b, &st.edits)
+				return
+			}
+			// Several records on one line (ended by a lone CR or
+			// U+2028), or text around a pair object: text rules, and
+			// the pair objects walked as JSON.
+			st.spans = st.spans[:0]
+			st.detectText(b, ls, le, le, modeText, &st.edits)
 			return
 		}
 		// The walk takes the probe's spans instead of running the rules
@@ -385,6 +404,35 @@ func (st *state) line(b *buffer, ls, le int) {
 		return
 	}
 	st.detectText(b, ls, le, le, modeText, &st.edits)
+}
+
+// spreadRecord walks a pretty-printed JSON record that starts on the NDJSON
+// line b.src[ls:le] and ends on a later line of the batch (the line opens
+// an object or array that it does not close: `{`, `"items": [`), and
+// returns where it ends, or 0 when the line is not such a start, the record
+// does not end in the batch, is not valid JSON, or has bytes after it on
+// its last line. Line by line, its name/value pairs would be split apart.
+// Only lines that end with an opening bracket or a comma are looked at.
+func (st *state) spreadRecord(b *buffer, ls, le int) int {
+	src := b.src
+	t := bytes.TrimRight(src[ls:le], " \t")
+	if len(t) == 0 || (t[0] != '{' && t[0] != '[') {
+		return 0
+	}
+	if last := t[len(t)-1]; last != '{' && last != '[' && last != ',' {
+		return 0
+	}
+	n := firstValueEnd(src[ls:])
+	if n < 0 || ls+n <= le {
+		return 0
+	}
+	re := ls + n
+	rest := src[re : re+indexOr(src[re:], '\n', len(src)-re)]
+	if len(bytes.TrimSpace(rest)) > 0 || !b.mayHold(ls, re) || !validJSON(src[ls:re]) {
+		return 0
+	}
+	st.walkJSON(b, ls, re, &st.edits)
+	return re
 }
 
 // inertEscapes reports whether every JSON string in b.src[ls:le] that holds
@@ -444,8 +492,15 @@ func (w *Writer) whole() {
 	case w.format == FormatJSON && (w.checked || validJSON(src)):
 		st.walkJSON(b, 0, len(src), &st.edits)
 	case w.format == FormatForm:
-		st.detectRange(b, 0, len(src), modeQuery|modeText)
-		st.flushSpans(b, &st.edits)
+		st.detectText(b, 0, len(src), len(src), modeQuery|modeText, &st.edits)
+	case w.format == FormatJSON && jsonSequence(src):
+		// Not one JSON value but a sequence of them (NDJSON, or records
+		// pretty-printed one after another, under a JSON media type):
+		// read as records, each walked as JSON, as FormatNDJSON does.
+		w.format = FormatNDJSON
+		_ = w.lines(true)
+		w.format = FormatJSON
+		return
 	default: // invalid JSON is scanned as text, never passed unscanned
 		st.detectText(b, 0, len(src), len(src), modeText, &st.edits)
 	}
@@ -526,7 +581,13 @@ func (w *Writer) lines(final bool) error {
 				if le > ls && src[le-1] == '\r' {
 					le--
 				}
-				st.line(b, ls, le)
+				if re := st.spreadRecord(b, ls, le); re > 0 {
+					// A pretty-printed record: walked whole, on to the
+					// line after it.
+					next = re + indexOr(src[re:], '\n', len(src)-re) + 1
+				} else {
+					st.line(b, ls, le)
+				}
 				ls = next
 			}
 		}
@@ -726,6 +787,36 @@ func (w *Writer) copyFrom(ctx context.Context, src io.Reader) (Stats, error) {
 	}
 	err := w.Close()
 	return w.stats, err
+}
+
+// jsonSequence reports whether b, which is not one JSON value, is a
+// sequence of JSON objects or arrays, one or more per line or spread over
+// lines: it starts with one, something follows it, and every line starts
+// (after blanks) with a bracket or a quote.
+// Text between records (a PEM block, a log line) makes it text, whose rules
+// see across lines.
+func jsonSequence(b []byte) bool {
+	b = bytes.TrimPrefix(b, utf8BOM)
+	if !notOneValue(b) {
+		return false
+	}
+	for len(b) > 0 {
+		line := b[:indexOr(b, '\n', len(b))]
+		b = b[len(line):]
+		if len(b) > 0 {
+			b = b[1:]
+		}
+		t := bytes.TrimLeft(line, " \t\r")
+		if len(t) == 0 {
+			continue
+		}
+		switch c := t[0]; {
+		case c == '{', c == '}', c == '[', c == ']', c == '"':
+		default:
+			return false
+		}
+	}
+	return true
 }
 
 // notOneValue reports whether b cannot be the start of one JSON document:

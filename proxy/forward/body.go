@@ -389,16 +389,15 @@ func redactRequestBody(req *http.Request, red *redactor.Redactor, max int64, lim
 
 // redactHeld redacts a held body of format f. A body sent as JSON that is
 // not one JSON value (NDJSON or concatenated events, as Fluent Bit's
-// json_lines sends under application/json) is redacted as the engine reads
-// its text, records included, never by text rules alone.
+// json_lines sends under application/json) is read by the engine as a
+// sequence of records (its FormatJSON path), never by text rules alone.
 func redactHeld(red *redactor.Redactor, dst, body []byte, f redactor.Format) ([]byte, redactor.Stats) {
-	if f != redactor.FormatJSON {
-		return red.Append(dst, body, f)
+	if f == redactor.FormatJSON {
+		if doc, err := redactor.CheckJSON(body); err == nil {
+			return red.AppendJSON(dst, doc)
+		}
 	}
-	if doc, err := redactor.CheckJSON(body); err == nil {
-		return red.AppendJSON(dst, doc)
-	}
-	return red.Append(dst, body, redactor.FormatAuto)
+	return red.Append(dst, body, f)
 }
 
 // streamWindow is what the engine holds of a streamed body of format f at
