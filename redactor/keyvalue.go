@@ -1318,6 +1318,9 @@ func isPlaceholder(v []byte) bool {
 	if v[0] == '@' && len(v) > 2 && isAlpha(v[1]) && logicAppsExpr(v[1:]) {
 		return true // @parameters('x'), @body('Get_secret')?['value']
 	}
+	if keyVaultRef(v) {
+		return true
+	}
 	if v[0] == '$' && len(v) > 1 {
 		// $ENV_VAR reference
 		ref := true
@@ -1332,6 +1335,20 @@ func isPlaceholder(v []byte) bool {
 		}
 	}
 	return false
+}
+
+// keyVaultRef reports whether v is a whole App Service / Functions Key
+// Vault reference, @Microsoft.KeyVault(SecretUri=...) or
+// @Microsoft.KeyVault(VaultName=...;SecretName=...): it names where the
+// secret is, not the secret. Anything after its closing parenthesis makes
+// it a value.
+func keyVaultRef(v []byte) bool {
+	const prefix = "@microsoft.keyvault("
+	if len(v) <= len(prefix) || !bytes.EqualFold(v[:len(prefix)], []byte(prefix)) {
+		return false
+	}
+	end := closeParen(v, len(prefix)-1)
+	return end == len(v)-1 && end > len(prefix)
 }
 
 // logicAppsExpr reports whether v (after its '@') is a whole Logic Apps
