@@ -153,18 +153,82 @@ type Redactor struct {
 	litCount int
 }
 
-// New compiles cfg into a Redactor. Errors name the rule or setting at fault.
-func New(cfg Config) (*Redactor, error) {
-	set := cfg.Rules
+// Compiled is a rule set and allowlist compiled for matching. It is
+// immutable and safe for concurrent use; any number of Redactors built with
+// NewFromCompiled share it, so a process that builds many Redactors from the
+// same rules (one per command, route or refresh) compiles them once.
+type Compiled struct {
+	c *compiled
+}
+
+// Compile compiles a rule set and an allowlist. A nil set means
+// patterns.Default(). Errors name the rule or allowlist entry at fault.
+func Compile(set *patterns.Set, allow []Allow) (*Compiled, error) {
 	if set == nil {
 		var err error
 		if set, err = patterns.Default(); err != nil {
 			return nil, fmt.Errorf("load default rules: %w", err)
 		}
 	}
-	if cfg.Mask == MaskHash && len(cfg.HashKey) == 0 {
-		return nil, errors.New("mask hash: a hash key is required (set FLOWMASK_HASH_KEY)")
+	c, err := compile(set, allow)
+	if err != nil {
+		return nil, err
 	}
+	return &Compiled{c: c}, nil
+}
+
+// Rules returns the IDs of the compiled rules, in order.
+func (c *Compiled) Rules() []string { return c.c.ruleIDs() }
+
+// New compiles cfg into a Redactor. Errors name the rule or setting at fault.
+func New(cfg Config) (*Redactor, error) {
+	if err := checkConfig(cfg); err != nil {
+		return nil, err
+	}
+	// The known values' matcher does not depend on the rules: with
+	// thousands of values it takes as long to build as they take to
+	// compile, so the two are built side by side.
+	lits := make(chan litSet, 1)
+	go func() { lits <- buildLiterals(cfg) }()
+	c, err := Compile(cfg.Rules, cfg.Allow)
+	ls := <-lits
+	if err != nil {
+		return nil, err
+	}
+	return newRedactor(c, cfg, ls), nil
+}
+
+// NewFromCompiled builds a Redactor on rules compiled by Compile, with the
+// mask, hash key, literals, document limit and logger of cfg. cfg.Rules and
+// cfg.Allow must be empty: they are part of c.
+func NewFromCompiled(c *Compiled, cfg Config) (*Redactor, error) {
+	if c == nil {
+		return nil, errors.New("redactor: NewFromCompiled needs compiled rules")
+	}
+	if cfg.Rules != nil || len(cfg.Allow) > 0 {
+		return nil, errors.New("redactor: NewFromCompiled takes rules and allowlist from the compiled set; leave Config.Rules and Config.Allow empty")
+	}
+	if err := checkConfig(cfg); err != nil {
+		return nil, err
+	}
+	return newRedactor(c, cfg, buildLiterals(cfg)), nil
+}
+
+// checkConfig rejects settings that contradict each other.
+func checkConfig(cfg Config) error {
+	if cfg.Mask == MaskHash && len(cfg.HashKey) == 0 {
+		return errors.New("mask hash: a hash key is required (set FLOWMASK_HASH_KEY)")
+	}
+	return nil
+}
+
+// buildLiterals builds the known-value matcher of cfg.
+func buildLiterals(cfg Config) litSet {
+	return configured(cfg).buildLiterals(cfg.Literals)
+}
+
+// configured returns a Redactor with cfg's settings and no rules yet.
+func configured(cfg Config) *Redactor {
 	maxDoc := cfg.MaxDocument
 	if maxDoc <= 0 {
 		maxDoc = DefaultMaxDocument
@@ -173,21 +237,16 @@ func New(cfg Config) (*Redactor, error) {
 	if logger == nil {
 		logger = zap.NewNop()
 	}
-	r := &Redactor{mask: cfg.Mask, hashKey: append([]byte(nil), cfg.HashKey...), maxDoc: maxDoc, logger: logger}
-	// The known values' matcher does not depend on the rules: with
-	// thousands of values it takes as long to build as they take to
-	// compile, so the two are built side by side.
-	lits := make(chan litSet, 1)
-	go func() { lits <- r.buildLiterals(cfg.Literals) }()
-	c, err := compile(set, cfg.Allow)
-	ls := <-lits
-	if err != nil {
-		return nil, err
-	}
-	r.c = c
+	return &Redactor{mask: cfg.Mask, hashKey: append([]byte(nil), cfg.HashKey...), maxDoc: maxDoc, logger: logger}
+}
+
+// newRedactor assembles a Redactor from compiled rules and built literals.
+func newRedactor(c *Compiled, cfg Config, ls litSet) *Redactor {
+	r := configured(cfg)
+	r.c = c.c
 	r.useLiterals(ls)
 	r.pool.New = func() any { return newState(r) }
-	return r, nil
+	return r
 }
 
 // WithLiterals returns a Redactor that shares r's compiled rules but masks
@@ -204,9 +263,12 @@ func (r *Redactor) WithLiterals(lits []Literal) *Redactor {
 func (r *Redactor) Literals() int { return r.litCount }
 
 // Rules returns the IDs of the compiled rules, in order.
-func (r *Redactor) Rules() []string {
-	ids := make([]string, 0, len(r.c.rules))
-	for _, rl := range r.c.rules {
+func (r *Redactor) Rules() []string { return r.c.ruleIDs() }
+
+// ruleIDs returns the IDs of the rules, without the literal pseudo-rule.
+func (c *compiled) ruleIDs() []string {
+	ids := make([]string, 0, len(c.rules))
+	for _, rl := range c.rules {
 		if rl.id != LiteralRuleID {
 			ids = append(ids, rl.id)
 		}
