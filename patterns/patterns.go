@@ -199,8 +199,16 @@ var embeddedFiles = sync.OnceValues(func() ([]ruleFile, error) {
 })
 
 // Packs returns the names of the embedded opt-in packs, sorted. It reads
-// only the files' top-level pack lines, without parsing the rules.
+// only the files' top-level pack lines, without parsing the rules, once per
+// process; each call returns a new slice.
 func Packs() []string {
+	return slices.Clone(embeddedPacks())
+}
+
+var embeddedPacks = sync.OnceValue(readPacks)
+
+// readPacks reads the embedded files' top-level pack lines.
+func readPacks() []string {
 	ents, _ := fs.ReadDir(builtin, "rules")
 	var packs []string
 	for _, e := range ents {

@@ -398,7 +398,7 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 				// The same keyword as it appears inside a JSON string that
 				// escapes '/' or '"' (the string is then unescaped before the
 				// regex runs).
-				if e := strings.NewReplacer("/", `\/`, `"`, `\"`).Replace(k); e != k {
+				if e := jsonEscaper.Replace(k); e != k {
 					addWord(e, kwTarget{rule: idx})
 				}
 			}
@@ -516,6 +516,11 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 	}
 	return c, nil
 }
+
+// jsonEscaper escapes '/' and '"' as a JSON encoder may. A Replacer is safe
+// for concurrent use; building one per keyword cost more than the rest of
+// compiling that keyword.
+var jsonEscaper = strings.NewReplacer("/", `\/`, `"`, `\"`)
 
 // nameVariants spells a name as it may appear in text, lower-cased: with
 // '_', with '-', and with no separator (which also covers camelCase); and,
