@@ -8,6 +8,7 @@ import (
 	"iter"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,12 +40,16 @@ type validator struct {
 }
 
 type rule struct {
-	id       string
-	kind     string
-	prio     int
-	re       *regexp.Regexp
-	anchored *regexp.Regexp // ^(?:re), when every match starts near a keyword
-	boundary string         // leading boundary group stripped from anchored
+	id   string
+	kind string
+	prio int
+	// rx holds the regex rule's expressions, compiled on first use (see
+	// regexps); nil for other kinds.
+	rx *regexps
+	// anchors is true when rx has an anchored form ^(?:re): every match
+	// starts near a keyword.
+	anchors  bool
+	boundary string // leading boundary group stripped from the anchored or bare form
 	// leadMin and leadMax bound how many bytes before its keyword an
 	// anchored rule's match starts: 0 and 0 when every match starts with
 	// the keyword; a few when the regex opens with a short bounded part
@@ -54,12 +59,8 @@ type rule struct {
 	// need is a byte (ASCII-folded) that every match holds, the rarest
 	// such in logs; an input without it is not searched. hasNeed is false
 	// when no byte is certain.
-	need    byte
-	hasNeed bool
-	// bare is re without its leading boundary group, for rules that run in
-	// windows: a regex that starts with a literal lets Go's regexp skip to
-	// it, where a leading group makes it try every position.
-	bare       *regexp.Regexp
+	need       byte
+	hasNeed    bool
 	group      int
 	before     int
 	after      int
@@ -344,37 +345,45 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 		}
 		switch pr.Kind {
 		case patterns.KindRegex:
-			re, err := regexp.Compile(relaxRepeats(pr.Regex))
+			// The expressions are parsed here, which rejects any that
+			// would not compile, and compiled on a rule's first keyword
+			// hit: most rules never fire in a given run.
+			rx := &regexps{src: relaxRepeats(pr.Regex)}
+			parsed, err := syntax.Parse(rx.src, syntax.Perl)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s: rule %q: regex: %w", pr.Source, pr.ID, err))
 				continue
 			}
-			rl.re, rl.prio = re, prioRegex
+			rl.rx, rl.prio = rx, prioRegex
 			if rest, boundary, ok := anchorable(pr.Regex, pr.Keywords); ok {
 				// Every match starts at a keyword hit: one anchored
 				// attempt per hit replaces a scan of the whole window.
-				if a, err := regexp.Compile(`^(?:` + relaxRepeats(rest) + `)`); err == nil {
-					rl.anchored, rl.boundary = a, boundary
+				if a := `^(?:` + relaxRepeats(rest) + `)`; parses(a) {
+					rx.anchored, rl.anchors, rl.boundary = a, true, boundary
 				}
 			} else if rest, boundary, lo, hi, ok := leadAnchorable(pr.Regex, pr.Keywords); ok && lo <= windowBefore(pr.Before) {
 				// Every match starts between hi and lo bytes before a
 				// keyword: a few anchored attempts per hit replace a scan
 				// of the whole window (which reaches before bytes back).
-				if a, err := regexp.Compile(`^(?:` + relaxRepeats(rest) + `)`); err == nil {
-					rl.anchored, rl.boundary = a, boundary
+				if a := `^(?:` + relaxRepeats(rest) + `)`; parses(a) {
+					rx.anchored, rl.anchors, rl.boundary = a, true, boundary
 					rl.leadMin, rl.leadMax = lo, min(hi, windowBefore(pr.Before))
 				}
 			} else if rest, boundary := cutBoundary(pr.Regex); boundary != "" {
-				if bare, err := regexp.Compile(relaxRepeats(rest)); err == nil {
-					rl.bare, rl.boundary = bare, boundary
+				// A regex that starts with a literal lets Go's regexp
+				// skip to it, where a leading group makes it try every
+				// position.
+				if b := relaxRepeats(rest); parses(b) {
+					rx.bare, rl.boundary = b, boundary
 				}
 			}
-			if parsed, err := syntax.Parse(pr.Regex, syntax.Perl); err == nil {
-				rl.need, rl.hasNeed = rarestRequired(requiredBytes(parsed.Simplify()))
+			if orig, err := syntax.Parse(pr.Regex, syntax.Perl); err == nil {
+				rl.need, rl.hasNeed = rarestRequired(requiredBytes(orig.Simplify()))
 			}
-			if g := re.SubexpIndex("secret"); g > 0 {
+			// As regexp's SubexpIndex("secret") and NumSubexp.
+			if g := slices.Index(parsed.CapNames(), "secret"); g > 0 {
 				rl.group = g
-			} else if re.NumSubexp() >= 1 {
+			} else if parsed.MaxCap() >= 1 {
 				rl.group = 1
 			}
 			rl.before, rl.after = windowBefore(pr.Before), pr.After
@@ -515,6 +524,41 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 		return nil, errors.Join(errs...)
 	}
 	return c, nil
+}
+
+// regexps are a regex rule's expressions, compiled once, on first use, by
+// compiled. compile has parsed every source, so they compile.
+type regexps struct {
+	once sync.Once
+	// src is the rule's regex; anchored its ^(?:...) form without the
+	// leading boundary group, bare the same unanchored, when they apply.
+	src, anchored, bare string
+
+	re         *regexp.Regexp
+	anchoredRe *regexp.Regexp // nil when anchored is ""
+	bareRe     *regexp.Regexp // nil when bare is ""
+}
+
+// compiled returns x with its expressions compiled. It is safe for
+// concurrent use.
+func (x *regexps) compiled() *regexps {
+	x.once.Do(func() {
+		x.re = regexp.MustCompile(x.src)
+		if x.anchored != "" {
+			x.anchoredRe = regexp.MustCompile(x.anchored)
+		}
+		if x.bare != "" {
+			x.bareRe = regexp.MustCompile(x.bare)
+		}
+	})
+	return x
+}
+
+// parses reports whether expr is a valid regular expression. Parsing is
+// what rejects an expression; compiling a parsed one does not fail.
+func parses(expr string) bool {
+	_, err := syntax.Parse(expr, syntax.Perl)
+	return err == nil
 }
 
 // jsonEscaper escapes '/' and '"' as a JSON encoder may. A Replacer is safe
