@@ -358,14 +358,14 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 			if rest, boundary, ok := anchorable(pr.Regex, pr.Keywords); ok {
 				// Every match starts at a keyword hit: one anchored
 				// attempt per hit replaces a scan of the whole window.
-				if a := `^(?:` + relaxRepeats(rest) + `)`; parses(a) {
+				if a := anchoredForm(rest); a != "" {
 					rx.anchored, rl.anchors, rl.boundary = a, true, boundary
 				}
 			} else if rest, boundary, lo, hi, ok := leadAnchorable(pr.Regex, pr.Keywords); ok && lo <= windowBefore(pr.Before) {
 				// Every match starts between hi and lo bytes before a
 				// keyword: a few anchored attempts per hit replace a scan
 				// of the whole window (which reaches before bytes back).
-				if a := `^(?:` + relaxRepeats(rest) + `)`; parses(a) {
+				if a := anchoredForm(rest); a != "" {
 					rx.anchored, rl.anchors, rl.boundary = a, true, boundary
 					rl.leadMin, rl.leadMax = lo, min(hi, windowBefore(pr.Before))
 				}
@@ -377,7 +377,11 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 					rx.bare, rl.boundary = b, boundary
 				}
 			}
-			if orig, err := syntax.Parse(pr.Regex, syntax.Perl); err == nil {
+			orig := parsed
+			if rx.src != pr.Regex {
+				orig, err = syntax.Parse(pr.Regex, syntax.Perl)
+			}
+			if err == nil {
 				rl.need, rl.hasNeed = rarestRequired(requiredBytes(orig.Simplify()))
 			}
 			// As regexp's SubexpIndex("secret") and NumSubexp.
@@ -552,6 +556,18 @@ func (x *regexps) compiled() *regexps {
 		}
 	})
 	return x
+}
+
+// anchoredForm returns ^(?:rest), with large repeats relaxed, or "" if it
+// does not parse. anchorable and leadAnchorable have parsed rest, so it
+// needs parsing again only when relaxing changed it.
+func anchoredForm(rest string) string {
+	relaxed := relaxRepeats(rest)
+	a := `^(?:` + relaxed + `)`
+	if relaxed != rest && !parses(a) {
+		return ""
+	}
+	return a
 }
 
 // parses reports whether expr is a valid regular expression. Parsing is
