@@ -382,7 +382,9 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 				orig, err = syntax.Parse(pr.Regex, syntax.Perl)
 			}
 			if err == nil {
-				rl.need, rl.hasNeed = rarestRequired(requiredBytes(orig.Simplify()))
+				// requiredBytes reads counted repeats itself; Simplify
+				// would only copy the tree (TestRequiredBytesNeedNoSimplify).
+				rl.need, rl.hasNeed = rarestRequired(requiredBytes(orig))
 			}
 			// As regexp's SubexpIndex("secret") and NumSubexp.
 			if g := slices.Index(parsed.CapNames(), "secret"); g > 0 {
