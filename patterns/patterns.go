@@ -292,7 +292,6 @@ func assemble(files []ruleFile, packs []string) (*Set, error) {
 			if !want[p] {
 				continue
 			}
-			delete(want, p)
 		}
 		if err := s.Add(f.rules...); err != nil {
 			return nil, err
