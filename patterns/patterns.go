@@ -30,6 +30,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/flowmask/flowmask/internal/yamlconf"
 )
@@ -172,19 +173,42 @@ type Set struct {
 }
 
 // Default returns the embedded rule library, without the opt-in packs.
+//
+// The embedded files are parsed once per process; each call returns a new
+// Set (its own Rules slice) that the caller may extend with Add or narrow
+// with Without. The rules' own slices (Keywords, Names, Examples...) are
+// shared between calls and must not be modified.
 func Default() (*Set, error) {
-	return LoadFS(builtin, "rules")
+	return DefaultWith()
 }
 
 // DefaultWith returns the embedded rule library with the rules of the
 // named opt-in packs (see Packs). An unknown pack is an error.
 func DefaultWith(packs ...string) (*Set, error) {
-	return loadFS(builtin, "rules", packs)
+	files, err := embeddedFiles()
+	if err != nil {
+		return nil, err
+	}
+	return assemble(files, packs)
 }
 
+// embeddedFiles parses the embedded rule files once per process. The result
+// is immutable: assemble copies the Rule values into each new Set.
+var embeddedFiles = sync.OnceValues(func() ([]ruleFile, error) {
+	return parseDir(builtin, "rules")
+})
+
 // Packs returns the names of the embedded opt-in packs, sorted. It reads
-// only the files' top-level pack lines, without parsing the rules.
+// only the files' top-level pack lines, without parsing the rules, once per
+// process; each call returns a new slice.
 func Packs() []string {
+	return slices.Clone(embeddedPacks())
+}
+
+var embeddedPacks = sync.OnceValue(readPacks)
+
+// readPacks reads the embedded files' top-level pack lines.
+func readPacks() []string {
 	ents, _ := fs.ReadDir(builtin, "rules")
 	var packs []string
 	for _, e := range ents {
@@ -209,19 +233,27 @@ func Packs() []string {
 // LoadFS loads every *.yaml file in dir of fsys, in name order, leaving out
 // the rules of opt-in packs.
 func LoadFS(fsys fs.FS, dir string) (*Set, error) {
-	return loadFS(fsys, dir, nil)
+	files, err := parseDir(fsys, dir)
+	if err != nil {
+		return nil, err
+	}
+	return assemble(files, nil)
 }
 
-func loadFS(fsys fs.FS, dir string, packs []string) (*Set, error) {
-	want := make(map[string]bool, len(packs))
-	for _, p := range packs {
-		want[p] = true
-	}
+// ruleFile is one parsed rules file: its rules, and its pack ("" for rules
+// that are always on).
+type ruleFile struct {
+	pack  string
+	rules []Rule
+}
+
+// parseDir parses every *.yaml file in dir of fsys, in name order.
+func parseDir(fsys fs.FS, dir string) ([]ruleFile, error) {
 	ents, err := fs.ReadDir(fsys, dir)
 	if err != nil {
 		return nil, fmt.Errorf("read rules: %w", err)
 	}
-	s := &Set{}
+	var files []ruleFile
 	for _, e := range ents {
 		if e.IsDir() || !strings.HasSuffix(e.Name(), ".yaml") {
 			continue
@@ -235,17 +267,33 @@ func loadFS(fsys fs.FS, dir string, packs []string) (*Set, error) {
 		if err != nil {
 			return nil, err
 		}
-		if len(rules) > 0 && rules[0].Pack != "" {
-			p := rules[0].Pack
+		f := ruleFile{rules: rules}
+		if len(rules) > 0 {
+			f.pack = rules[0].Pack
+		}
+		files = append(files, f)
+	}
+	return files, nil
+}
+
+// assemble builds a new Set from parsed files: the rules that are always on
+// and those of the packs asked for. files is only read.
+func assemble(files []ruleFile, packs []string) (*Set, error) {
+	want := make(map[string]bool, len(packs))
+	for _, p := range packs {
+		want[p] = true
+	}
+	s := &Set{}
+	for _, f := range files {
+		if p := f.pack; p != "" {
 			if !slices.Contains(s.packs, p) {
 				s.packs = append(s.packs, p)
 			}
 			if !want[p] {
 				continue
 			}
-			delete(want, p)
 		}
-		if err := s.Add(rules...); err != nil {
+		if err := s.Add(f.rules...); err != nil {
 			return nil, err
 		}
 	}

@@ -8,6 +8,7 @@ import (
 	"iter"
 	"regexp"
 	"regexp/syntax"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -39,12 +40,16 @@ type validator struct {
 }
 
 type rule struct {
-	id       string
-	kind     string
-	prio     int
-	re       *regexp.Regexp
-	anchored *regexp.Regexp // ^(?:re), when every match starts near a keyword
-	boundary string         // leading boundary group stripped from anchored
+	id   string
+	kind string
+	prio int
+	// rx holds the regex rule's expressions, compiled on first use (see
+	// regexps); nil for other kinds.
+	rx *regexps
+	// anchors is true when rx has an anchored form ^(?:re): every match
+	// starts near a keyword.
+	anchors  bool
+	boundary string // leading boundary group stripped from the anchored or bare form
 	// leadMin and leadMax bound how many bytes before its keyword an
 	// anchored rule's match starts: 0 and 0 when every match starts with
 	// the keyword; a few when the regex opens with a short bounded part
@@ -54,12 +59,8 @@ type rule struct {
 	// need is a byte (ASCII-folded) that every match holds, the rarest
 	// such in logs; an input without it is not searched. hasNeed is false
 	// when no byte is certain.
-	need    byte
-	hasNeed bool
-	// bare is re without its leading boundary group, for rules that run in
-	// windows: a regex that starts with a literal lets Go's regexp skip to
-	// it, where a leading group makes it try every position.
-	bare       *regexp.Regexp
+	need       byte
+	hasNeed    bool
 	group      int
 	before     int
 	after      int
@@ -159,18 +160,82 @@ type Redactor struct {
 	afterGrow func()
 }
 
-// New compiles cfg into a Redactor. Errors name the rule or setting at fault.
-func New(cfg Config) (*Redactor, error) {
-	set := cfg.Rules
+// Compiled is a rule set and allowlist compiled for matching. It is
+// immutable and safe for concurrent use; any number of Redactors built with
+// NewFromCompiled share it, so a process that builds many Redactors from the
+// same rules (one per command, route or refresh) compiles them once.
+type Compiled struct {
+	c *compiled
+}
+
+// Compile compiles a rule set and an allowlist. A nil set means
+// patterns.Default(). Errors name the rule or allowlist entry at fault.
+func Compile(set *patterns.Set, allow []Allow) (*Compiled, error) {
 	if set == nil {
 		var err error
 		if set, err = patterns.Default(); err != nil {
 			return nil, fmt.Errorf("load default rules: %w", err)
 		}
 	}
-	if cfg.Mask == MaskHash && len(cfg.HashKey) == 0 {
-		return nil, errors.New("mask hash: a hash key is required (set FLOWMASK_HASH_KEY)")
+	c, err := compile(set, allow)
+	if err != nil {
+		return nil, err
 	}
+	return &Compiled{c: c}, nil
+}
+
+// Rules returns the IDs of the compiled rules, in order.
+func (c *Compiled) Rules() []string { return c.c.ruleIDs() }
+
+// New compiles cfg into a Redactor. Errors name the rule or setting at fault.
+func New(cfg Config) (*Redactor, error) {
+	if err := checkConfig(cfg); err != nil {
+		return nil, err
+	}
+	// The known values' matcher does not depend on the rules: with
+	// thousands of values it takes as long to build as they take to
+	// compile, so the two are built side by side.
+	lits := make(chan litSet, 1)
+	go func() { lits <- buildLiterals(cfg) }()
+	c, err := Compile(cfg.Rules, cfg.Allow)
+	ls := <-lits
+	if err != nil {
+		return nil, err
+	}
+	return newRedactor(c, cfg, ls), nil
+}
+
+// NewFromCompiled builds a Redactor on rules compiled by Compile, with the
+// mask, hash key, literals, document limit and logger of cfg. cfg.Rules and
+// cfg.Allow must be empty: they are part of c.
+func NewFromCompiled(c *Compiled, cfg Config) (*Redactor, error) {
+	if c == nil {
+		return nil, errors.New("redactor: NewFromCompiled needs compiled rules")
+	}
+	if cfg.Rules != nil || len(cfg.Allow) > 0 {
+		return nil, errors.New("redactor: NewFromCompiled takes rules and allowlist from the compiled set; leave Config.Rules and Config.Allow empty")
+	}
+	if err := checkConfig(cfg); err != nil {
+		return nil, err
+	}
+	return newRedactor(c, cfg, buildLiterals(cfg)), nil
+}
+
+// checkConfig rejects settings that contradict each other.
+func checkConfig(cfg Config) error {
+	if cfg.Mask == MaskHash && len(cfg.HashKey) == 0 {
+		return errors.New("mask hash: a hash key is required (set FLOWMASK_HASH_KEY)")
+	}
+	return nil
+}
+
+// buildLiterals builds the known-value matcher of cfg.
+func buildLiterals(cfg Config) litSet {
+	return configured(cfg).buildLiterals(cfg.Literals)
+}
+
+// configured returns a Redactor with cfg's settings and no rules yet.
+func configured(cfg Config) *Redactor {
 	maxDoc := cfg.MaxDocument
 	if maxDoc <= 0 {
 		maxDoc = DefaultMaxDocument
@@ -179,21 +244,16 @@ func New(cfg Config) (*Redactor, error) {
 	if logger == nil {
 		logger = zap.NewNop()
 	}
-	r := &Redactor{mask: cfg.Mask, hashKey: append([]byte(nil), cfg.HashKey...), maxDoc: maxDoc, logger: logger, afterGrow: cfg.AfterRecordGrow}
-	// The known values' matcher does not depend on the rules: with
-	// thousands of values it takes as long to build as they take to
-	// compile, so the two are built side by side.
-	lits := make(chan litSet, 1)
-	go func() { lits <- r.buildLiterals(cfg.Literals) }()
-	c, err := compile(set, cfg.Allow)
-	ls := <-lits
-	if err != nil {
-		return nil, err
-	}
-	r.c = c
+	return &Redactor{mask: cfg.Mask, hashKey: append([]byte(nil), cfg.HashKey...), maxDoc: maxDoc, logger: logger, afterGrow: cfg.AfterRecordGrow}
+}
+
+// newRedactor assembles a Redactor from compiled rules and built literals.
+func newRedactor(c *Compiled, cfg Config, ls litSet) *Redactor {
+	r := configured(cfg)
+	r.c = c.c
 	r.useLiterals(ls)
 	r.pool.New = func() any { return newState(r) }
-	return r, nil
+	return r
 }
 
 // WithLiterals returns a Redactor that shares r's compiled rules but masks
@@ -210,9 +270,12 @@ func (r *Redactor) WithLiterals(lits []Literal) *Redactor {
 func (r *Redactor) Literals() int { return r.litCount }
 
 // Rules returns the IDs of the compiled rules, in order.
-func (r *Redactor) Rules() []string {
-	ids := make([]string, 0, len(r.c.rules))
-	for _, rl := range r.c.rules {
+func (r *Redactor) Rules() []string { return r.c.ruleIDs() }
+
+// ruleIDs returns the IDs of the rules, without the literal pseudo-rule.
+func (c *compiled) ruleIDs() []string {
+	ids := make([]string, 0, len(c.rules))
+	for _, rl := range c.rules {
 		if rl.id != LiteralRuleID {
 			ids = append(ids, rl.id)
 		}
@@ -288,37 +351,51 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 		}
 		switch pr.Kind {
 		case patterns.KindRegex:
-			re, err := regexp.Compile(relaxRepeats(pr.Regex))
+			// The expressions are parsed here, which rejects any that
+			// would not compile, and compiled on a rule's first keyword
+			// hit: most rules never fire in a given run.
+			rx := &regexps{src: relaxRepeats(pr.Regex)}
+			parsed, err := syntax.Parse(rx.src, syntax.Perl)
 			if err != nil {
 				errs = append(errs, fmt.Errorf("%s: rule %q: regex: %w", pr.Source, pr.ID, err))
 				continue
 			}
-			rl.re, rl.prio = re, prioRegex
+			rl.rx, rl.prio = rx, prioRegex
 			if rest, boundary, ok := anchorable(pr.Regex, pr.Keywords); ok {
 				// Every match starts at a keyword hit: one anchored
 				// attempt per hit replaces a scan of the whole window.
-				if a, err := regexp.Compile(`^(?:` + relaxRepeats(rest) + `)`); err == nil {
-					rl.anchored, rl.boundary = a, boundary
+				if a := anchoredForm(rest); a != "" {
+					rx.anchored, rl.anchors, rl.boundary = a, true, boundary
 				}
 			} else if rest, boundary, lo, hi, ok := leadAnchorable(pr.Regex, pr.Keywords); ok && lo <= windowBefore(pr.Before) {
 				// Every match starts between hi and lo bytes before a
 				// keyword: a few anchored attempts per hit replace a scan
 				// of the whole window (which reaches before bytes back).
-				if a, err := regexp.Compile(`^(?:` + relaxRepeats(rest) + `)`); err == nil {
-					rl.anchored, rl.boundary = a, boundary
+				if a := anchoredForm(rest); a != "" {
+					rx.anchored, rl.anchors, rl.boundary = a, true, boundary
 					rl.leadMin, rl.leadMax = lo, min(hi, windowBefore(pr.Before))
 				}
 			} else if rest, boundary := cutBoundary(pr.Regex); boundary != "" {
-				if bare, err := regexp.Compile(relaxRepeats(rest)); err == nil {
-					rl.bare, rl.boundary = bare, boundary
+				// A regex that starts with a literal lets Go's regexp
+				// skip to it, where a leading group makes it try every
+				// position.
+				if b := relaxRepeats(rest); parses(b) {
+					rx.bare, rl.boundary = b, boundary
 				}
 			}
-			if parsed, err := syntax.Parse(pr.Regex, syntax.Perl); err == nil {
-				rl.need, rl.hasNeed = rarestRequired(requiredBytes(parsed.Simplify()))
+			orig := parsed
+			if rx.src != pr.Regex {
+				orig, err = syntax.Parse(pr.Regex, syntax.Perl)
 			}
-			if g := re.SubexpIndex("secret"); g > 0 {
+			if err == nil {
+				// requiredBytes reads counted repeats itself; Simplify
+				// would only copy the tree (TestRequiredBytesNeedNoSimplify).
+				rl.need, rl.hasNeed = rarestRequired(requiredBytes(orig))
+			}
+			// As regexp's SubexpIndex("secret") and NumSubexp.
+			if g := slices.Index(parsed.CapNames(), "secret"); g > 0 {
 				rl.group = g
-			} else if re.NumSubexp() >= 1 {
+			} else if parsed.MaxCap() >= 1 {
 				rl.group = 1
 			}
 			rl.before, rl.after = windowBefore(pr.Before), pr.After
@@ -342,7 +419,7 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 				// The same keyword as it appears inside a JSON string that
 				// escapes '/' or '"' (the string is then unescaped before the
 				// regex runs).
-				if e := strings.NewReplacer("/", `\/`, `"`, `\"`).Replace(k); e != k {
+				if e := jsonEscaper.Replace(k); e != k {
 					addWord(e, kwTarget{rule: idx})
 				}
 			}
@@ -468,6 +545,58 @@ func compile(set *patterns.Set, allow []Allow) (*compiled, error) {
 	}
 	return c, nil
 }
+
+// regexps are a regex rule's expressions, compiled once, on first use, by
+// compiled. compile has parsed every source, so they compile.
+type regexps struct {
+	once sync.Once
+	// src is the rule's regex; anchored its ^(?:...) form without the
+	// leading boundary group, bare the same unanchored, when they apply.
+	src, anchored, bare string
+
+	re         *regexp.Regexp
+	anchoredRe *regexp.Regexp // nil when anchored is ""
+	bareRe     *regexp.Regexp // nil when bare is ""
+}
+
+// compiled returns x with its expressions compiled. It is safe for
+// concurrent use.
+func (x *regexps) compiled() *regexps {
+	x.once.Do(func() {
+		x.re = regexp.MustCompile(x.src)
+		if x.anchored != "" {
+			x.anchoredRe = regexp.MustCompile(x.anchored)
+		}
+		if x.bare != "" {
+			x.bareRe = regexp.MustCompile(x.bare)
+		}
+	})
+	return x
+}
+
+// anchoredForm returns ^(?:rest), with large repeats relaxed, or "" if it
+// does not parse. anchorable and leadAnchorable have parsed rest, so it
+// needs parsing again only when relaxing changed it.
+func anchoredForm(rest string) string {
+	relaxed := relaxRepeats(rest)
+	a := `^(?:` + relaxed + `)`
+	if relaxed != rest && !parses(a) {
+		return ""
+	}
+	return a
+}
+
+// parses reports whether expr is a valid regular expression. Parsing is
+// what rejects an expression; compiling a parsed one does not fail.
+func parses(expr string) bool {
+	_, err := syntax.Parse(expr, syntax.Perl)
+	return err == nil
+}
+
+// jsonEscaper escapes '/' and '"' as a JSON encoder may. A Replacer is safe
+// for concurrent use; building one per keyword cost more than the rest of
+// compiling that keyword.
+var jsonEscaper = strings.NewReplacer("/", `\/`, `"`, `\"`)
 
 // nameVariants spells a name as it may appear in text, lower-cased: with
 // '_', with '-', and with no separator (which also covers camelCase); and,

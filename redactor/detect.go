@@ -806,7 +806,7 @@ func (st *state) detectValue(b *buffer, ctx, a, e, ctxEnd int, mode int) {
 				st.keyValue(b, ctx, ctxEnd, int(h.pos), len(c.words[h.word]), t.rule, mode)
 				continue
 			}
-			if rl.anchored != nil && rl.leadMax == 0 {
+			if rl.anchors && rl.leadMax == 0 {
 				st.runAnchored(b, t.rule, int(h.pos), int(h.pos), min(ctxEnd, int(h.pos)+rl.after))
 				continue
 			}
@@ -883,7 +883,7 @@ func (st *state) runWindows(b *buffer) {
 	}
 	for i := 0; i < len(ws); {
 		w := ws[i]
-		if rl := &st.r.c.rules[w.rule]; rl.anchored != nil {
+		if rl := &st.r.c.rules[w.rule]; rl.anchors {
 			st.runAnchored(b, w.rule, max(w.start, w.hit-rl.leadMax), w.hit-rl.leadMin, w.end)
 			i++
 			continue
@@ -910,7 +910,7 @@ func (st *state) runAnchored(b *buffer, ri int32, first, last, end int) {
 		if !boundaryOK(rl.boundary, b.src, start) {
 			continue
 		}
-		if m := rl.anchored.FindSubmatchIndex(b.src[start:end]); m != nil {
+		if m := rl.rx.compiled().anchoredRe.FindSubmatchIndex(b.src[start:end]); m != nil {
 			st.addMatch(b, rl, ri, start, b.src[start:end], m)
 			return
 		}
@@ -923,8 +923,9 @@ func (st *state) runRegex(b *buffer, w window) {
 	if rl.hasNeed && !hasByteFold(src, rl.need) {
 		return
 	}
-	if rl.bare == nil {
-		for _, m := range findAll(rl.re, src) {
+	rx := rl.rx.compiled()
+	if rx.bareRe == nil {
+		for _, m := range findAll(rx.re, src) {
 			st.addMatch(b, rl, w.rule, w.start, src, m)
 		}
 		return
@@ -932,7 +933,7 @@ func (st *state) runRegex(b *buffer, w window) {
 	// The boundary is checked in the whole buffer, and a match that fails
 	// it is retried one byte on, as the full regex would be.
 	for off := 0; off < len(src); {
-		m := rl.bare.FindSubmatchIndex(src[off:])
+		m := rx.bareRe.FindSubmatchIndex(src[off:])
 		if m == nil {
 			return
 		}

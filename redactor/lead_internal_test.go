@@ -29,9 +29,9 @@ func TestLeadAnchoringAgreesWithWindowSearch(t *testing.T) {
 	c.rules = slices.Clone(c.rules)
 	var lead []string
 	for i := range c.rules {
-		if rl := &c.rules[i]; rl.anchored != nil && rl.leadMax > 0 {
+		if rl := &c.rules[i]; rl.anchors && rl.leadMax > 0 {
 			lead = append(lead, rl.id)
-			rl.anchored, rl.leadMin, rl.leadMax = nil, 0, 0
+			rl.anchors, rl.leadMin, rl.leadMax = false, 0, 0
 			if rl.boundary != "" {
 				t.Fatalf("rule %s: a lead rule with a boundary needs its bare regex here", rl.id)
 			}

@@ -6,6 +6,7 @@ import (
 	"io"
 	"runtime/debug"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/flowmask/flowmask/internal/yamlconf"
@@ -78,14 +79,18 @@ func (f *engineFlags) buildWith(logger *zap.Logger, loadSecrets bool) (*redactor
 		return nil, 0, fmt.Errorf("--mask: %w", err)
 	}
 	ctx := f.context()
-	set, err := loadRulesFrom(ctx, f.rules, f.disable, f.packs...)
-	if err != nil {
-		return nil, 0, err
-	}
-	cfg := redactor.Config{Rules: set, Mask: mask, MaxDocument: f.maxDocument, Logger: logger,
+	cfg := redactor.Config{Mask: mask, MaxDocument: f.maxDocument, Logger: logger,
 		// A file command holds one long record of unknown size (a pipe)
 		// once: the buffers it outgrew go back to the system at once.
 		AfterRecordGrow: debug.FreeOSMemory}
+	// The default rules are compiled once per process and shared by every
+	// Redactor built on them; other rules are compiled for this build.
+	useDefault := len(f.rules) == 0 && len(f.disable) == 0 && len(f.packs) == 0 && f.allowFile == ""
+	if !useDefault {
+		if cfg.Rules, err = loadRulesFrom(ctx, f.rules, f.disable, f.packs...); err != nil {
+			return nil, 0, err
+		}
+	}
 	if mask == redactor.MaskHash {
 		key := streamsFrom(ctx).getenv("FLOWMASK_HASH_KEY")
 		if key == "" {
@@ -103,12 +108,27 @@ func (f *engineFlags) buildWith(logger *zap.Logger, loadSecrets bool) (*redactor
 			return nil, 0, err
 		}
 	}
-	r, err := redactor.New(cfg)
+	var r *redactor.Redactor
+	if useDefault {
+		var c *redactor.Compiled
+		if c, err = defaultCompiled(); err == nil {
+			r, err = redactor.NewFromCompiled(c, cfg)
+		}
+	} else {
+		r, err = redactor.New(cfg)
+	}
 	if err != nil {
 		return nil, 0, err
 	}
 	return r, format, nil
 }
+
+// defaultCompiled compiles the embedded rules, without packs or allowlist,
+// once per process. The result is immutable and shared by the commands
+// that run in this process.
+var defaultCompiled = sync.OnceValues(func() (*redactor.Compiled, error) {
+	return redactor.Compile(nil, nil)
+})
 
 // loadRules returns the embedded rules with the opt-in packs asked for,
 // plus the user's files, minus the disabled ones.

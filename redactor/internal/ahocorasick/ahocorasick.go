@@ -10,7 +10,9 @@
 package ahocorasick
 
 import (
+	stdbytes "bytes"
 	"container/list"
+	"slices"
 	"sync"
 	"sync/atomic"
 )
@@ -96,11 +98,9 @@ func (m *Matcher) buildTrie(dictionary [][]byte) {
 	// are distinct plus the root). This is used to preallocate memory
 	// for it.
 
-	max := 1
-	for _, blice := range dictionary {
-		max += len(blice)
-	}
-	m.trie = make([]node, max)
+	// (flowmask) Count the distinct prefixes rather than every byte: a
+	// node is 4 KiB, and keyword lists share most of their prefixes.
+	m.trie = make([]node, 1+distinctPrefixes(dictionary))
 
 	// Calling this an ignoring its argument simply allocated
 	// m.trie[0] which will be the root element
@@ -190,6 +190,26 @@ func (m *Matcher) buildTrie(dictionary [][]byte) {
 	}
 
 	m.trie = m.trie[:m.extent]
+}
+
+// distinctPrefixes counts the distinct non-empty prefixes of the
+// dictionary's entries, the number of trie nodes below the root: in sorted
+// order, each entry adds the bytes past its common prefix with the one
+// before it.
+func distinctPrefixes(dictionary [][]byte) int {
+	sorted := slices.Clone(dictionary)
+	slices.SortFunc(sorted, stdbytes.Compare)
+	n := 0
+	var prev []byte
+	for _, b := range sorted {
+		common := 0
+		for common < len(prev) && common < len(b) && prev[common] == b[common] {
+			common++
+		}
+		n += len(b) - common
+		prev = b
+	}
+	return n
 }
 
 // NewMatcher creates a new Matcher used to match against a set of
