@@ -179,10 +179,19 @@ func auditText(red *redactor.Redactor, raw string, unescape func(string) (string
 }
 
 // maskHeaders applies the header rules to every value of h in place and
-// returns how many values were masked.
+// returns how many values were masked. A header whose name holds a secret
+// is dropped with its values (a masked name is no valid header name). A
+// known secret whose case net/http changed in a name is not seen.
 func maskHeaders(red *redactor.Redactor, h http.Header) int {
 	n := 0
 	for k, vs := range h {
+		// net/http has canonicalised the name (X-Ghp_abc... for
+		// x-ghp_aBc...): look at it as it is and lower-cased.
+		if low := strings.ToLower(k); red.String(k) != k || red.String(low) != low {
+			delete(h, k)
+			n += len(vs)
+			continue
+		}
 		for i, v := range vs {
 			if m := maskValue(red, k, v); m != v {
 				vs[i] = m

@@ -340,12 +340,13 @@ func TestAuthHeaderStrippedAndNoRouteProbing(t *testing.T) {
 // Leak 13: response headers go through the header rules under
 // redact: response and both.
 func TestResponseHeadersRedacted(t *testing.T) {
-	secret, cookie := freshGitHubToken(), fresh(32)
+	secret, cookie, nameSecret := freshGitHubToken(), fresh(32), freshGitHubToken()
 	up := newCapture(t, func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "application/json")
 		w.Header().Set("X-Debug", "token="+secret)
 		w.Header().Set("Set-Cookie", "session="+cookie+"; HttpOnly")
 		w.Header().Set("X-Api-Key", cookie)
+		w.Header()["X-"+nameSecret] = []string{"1"} // a secret as a header name
 		io.WriteString(w, `{"ok":true}`)
 	})
 	for _, redact := range []string{"response", "both"} {
@@ -357,8 +358,8 @@ func TestResponseHeadersRedacted(t *testing.T) {
 			wantStatus(t, resp, body, 200)
 			var h strings.Builder
 			resp.Header.Write(&h)
-			for _, s := range []string{secret, cookie} {
-				if strings.Contains(h.String(), s) {
+			for _, s := range []string{secret, cookie, nameSecret} {
+				if strings.Contains(strings.ToLower(h.String()), strings.ToLower(s)) {
 					t.Errorf("response headers hold a secret:\n%s", h.String())
 				}
 			}
