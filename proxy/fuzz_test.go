@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"bytes"
 	"fmt"
+	"github.com/flowmask/flowmask/proxy/internal/leakcheck"
 	"io"
 	"net"
 	"net/http"
@@ -15,7 +16,6 @@ import (
 	"github.com/andybalholm/brotli"
 	"github.com/flowmask/flowmask/redactor"
 	"github.com/flowmask/flowmask/redactor/charset"
-	"github.com/klauspost/compress/flate"
 	"github.com/klauspost/compress/gzip"
 	"github.com/klauspost/compress/zlib"
 	"github.com/klauspost/compress/zstd"
@@ -32,47 +32,10 @@ func fuzzRedactor(tb testing.TB) *redactor.Redactor {
 	return r
 }
 
-// SecretInAnyDecoding reports whether secret appears in b read any way an
-// attacker or a sink might read it: as is, or after undoing up to three
-// layers of gzip, zlib, raw deflate, zstd or brotli, each in UTF-8,
-// UTF-16 or UTF-32 of either byte order. Exported for the external tests.
+// SecretInAnyDecoding is leakcheck.SecretInAnyDecoding, exported for the
+// external tests.
 func SecretInAnyDecoding(b []byte, secret string) bool {
-	forms := [][]byte{[]byte(secret)}
-	for _, e := range []charset.Encoding{charset.UTF16LE, charset.UTF16BE, charset.UTF32LE, charset.UTF32BE} {
-		f, _ := e.Encode([]byte(secret))
-		forms = append(forms, f)
-	}
-	var walk func(b []byte, depth int) bool
-	walk = func(b []byte, depth int) bool {
-		for _, f := range forms {
-			if bytes.Contains(b, f) {
-				return true
-			}
-		}
-		if depth == 0 || len(b) == 0 {
-			return false
-		}
-		for _, open := range decompressors {
-			r, err := open(bytes.NewReader(b))
-			if err != nil {
-				continue
-			}
-			d, _ := io.ReadAll(io.LimitReader(r, 64<<20))
-			if len(d) > 0 && walk(d, depth-1) {
-				return true
-			}
-		}
-		return false
-	}
-	return walk(b, 3)
-}
-
-var decompressors = []func(io.Reader) (io.Reader, error){
-	func(r io.Reader) (io.Reader, error) { return gzip.NewReader(r) },
-	func(r io.Reader) (io.Reader, error) { return zlib.NewReader(r) },
-	func(r io.Reader) (io.Reader, error) { return flate.NewReader(r), nil },
-	func(r io.Reader) (io.Reader, error) { return zstd.NewReader(r, zstd.WithDecoderConcurrency(1)) },
-	func(r io.Reader) (io.Reader, error) { return brotli.NewReader(r), nil },
+	return leakcheck.SecretInAnyDecoding(b, secret)
 }
 
 // FuzzBodyPipeline sends a body holding a secret through the reverse
