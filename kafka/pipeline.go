@@ -132,7 +132,6 @@ func (p *Pipeline) clientOpts() ([]kgo.Opt, error) {
 		opts = append(opts,
 			kgo.TransactionalID(c.TransactionalID),
 			kgo.FetchIsolationLevel(kgo.ReadCommitted()),
-			kgo.RequireStableFetchOffsets(),
 		)
 	} else {
 		opts = append(opts, kgo.BlockRebalanceOnPoll())

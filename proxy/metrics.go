@@ -47,8 +47,6 @@ type Metrics struct {
 // Label values known in advance, initialised at start so that dashboards
 // and alerts see every series before the first event.
 var (
-	// Directions of flowmask_proxy_bytes_total.
-	byteDirections = []string{"in", "out", "response"}
 	// Reasons of flowmask_proxy_rejections_total that flowmask itself
 	// gives (the codes of its refusals, see status.go, and "aborted").
 	rejectionReasons = []string{

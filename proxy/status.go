@@ -23,14 +23,12 @@ const StatusClientClosed = refusal.StatusClientClosed
 type httpError = refusal.Error
 
 var (
-	errInvalidJSON      = sink.ErrInvalidJSON
-	errNotArray         = &httpError{Status: http.StatusUnprocessableEntity, Code: "not_array", Msg: "the body must be a JSON array"}
-	errDocumentTooLarge = sink.ErrDocumentTooLarge
-	errDecodedTooLarge  = &httpError{Status: http.StatusRequestEntityTooLarge, Code: "decoded_too_large", Msg: "the decoded body exceeds limits.max_decoded_bytes"}
-	errBodyTooLarge     = refusal.ErrBodyTooLarge
-	errNoRoute          = &httpError{Status: http.StatusNotFound, Code: "no_route", Msg: "no route matches this request"}
-	errUnauthorized     = &httpError{Status: http.StatusUnauthorized, Code: "unauthorized", Msg: "a valid bearer token is required"}
-	errBusy             = &httpError{Status: http.StatusServiceUnavailable, Code: "overloaded", Msg: "too many requests in flight; retry later"}
+	errInvalidJSON     = sink.ErrInvalidJSON
+	errNotArray        = &httpError{Status: http.StatusUnprocessableEntity, Code: "not_array", Msg: "the body must be a JSON array"}
+	errDecodedTooLarge = &httpError{Status: http.StatusRequestEntityTooLarge, Code: "decoded_too_large", Msg: "the decoded body exceeds limits.max_decoded_bytes"}
+	errNoRoute         = &httpError{Status: http.StatusNotFound, Code: "no_route", Msg: "no route matches this request"}
+	errUnauthorized    = &httpError{Status: http.StatusUnauthorized, Code: "unauthorized", Msg: "a valid bearer token is required"}
+	errBusy            = &httpError{Status: http.StatusServiceUnavailable, Code: "overloaded", Msg: "too many requests in flight; retry later"}
 	// errMethodNotImplemented refuses a method that is not a standard HTTP
 	// method; errMethodNotAllowed refuses CONNECT and TRACE.
 	errMethodNotImplemented = &httpError{Status: http.StatusNotImplemented, Code: "method_not_implemented", Msg: "the request method is not a standard HTTP method"}
@@ -39,10 +37,6 @@ var (
 )
 
 func unsupported(msg string) *httpError { return refusal.Unsupported(msg) }
-
-func badEncoding(what string, err error) *httpError {
-	return &httpError{Status: http.StatusBadRequest, Code: "bad_encoding", Msg: "the body is not valid " + what + " (truncated or corrupt)", Err: err}
-}
 
 // clientError wraps an error reading the client's body.
 type clientError = refusal.ClientError

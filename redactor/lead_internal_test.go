@@ -1,7 +1,6 @@
 package redactor
 
 import (
-	"fmt"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -72,7 +71,7 @@ func TestLeadAnchoringAgreesWithWindowSearch(t *testing.T) {
 			}
 		}
 	}
-	t.Log(fmt.Sprintf("%d inputs agree for lead rules %v", checked, lead))
+	t.Logf("%d inputs agree for lead rules %v", checked, lead)
 }
 
 // TestRandomGatedNamesAreNotSplit checks that the names of

@@ -180,14 +180,9 @@ const maxAuditJSON = redactor.DefaultMaxDocument
 
 var errAuditTooLarge = fmt.Errorf("JSON file larger than %d MiB, too large for a definition", maxAuditJSON>>20)
 
-// readAuditInput reads a file to audit: a zip whole, other content up to
-// maxAuditJSON bytes.
-func readAuditInput(name string) ([]byte, error) {
-	return readAuditInputFrom(context.Background(), name)
-}
-
-// readAuditInputFrom is readAuditInput where "-" is standard input from ctx:
-// a zip or JSON, held whole up to the largest zip we read.
+// readAuditInputFrom reads a file to audit: a zip whole, other content up
+// to maxAuditJSON bytes; "-" is standard input from ctx: a zip or JSON,
+// held whole up to the largest zip we read.
 func readAuditInputFrom(ctx context.Context, name string) ([]byte, error) {
 	if name == stdinName {
 		return readInput(ctx, "audit", name)

@@ -100,13 +100,9 @@ func (f *secretFlags) manager(cfg secrets.Config, logger *zap.Logger, reg promet
 	return secrets.New(cfg, secrets.Options{Logger: logger, Registry: reg, Static: static, LookupEnv: s.lookupEnv, Environ: s.environ})
 }
 
-// literals loads the values the flags name, once. It never logs a value.
-func (f *secretFlags) literals(logger *zap.Logger) ([]redactor.Literal, error) {
-	return f.literalsFrom(context.Background(), logger)
-}
-
-// literalsFrom is literals where `--secrets-file -` reads the values from
-// the standard input in ctx (one-shot commands only: see refuseStdin).
+// literalsFrom loads the values the flags name, once; `--secrets-file -`
+// reads them from the standard input in ctx (one-shot commands only: see
+// refuseStdin). It never logs a value.
 func (f *secretFlags) literalsFrom(ctx context.Context, logger *zap.Logger) ([]redactor.Literal, error) {
 	g := *f
 	static, err := g.takeStdinFile(ctx)

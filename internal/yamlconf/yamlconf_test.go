@@ -30,7 +30,7 @@ type config struct {
 	Hosts  []string `yaml:"hosts"`
 	Routes []route  `yaml:"routes"`
 	Limits limits   `yaml:"limits"`
-	hidden string   //nolint:unused // unexported: never decoded
+	hidden string   //lint:ignore U1000 an unexported field the decoder must never fill
 }
 
 func load(t *testing.T, text string, skip ...string) (config, error) {
