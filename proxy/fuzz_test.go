@@ -13,12 +13,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/andybalholm/brotli"
 	"github.com/flowmask/flowmask/redactor"
 	"github.com/flowmask/flowmask/redactor/charset"
-	"github.com/klauspost/compress/gzip"
-	"github.com/klauspost/compress/zlib"
-	"github.com/klauspost/compress/zstd"
 	"go.uber.org/zap/zapcore"
 )
 
@@ -93,7 +89,7 @@ func FuzzBodyPipeline(f *testing.F) {
 			body = append(e.BOM(), body...)
 		}
 		for i := 0; i < int(layers>>6); i++ {
-			body = compress(int(layers>>(2*i))&3, body)
+			body = leakcheck.Compress(int(layers>>(2*i))&3, body)
 		}
 		name := func(n string) string {
 			switch casing % 3 {
@@ -148,23 +144,4 @@ func FuzzBodyPipeline(f *testing.F) {
 			}
 		}
 	})
-}
-
-// compress applies one coding: 0 gzip, 1 deflate (zlib), 2 zstd, 3 brotli.
-func compress(k int, b []byte) []byte {
-	var o bytes.Buffer
-	var w io.WriteCloser
-	switch k {
-	case 0:
-		w = gzip.NewWriter(&o)
-	case 1:
-		w = zlib.NewWriter(&o)
-	case 2:
-		w, _ = zstd.NewWriter(&o, zstd.WithEncoderConcurrency(1))
-	default:
-		w = brotli.NewWriter(&o)
-	}
-	w.Write(b) //nolint:errcheck // a buffer
-	w.Close()
-	return o.Bytes()
 }

@@ -2,6 +2,7 @@ package httpbody_test
 
 import (
 	"bytes"
+	"github.com/flowmask/flowmask/proxy/internal/leakcheck"
 	"io"
 	"net/http"
 	"strings"
@@ -53,7 +54,7 @@ func FuzzPipeline(f *testing.F) {
 			body = append(encs[k].BOM(), body...)
 		}
 		for i := 0; i < int(layers>>6); i++ {
-			body = compressWith(int(layers>>(2*i))&3, body)
+			body = leakcheck.Compress(int(layers>>(2*i))&3, body)
 		}
 		c, err := httpbody.Classify(h, nil)
 		if err != nil {
@@ -94,24 +95,6 @@ func FuzzPipeline(f *testing.F) {
 			}
 		}
 	})
-}
-
-func compressWith(k int, b []byte) []byte {
-	var o bytes.Buffer
-	var w io.WriteCloser
-	switch k {
-	case 0:
-		w = gzip.NewWriter(&o)
-	case 1:
-		w = zlib.NewWriter(&o)
-	case 2:
-		w, _ = zstd.NewWriter(&o, zstd.WithEncoderConcurrency(1))
-	default:
-		w = brotli.NewWriter(&o)
-	}
-	w.Write(b)
-	w.Close()
-	return o.Bytes()
 }
 
 func decompressWith(k httpbody.Coding, b []byte) []byte {

@@ -58,3 +58,23 @@ var decompressors = []func(io.Reader) (io.Reader, error){
 	func(r io.Reader) (io.Reader, error) { return zstd.NewReader(r, zstd.WithDecoderConcurrency(1)) },
 	func(r io.Reader) (io.Reader, error) { return brotli.NewReader(r), nil },
 }
+
+// Compress applies one content coding to b, as a client might send it:
+// k 0 is gzip, 1 deflate (zlib), 2 zstd, anything else brotli.
+func Compress(k int, b []byte) []byte {
+	var o bytes.Buffer
+	var w io.WriteCloser
+	switch k {
+	case 0:
+		w = gzip.NewWriter(&o)
+	case 1:
+		w = zlib.NewWriter(&o)
+	case 2:
+		w, _ = zstd.NewWriter(&o, zstd.WithEncoderConcurrency(1))
+	default:
+		w = brotli.NewWriter(&o)
+	}
+	w.Write(b) //nolint:errcheck // a buffer
+	w.Close()
+	return o.Bytes()
+}
