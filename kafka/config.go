@@ -225,15 +225,7 @@ func LoadConfig(name string) (*FileConfig, error) {
 
 // ParseConfig is LoadConfig of data read from the file name.
 func ParseConfig(name string, data []byte) (*FileConfig, error) {
-	doc, err := yamlconf.Parse(name, data)
-	if err != nil {
-		return nil, err
-	}
-	cfg, errs := DecodeConfig(doc)
-	if err := errs.Err(); err != nil {
-		return nil, err
-	}
-	return cfg, nil
+	return yamlconf.Load(name, data, DecodeConfig)
 }
 
 // DecodeConfig decodes the kafka: and secrets: sections of a parsed config

@@ -22,15 +22,7 @@ func LoadConfig(name string) (*Config, error) {
 
 // ParseConfig is LoadConfig on data already read; name is used in errors.
 func ParseConfig(name string, data []byte) (*Config, error) {
-	doc, err := yamlconf.Parse(name, data)
-	if err != nil {
-		return nil, err
-	}
-	cfg, errs := DecodeConfig(doc)
-	if err := errs.Err(); err != nil {
-		return nil, err
-	}
-	return cfg, nil
+	return yamlconf.Load(name, data, DecodeConfig)
 }
 
 // DecodeConfig decodes a parsed config file as ParseConfig does and returns

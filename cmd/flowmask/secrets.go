@@ -116,14 +116,9 @@ func loadSecretsConfigFrom(ctx context.Context, name string) (secrets.Config, er
 
 // parseSecretsConfig is loadSecretsConfig on data already read.
 func parseSecretsConfig(name string, data []byte) (secrets.Config, error) {
-	doc, err := yamlconf.Parse(name, data)
-	if err != nil {
-		return secrets.Config{}, err
-	}
-	var cfg secrets.Config
-	decoded := doc.DecodeSection("secrets", &cfg)
-	if err := yamlconf.Merge(decoded, doc.Place(yamlconf.Prefix("secrets", cfg.Validate()))).Err(); err != nil {
-		return secrets.Config{}, err
-	}
-	return cfg, nil
+	return yamlconf.Load(name, data, func(doc *yamlconf.Doc) (secrets.Config, yamlconf.Errors) {
+		var cfg secrets.Config
+		decoded := doc.DecodeSection("secrets", &cfg)
+		return cfg, yamlconf.Merge(decoded, doc.Place(yamlconf.Prefix("secrets", cfg.Validate())))
+	})
 }

@@ -227,3 +227,18 @@ func resolveAlias(n *yaml.Node) *yaml.Node {
 	}
 	return n
 }
+
+// Load parses data, read from file, and decodes it with decode, which
+// reports every problem; the value is returned only when there are none.
+func Load[T any](file string, data []byte, decode func(*Doc) (T, Errors)) (T, error) {
+	var zero T
+	doc, err := Parse(file, data)
+	if err != nil {
+		return zero, err
+	}
+	v, errs := decode(doc)
+	if err := errs.Err(); err != nil {
+		return zero, err
+	}
+	return v, nil
+}

@@ -332,18 +332,12 @@ func LoadForwardConfig(name string) (*ForwardConfig, error) {
 // ParseForwardConfig is LoadForwardConfig on data already read; name is
 // used in errors.
 func ParseForwardConfig(name string, data []byte) (*ForwardConfig, error) {
-	doc, err := yamlconf.Parse(name, data)
-	if err != nil {
-		return nil, err
-	}
-	if !doc.Has("forward") {
-		return nil, yamlconf.Errors{doc.Errorf("", "no forward: section")}
-	}
-	cfg, errs := DecodeForwardSection(doc)
-	if err := errs.Err(); err != nil {
-		return nil, err
-	}
-	return cfg, nil
+	return yamlconf.Load(name, data, func(doc *yamlconf.Doc) (*ForwardConfig, yamlconf.Errors) {
+		if !doc.Has("forward") {
+			return nil, yamlconf.Errors{doc.Errorf("", "no forward: section")}
+		}
+		return DecodeForwardSection(doc)
+	})
 }
 
 // DecodeForwardSection decodes the forward: section of doc over
