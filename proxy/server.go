@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/flowmask/flowmask/proxy/httpbody"
+	"github.com/flowmask/flowmask/proxy/internal/admin"
 	"io"
 	"net"
 	"net/http"
@@ -14,7 +15,6 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
-	"time"
 
 	"github.com/flowmask/flowmask/proxy/audit"
 	"github.com/flowmask/flowmask/redactor"
@@ -397,38 +397,14 @@ func (s *Server) Serve(ctx context.Context, ln, adminLn net.Listener) error {
 		MaxHeaderBytes:    int(cfg.Limits.MaxHeaderBytes),
 		ErrorLog:          mustStdLog(s.logger),
 	}
-	var admin *http.Server
-	errc := make(chan error, 2)
-	if adminLn != nil {
-		admin = &http.Server{Handler: s.AdminHandler(), ReadHeaderTimeout: 10 * time.Second}
-		go func() { errc <- admin.Serve(adminLn) }()
-	}
-	go func() { errc <- srv.Serve(ln) }()
-	s.ready.Store(true)
-	fields := []zap.Field{zap.String("addr", ln.Addr().String()), zap.Bool("tls", cfg.TLS.CertFile != "")}
-	if adminLn != nil {
-		fields = append(fields, zap.String("admin", adminLn.Addr().String()))
-	}
-	s.logger.Info("listening", fields...)
-	var err error
-	select {
-	case <-ctx.Done():
-	case err = <-errc:
-	}
-	s.ready.Store(false)
-	sctx, cancel := context.WithTimeout(context.Background(), cfg.Limits.ShutdownTimeout)
-	defer cancel()
-	if e := srv.Shutdown(sctx); e != nil && err == nil {
-		err = fmt.Errorf("shutdown: %w", e)
-	}
-	if admin != nil {
-		admin.Shutdown(sctx) //nolint:errcheck // the proxy's error matters more
-	}
-	s.logger.Info("stopped")
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
-	}
-	return err
+	return admin.Serve(ctx, admin.Serving{
+		Server: srv, Listener: ln,
+		Admin: s.AdminHandler(), AdminListener: adminLn,
+		Ready:           &s.ready,
+		Logger:          s.logger,
+		Fields:          []zap.Field{zap.Bool("tls", cfg.TLS.CertFile != "")},
+		ShutdownTimeout: cfg.Limits.ShutdownTimeout,
+	})
 }
 
 // ListenAndServe listens on the configured addresses and calls Serve.

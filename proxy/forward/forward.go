@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"github.com/flowmask/flowmask/proxy/httpbody"
+	"github.com/flowmask/flowmask/proxy/internal/admin"
 	"io"
 	"net"
 	"net/http"
@@ -304,43 +305,18 @@ func (f *Forward) ListenAndServe(ctx context.Context) error {
 // Serve serves the proxy on ln (and the admin endpoints on adminLn, if not
 // nil) until ctx is done, then drains in-flight requests for up to 30s.
 func (f *Forward) Serve(ctx context.Context, ln, adminLn net.Listener) error {
-	srv := f.httpServer(f)
-	var admin *http.Server
-	errc := make(chan error, 2)
-	if adminLn != nil {
-		admin = &http.Server{Handler: f.AdminHandler(), ReadHeaderTimeout: 10 * time.Second}
-		go func() { errc <- admin.Serve(adminLn) }()
-	}
-	go func() { errc <- srv.Serve(ln) }()
-	f.ready.Store(true)
-	fields := []zap.Field{zap.String("addr", ln.Addr().String()), zap.Strings("intercept", sortedHosts(f.intercept)), zap.Bool("auth", f.auth != nil)}
-	if adminLn != nil {
-		fields = append(fields, zap.String("admin", adminLn.Addr().String()))
-	}
-	f.logger.Info("listening", fields...)
-	var err error
-	select {
-	case <-ctx.Done():
-	case err = <-errc:
-	}
-	f.ready.Store(false)
-	sctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-	defer cancel()
-	if e := srv.Shutdown(sctx); e != nil && err == nil {
-		err = fmt.Errorf("shutdown: %w", e)
-	}
-	f.tunnelConns.Close() //nolint:errcheck // always nil
-	if e := f.tunnels.Shutdown(sctx); e != nil && err == nil {
-		err = fmt.Errorf("shutdown: %w", e)
-	}
-	if admin != nil {
-		admin.Shutdown(sctx) //nolint:errcheck // the proxy's error matters more
-	}
-	f.logger.Info("stopped")
-	if errors.Is(err, http.ErrServerClosed) {
-		err = nil
-	}
-	return err
+	return admin.Serve(ctx, admin.Serving{
+		Server: f.httpServer(f), Listener: ln,
+		Admin: f.AdminHandler(), AdminListener: adminLn,
+		Ready:           &f.ready,
+		Logger:          f.logger,
+		Fields:          []zap.Field{zap.Strings("intercept", sortedHosts(f.intercept)), zap.Bool("auth", f.auth != nil)},
+		ShutdownTimeout: 30 * time.Second,
+		Shutdown: func(ctx context.Context) error {
+			f.tunnelConns.Close() //nolint:errcheck // always nil
+			return f.tunnels.Shutdown(ctx)
+		},
+	})
 }
 
 // fwdExchange is one request/response through the proxy.

@@ -1,5 +1,6 @@
-// Package admin is the admin API of the reverse and the forward proxy:
-// health, readiness and metrics.
+// Package admin is the admin API of the reverse and the forward proxy
+// (health, readiness and metrics) and how each serves its listeners beside
+// it and drains them on shutdown.
 package admin
 
 import (
