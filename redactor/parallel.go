@@ -51,10 +51,12 @@ func (r *Redactor) streamParallel(ctx context.Context, dst io.Writer, src io.Rea
 	if err != nil {
 		return Stats{Bytes: int64(len(head))}, err
 	}
-	if f == FormatAuto && !eof && firstLineOpen(head, r.maxDoc) {
-		// A first line longer than the detection window: one Writer reads
-		// it to its end, decides, and holds it once.
-		return r.stream(ctx, dst, io.MultiReader(bytes.NewReader(head), src), f, hint, size)
+	if f == FormatAuto && !eof {
+		if open, _ := firstLineOpen(head, r.maxDoc, 0); open {
+			// A first line longer than the detection window: one Writer
+			// reads it to its end, decides, and holds it once.
+			return r.stream(ctx, dst, io.MultiReader(bytes.NewReader(head), src), f, hint, size)
+		}
 	}
 	if f == FormatAuto {
 		f = sniff(head, hint, eof)

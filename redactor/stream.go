@@ -54,6 +54,9 @@ type Writer struct {
 	// nlFree is how many leading bytes of buf hold no line break (NDJSON),
 	// so that a long line is searched once, not once per chunk.
 	nlFree int
+	// firstScanned is how many bytes of buf auto-detection has searched for
+	// the end of a first line that opens like JSON (firstLineOpen).
+	firstScanned int
 	// CSV: the delimiter, the keyname rule per column from the header row,
 	// where the scan of the incomplete record stopped, and record ends.
 	delim   byte
@@ -237,8 +240,14 @@ func (w *Writer) consume(n int) {
 
 func (w *Writer) process(final bool) error {
 	if w.format == FormatAuto {
-		if !final && (len(w.buf) < detectSize || firstLineOpen(w.buf, w.r.maxDoc)) {
+		if !final && len(w.buf) < detectSize {
 			return nil
+		}
+		if !final {
+			var open bool
+			if open, w.firstScanned = firstLineOpen(w.buf, w.r.maxDoc, w.firstScanned); open {
+				return nil
+			}
 		}
 		w.format = sniff(w.buf, w.hint, final)
 	}
@@ -863,17 +872,26 @@ func firstValueEnd(b []byte) int {
 // JSON, does not yet show what follows its first line: sniff tells NDJSON
 // from one document by the first complete line and the start of the next,
 // so a first line longer than the detection window is read to its end (up
-// to max bytes) before deciding.
-func firstLineOpen(b []byte, max int) bool {
-	if len(b) > max {
-		return false
+// to limit bytes) before deciding. The search for the line's end starts at
+// scanned, what an earlier call on a shorter b searched; the returned
+// scanned is where the next call on a longer b may start, so a long first
+// line arriving chunk by chunk is searched once.
+func firstLineOpen(b []byte, limit, scanned int) (open bool, next int) {
+	if len(b) > limit {
+		return false, scanned
 	}
 	t := bytes.TrimLeft(bytes.TrimPrefix(b, utf8BOM), " \t\r\n")
 	if len(t) == 0 || (t[0] != '{' && t[0] != '[') {
-		return false
+		return false, scanned
 	}
-	nl := bytes.IndexByte(t, '\n')
-	return nl < 0 || len(bytes.TrimLeft(t[nl+1:], " \t\r\n")) == 0
+	off := len(b) - len(t)
+	from := max(scanned-off, 0)
+	nl := bytes.IndexByte(t[from:], '\n')
+	if nl < 0 {
+		return true, len(b)
+	}
+	nl += from
+	return len(bytes.TrimLeft(t[nl+1:], " \t\r\n")) == 0, off + nl
 }
 
 // sniff decides the format of the first bytes of an input; complete says b
